@@ -1,0 +1,193 @@
+#include "backends/plain/plain_launcher.hpp"
+
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+#if defined(__x86_64__)
+#include "backends/plain/x86_layout.hpp"
+#include "backends/plain/x86_vcpu.hpp"
+#include "libcvm/devices/pc_system_control.hpp"
+#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/serial_16550.hpp"
+#include "libcvm/kvm/guest_memory.hpp"
+#include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/vcpu_runner.hpp"
+#endif
+
+namespace cvm::x86 {
+
+#if defined(__x86_64__)
+namespace {
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+// Identity map and TSS pages that VMX needs for real mode; placed in the
+// hole below 4 GiB where no RAM is.
+constexpr std::uint64_t kIdentityMapAddress = 0xfffbc000;
+constexpr std::uint64_t kTssAddress = 0xfffbd000;
+
+// The first stop a device asks for, read by the exit handler after each exit.
+class StopLatch {
+public:
+    void request(ExitReason reason, std::string detail) {
+        std::lock_guard lock(mutex_);
+        if (!stop_) stop_ = StopRequest{reason, std::move(detail)};
+    }
+    std::optional<StopRequest> take() {
+        std::lock_guard lock(mutex_);
+        return stop_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::optional<StopRequest> stop_;
+};
+
+class PcExitHandler final : public ExitHandler {
+public:
+    PcExitHandler(PioBus& bus, StopLatch& latch) : bus_(bus), latch_(latch) {}
+
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
+        kvm_run* run = vcpu.run();
+        switch (run->exit_reason) {
+        case KVM_EXIT_IO: {
+            auto* data = reinterpret_cast<std::uint8_t*>(run) + run->io.data_offset;
+            for (std::uint32_t i = 0; i < run->io.count; ++i, data += run->io.size) {
+                std::span<std::uint8_t> bytes(data, run->io.size);
+                if (run->io.direction == KVM_EXIT_IO_OUT) bus_.write(run->io.port, bytes);
+                else bus_.read(run->io.port, bytes);
+            }
+            return latch_.take();
+        }
+        case KVM_EXIT_MMIO:
+            // Nothing is mapped outside RAM and the in-kernel APICs: reads
+            // float high, writes are dropped, as on a bus with no device.
+            if (!run->mmio.is_write) std::memset(run->mmio.data, 0xff, sizeof run->mmio.data);
+            return std::nullopt;
+        case KVM_EXIT_HLT:
+            return StopRequest{ExitReason::emulation_failure, fmt::format("vCPU {} halted", vcpu.id())};
+        case KVM_EXIT_SHUTDOWN:
+            return StopRequest{ExitReason::triple_fault,
+                               fmt::format("vCPU {} triple-faulted (KVM_EXIT_SHUTDOWN)", vcpu.id())};
+        case KVM_EXIT_FAIL_ENTRY:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM could not enter vCPU {} (hardware reason {:#x})", vcpu.id(),
+                                           run->fail_entry.hardware_entry_failure_reason)};
+        case KVM_EXIT_INTERNAL_ERROR:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM internal error on vCPU {} (suberror {}{})", vcpu.id(),
+                                           run->internal.suberror,
+                                           run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+                                               ? ": instruction emulation failed" : "")};
+        case KVM_EXIT_SYSTEM_EVENT:
+            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                return StopRequest{ExitReason::power_off, "the guest powered off"};
+            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+                return StopRequest{ExitReason::reset, "the guest asked for a reset"};
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
+        default:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
+        }
+    }
+
+private:
+    PioBus& bus_;
+    StopLatch& latch_;
+};
+
+void require(const KvmSystem& kvm, long capability, const char* name) {
+    if (kvm.check_extension(capability) <= 0)
+        throw Error(fmt::format("this KVM lacks {}, which the plain backend needs", name), 0, "kvm");
+}
+
+} // namespace
+
+RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
+    if (plan.technology() != "plain")
+        throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
+    KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
+
+    // Declaration order is teardown order in reverse: vCPUs and devices go
+    // before the VM, the VM before /dev/kvm, guest memory last.
+    GuestMemory memory;
+    std::optional<KvmSystem> kvm;
+    std::optional<Vm> vm;
+    std::vector<Vcpu> vcpus;
+    std::uint32_t next_slot = 0;
+
+    for (const auto& operation : plan.operations()) {
+        std::visit(overloaded{
+            [&](const op::CreateVm&) {
+                kvm.emplace(seam, options.device);
+                require(*kvm, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY");
+                require(*kvm, KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP");
+                require(*kvm, KVM_CAP_PIT2, "KVM_CAP_PIT2");
+                vm.emplace(kvm->create_vm(0));
+                vm->ioctl_value(KVM_SET_TSS_ADDR, kTssAddress, "KVM_SET_TSS_ADDR");
+                std::uint64_t identity_map = kIdentityMapAddress;
+                vm->ioctl(KVM_SET_IDENTITY_MAP_ADDR, &identity_map, "KVM_SET_IDENTITY_MAP_ADDR");
+                vm->ioctl(KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP");
+                kvm_pit_config pit{};
+                pit.flags = KVM_PIT_SPEAKER_DUMMY;
+                vm->ioctl(KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+            },
+            [&](const op::AddMemory& o) {
+                if (!vm) throw Error("the plan adds memory before creating the VM");
+                const auto& region = memory.add(o.gpa, o.size);
+                vm->set_user_memory_region(next_slot++, o.gpa, o.size, region.host.get());
+            },
+            [&](const op::LoadData& o) {
+                auto bytes = o.data.bytes();
+                auto target = memory.at(o.gpa, bytes.size());
+                std::memcpy(target.data(), bytes.data(), bytes.size());
+            },
+            [&](const op::CreateVcpus& o) {
+                if (!vm) throw Error("the plan creates vCPUs before creating the VM");
+                auto cpuid = supported_cpuid(*kvm);
+                for (unsigned id = 0; id < o.count; ++id) {
+                    vcpus.push_back(vm->create_vcpu(id));
+                    configure_vcpu(vcpus.back(), cpuid);
+                }
+            },
+            [&](const op::SetRegisters& o) {
+                if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
+                apply_registers(vcpus[o.vcpu], o, memory);
+            },
+            [&](const op::Finalize&) {},
+        }, operation);
+    }
+    if (vcpus.empty()) throw Error("the plan creates no vCPU");
+
+    StopLatch latch;
+    auto stop = [&latch](ExitReason reason, std::string detail) { latch.request(reason, std::move(detail)); };
+    const Vm& machine = *vm;
+    Serial16550 serial(options.console_fd, [&machine](bool level) { machine.irq_line(kSerialIrq, level); });
+    AcpiPm1 pm1(kS5SleepType, stop);
+    I8042 i8042(stop);
+    PioBus bus;
+    bus.add(kSerialPort, 8, serial);
+    bus.add(kI8042Port, I8042::kLength, i8042);
+    bus.add(kPm1EventPort, AcpiPm1::kLength, pm1);
+
+    PcExitHandler handler(bus, latch);
+    VcpuRunner runner(vcpus, handler);
+    return runner.run(options.timeout);
+}
+
+#else
+
+RunResult launch_plain(const LaunchPlan&, const RunOptions&) {
+    throw Error("the plain backend launches x86_64 guests and needs an x86_64 host");
+}
+
+#endif
+
+} // namespace cvm::x86

@@ -1,0 +1,15 @@
+// The one table naming every backend compiled into libcvm.
+#include "cvm/backend.hpp"
+
+#include "backends/plain/plain_backend.hpp"
+
+namespace cvm {
+
+std::span<const Backend* const> all_backends() {
+    static const Backend* const table[] = {
+        &plain_backend(),
+    };
+    return table;
+}
+
+} // namespace cvm

@@ -1,0 +1,117 @@
+// cvm-launch: the minimal launcher. `run` boots a guest, `plan` shows what a
+// launch would do, `measure` predicts what it would measure, without any
+// hardware. Exit codes are listed in --help.
+#include <chrono>
+#include <cstdio>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cvm/backend.hpp"
+#include "cvm/error.hpp"
+#include "spec_options.hpp"
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+const char* kExitCodes = R"(Exit codes:
+  0   the guest powered off (run), or success (plan, measure)
+  1   error: bad input file or option, refused KVM call, unsupported configuration
+  2   usage error on the command line
+  10  the guest asked for a reset (reboot)
+  11  the guest triple-faulted
+  12  KVM could not run or emulate the guest, or it stopped in an unsupported way
+  13  the guest did not stop before --timeout)";
+
+int cmd_plan(const cvmlaunch::SpecOptions& o) {
+    auto spec = o.to_spec();
+    const auto& backend = cvm::find_backend(spec.technology);
+    auto plan = backend.build_plan(spec);
+    if (o.json) fmt::print("{}\n", plan.to_json());
+    else fmt::print("{}", plan.to_text());
+    return 0;
+}
+
+int cmd_measure(const cvmlaunch::SpecOptions& o) {
+    auto spec = o.to_spec();
+    const auto& backend = cvm::find_backend(spec.technology);
+    auto measurement = backend.predict(backend.build_plan(spec));
+    if (o.json) {
+        fmt::print("{}\n", measurement.to_json());
+    } else {
+        fmt::print("technology:  {}\nalgorithm:   {}\nmeasurement: {}\n", measurement.technology,
+                   cvm::to_string(measurement.value.algorithm()), measurement.value.hex());
+        for (const auto& r : measurement.registers) fmt::print("{:<12} {}\n", r.name + ":", r.value.hex());
+    }
+    return 0;
+}
+
+int cmd_run(const cvmlaunch::SpecOptions& o, double timeout_seconds) {
+    auto started = std::chrono::steady_clock::now();
+    auto spec = o.to_spec();
+    const auto& backend = cvm::find_backend(spec.technology);
+    auto plan = backend.build_plan(spec);
+    auto measurement = backend.predict(plan);
+    if (!o.json)
+        fmt::print(stderr, "cvm-launch: {} launch, {} vCPU(s), {} MiB; measurement {}:{}\n", spec.technology,
+                   spec.vcpus.count, spec.memory.size >> 20, cvm::to_string(measurement.value.algorithm()),
+                   measurement.value.hex());
+
+    cvm::RunOptions run;
+    run.console_fd = o.json ? STDERR_FILENO : STDOUT_FILENO;  // keep stdout for the JSON
+    run.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
+    auto result = backend.launch(plan, run);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    int code = static_cast<int>(result.reason);
+    if (o.json) {
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(measurement.to_json());
+        j["exit"] = {{"reason", cvm::to_string(result.reason)}, {"code", code}, {"detail", result.detail}};
+        j["seconds"] = seconds;
+        fmt::print("{}\n", j.dump(2));
+    } else {
+        fmt::print(stderr, "\ncvm-launch: {} after {:.3f} s (exit {})\n", result.detail, seconds, code);
+    }
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"cvm-launch: boot a (confidential) VM through a libcvm launch plan, or predict its measurement"};
+    app.footer(kExitCodes);
+    app.require_subcommand(1);
+
+    cvmlaunch::SpecOptions run_options, plan_options, measure_options;
+    double timeout = 0;
+    auto* run = app.add_subcommand("run", "Boot the guest and stream its console to stdout until it stops");
+    run_options.add_to(*run);
+    run->add_option("--timeout", timeout, "Stop the guest after SEC seconds (default: no limit)")
+        ->check(CLI::NonNegativeNumber);
+    run->footer(kExitCodes);
+    auto* plan = app.add_subcommand("plan", "Print the launch plan: every operation the launch performs, in order");
+    plan_options.add_to(*plan);
+    auto* measure = app.add_subcommand("measure", "Predict the launch measurement, without any hardware");
+    measure_options.add_to(*measure);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : kExitUsage;
+    }
+
+    try {
+        if (run->parsed()) return cmd_run(run_options, timeout);
+        if (plan->parsed()) return cmd_plan(plan_options);
+        return cmd_measure(measure_options);
+    } catch (const cvm::Error& e) {
+        fmt::print(stderr, "cvm-launch: error: {}\n", e.what());
+        return kExitError;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "cvm-launch: error: {}\n", e.what());
+        return kExitError;
+    }
+}

@@ -1,0 +1,29 @@
+// The command-line description of a VmSpec, shared by every subcommand.
+// Technology options are not listed here: each backend declares its own and
+// they become flags of the same name.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cvm/spec.hpp"
+
+namespace cvmlaunch {
+
+struct SpecOptions {
+    std::string technology = "plain";
+    std::string kernel, initrd, firmware, dtb, cmdline;
+    std::string memory = "256M";
+    unsigned vcpus = 1;
+    std::vector<std::string> raw_options;                 // --opt KEY=VALUE
+    std::map<std::string, std::string> backend_options;   // --<backend option>
+    bool json = false;
+
+    void add_to(CLI::App& app);
+    cvm::VmSpec to_spec() const;
+};
+
+} // namespace cvmlaunch

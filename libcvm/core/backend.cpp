@@ -1,0 +1,52 @@
+#include "cvm/backend.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+namespace cvm {
+
+std::string_view to_string(ExitReason reason) {
+    switch (reason) {
+    case ExitReason::power_off: return "power-off";
+    case ExitReason::reset: return "reset";
+    case ExitReason::triple_fault: return "triple-fault";
+    case ExitReason::emulation_failure: return "emulation-failure";
+    case ExitReason::timeout: return "timeout";
+    }
+    return "?";
+}
+
+const Backend& find_backend(std::string_view name) {
+    std::string known;
+    for (const Backend* backend : all_backends()) {
+        if (backend->name() == name) return *backend;
+        known += known.empty() ? "" : ", ";
+        known += backend->name();
+    }
+    throw Error(fmt::format("unknown technology '{}': expected one of {}", name, known));
+}
+
+std::map<std::string, std::string> resolve_options(const Backend& backend, const VmSpec& spec) {
+    auto declared = backend.options();
+    std::map<std::string, std::string> resolved;
+    for (const auto& [key, value] : spec.options) {
+        auto it = std::find_if(declared.begin(), declared.end(),
+                               [&](const OptionInfo& o) { return o.name == key; });
+        if (it == declared.end())
+            throw Error(fmt::format("technology '{}' has no option '{}'", backend.name(), key));
+        if (!it->choices.empty() &&
+            std::find(it->choices.begin(), it->choices.end(), value) == it->choices.end())
+            throw Error(fmt::format("option '{}' of '{}' is '{}': expected one of {}", key,
+                                    backend.name(), value, fmt::join(it->choices, ", ")));
+        resolved[key] = value;
+    }
+    for (const auto& option : declared)
+        if (!resolved.count(option.name) && !option.default_value.empty())
+            resolved[option.name] = option.default_value;
+    return resolved;
+}
+
+} // namespace cvm

@@ -1,0 +1,86 @@
+// The backend interface and the registry of backends.
+//
+// A backend owns one technology: its layout rules (spec -> plan), its
+// launcher (plan -> KVM), its measurement model (plan -> prediction) and its
+// mapping of the plan to measurement events. The core names no backend; they
+// are listed in one table (backends/table.cpp).
+#pragma once
+
+#include <chrono>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cvm/measurement.hpp"
+#include "cvm/plan.hpp"
+#include "cvm/spec.hpp"
+
+namespace cvm {
+
+class KvmSeam;
+
+// A technology option a backend accepts in VmSpec::options.
+struct OptionInfo {
+    std::string name;                  // e.g. "hash"
+    std::string help;
+    std::string default_value;         // empty: no default
+    std::vector<std::string> choices;  // empty: free-form
+};
+
+// How a launched guest ended. The numeric values are cvm-launch's exit codes.
+enum class ExitReason : int {
+    power_off = 0,          // the guest powered off (ACPI S5)
+    reset = 10,             // the guest asked for a reset (keyboard controller, ACPI)
+    triple_fault = 11,      // KVM_EXIT_SHUTDOWN
+    emulation_failure = 12, // KVM could not run or emulate the guest
+    timeout = 13,           // the guest did not stop in time
+};
+std::string_view to_string(ExitReason reason);
+
+struct RunOptions {
+    int console_fd = 1;                              // guest UART output goes here
+    std::chrono::milliseconds timeout{0};            // 0: no limit
+    std::string device = "/dev/kvm";
+    KvmSeam* seam = nullptr;                         // nullptr: the real system calls
+};
+
+struct RunResult {
+    ExitReason reason = ExitReason::power_off;
+    std::string detail;
+};
+
+// One measured step of a plan, as the event log will record it.
+struct PlanEvent {
+    std::string kind;         // e.g. "load-data"
+    std::string description;  // human-readable
+    Digest digest;            // the value the measurement extends with
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string_view name() const = 0;
+    virtual std::string_view summary() const = 0;
+    virtual std::vector<OptionInfo> options() const { return {}; }
+
+    // Layout rules: spec -> plan. Throws on what the backend cannot do.
+    virtual LaunchPlan build_plan(const VmSpec& spec) const = 0;
+    // Measurement model: plan -> expected measurement. Fails closed.
+    virtual Measurement predict(const LaunchPlan& plan) const = 0;
+    // The plan's measured steps, in order, for the event log.
+    virtual std::vector<PlanEvent> events(const LaunchPlan& plan) const = 0;
+    // Launcher: plan -> KVM, runs the guest until it stops.
+    virtual RunResult launch(const LaunchPlan& plan, const RunOptions& options) const = 0;
+};
+
+// Every compiled-in backend.
+std::span<const Backend* const> all_backends();
+// The backend called `name`; throws listing the known names otherwise.
+const Backend& find_backend(std::string_view name);
+
+// Checks `spec.options` against `backend.options()`: unknown keys and values
+// outside `choices` are errors. Returns the options with defaults filled in.
+std::map<std::string, std::string> resolve_options(const Backend& backend, const VmSpec& spec);
+
+} // namespace cvm

@@ -1,0 +1,135 @@
+#include "libcvm/kvm/vcpu_runner.hpp"
+
+#include <cerrno>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+namespace cvm {
+namespace {
+
+// A vCPU blocked in KVM_RUN (an AP waiting for its start-up IPI, a halted
+// CPU) only returns when a signal interrupts it. The handler does nothing:
+// the interruption is the point. SA_RESTART is left off so KVM_RUN sees EINTR.
+constexpr int kKickSignal = SIGUSR2;
+
+void ignore_signal(int) {}
+
+void install_kick_handler() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction current {};
+        sigaction(kKickSignal, nullptr, &current);
+        if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) return;  // the host app owns it
+        struct sigaction action {};
+        action.sa_handler = ignore_signal;
+        sigemptyset(&action.sa_mask);
+        sigaction(kKickSignal, &action, nullptr);
+    });
+}
+
+} // namespace
+
+struct VcpuRunner::State {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::optional<StopRequest> stop;
+    std::vector<pthread_t> threads;
+    std::vector<bool> running;
+
+    void request(StopRequest request) {
+        std::lock_guard lock(mutex);
+        if (!stop) stop = std::move(request);
+        changed.notify_all();
+    }
+};
+
+VcpuRunner::VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler)
+    : vcpus_(vcpus), handler_(handler), state_(std::make_shared<State>()) {}
+
+void VcpuRunner::request_stop(StopRequest request) { state_->request(std::move(request)); }
+
+RunResult VcpuRunner::run(std::chrono::milliseconds timeout) {
+    install_kick_handler();
+    auto& state = *state_;
+    std::vector<std::thread> threads;
+    state.threads.assign(vcpus_.size(), pthread_t{});
+    state.running.assign(vcpus_.size(), true);
+
+    auto vcpu_loop = [&](std::size_t index) {
+        const Vcpu& vcpu = vcpus_[index];
+        for (;;) {
+            {
+                std::lock_guard lock(state.mutex);
+                if (state.stop) break;
+            }
+            int rc = vcpu.run_once();
+            if (rc == -EINTR || rc == -EAGAIN) continue;
+            if (rc < 0) {
+                state.request({ExitReason::emulation_failure,
+                               fmt::format("KVM_RUN on vCPU {} failed: {}", vcpu.id(), std::strerror(-rc))});
+                break;
+            }
+            std::optional<StopRequest> stop;
+            try {
+                stop = handler_.on_exit(vcpu);
+            } catch (const std::exception& e) {
+                stop = StopRequest{ExitReason::emulation_failure, e.what()};
+            }
+            if (stop) {
+                state.request(std::move(*stop));
+                break;
+            }
+        }
+        std::lock_guard lock(state.mutex);
+        state.running[index] = false;
+        state.changed.notify_all();
+    };
+
+    for (std::size_t i = 0; i < vcpus_.size(); ++i) {
+        threads.emplace_back(vcpu_loop, i);
+        state.threads[i] = threads.back().native_handle();
+    }
+
+    {
+        std::unique_lock lock(state.mutex);
+        auto stopped = [&] { return state.stop.has_value(); };
+        if (timeout.count() > 0) {
+            if (!state.changed.wait_for(lock, timeout, stopped))
+                state.stop = StopRequest{ExitReason::timeout,
+                                         fmt::format("the guest did not stop within {} ms", timeout.count())};
+        } else {
+            state.changed.wait(lock, stopped);
+        }
+    }
+
+    // Kick every vCPU still inside KVM_RUN until all threads have left.
+    for (;;) {
+        bool any = false;
+        {
+            std::lock_guard lock(state.mutex);
+            for (std::size_t i = 0; i < vcpus_.size(); ++i) {
+                if (!state.running[i]) continue;
+                any = true;
+                vcpus_[i].run()->immediate_exit = 1;
+                pthread_kill(state.threads[i], kKickSignal);
+            }
+        }
+        if (!any) break;
+        std::unique_lock lock(state.mutex);
+        state.changed.wait_for(lock, std::chrono::milliseconds(5));
+    }
+    for (auto& t : threads) t.join();
+
+    std::lock_guard lock(state.mutex);
+    return RunResult{state.stop->reason, state.stop->detail};
+}
+
+} // namespace cvm

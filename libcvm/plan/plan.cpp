@@ -1,0 +1,111 @@
+#include "cvm/plan.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace cvm {
+namespace {
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+std::string size_text(std::uint64_t size) {
+    if (size >= (1ull << 30) && size % (1ull << 30) == 0) return fmt::format("{} GiB", size >> 30);
+    if (size >= (1ull << 20) && size % (1ull << 20) == 0) return fmt::format("{} MiB", size >> 20);
+    if (size >= (1ull << 10) && size % (1ull << 10) == 0) return fmt::format("{} KiB", size >> 10);
+    return fmt::format("{} B", size);
+}
+
+} // namespace
+
+std::string_view operation_name(const Operation& operation) {
+    return std::visit(overloaded{
+        [](const op::CreateVm&) { return std::string_view("create-vm"); },
+        [](const op::AddMemory&) { return std::string_view("add-memory"); },
+        [](const op::LoadData&) { return std::string_view("load-data"); },
+        [](const op::CreateVcpus&) { return std::string_view("create-vcpus"); },
+        [](const op::SetRegisters&) { return std::string_view("set-registers"); },
+        [](const op::Finalize&) { return std::string_view("finalize"); },
+    }, operation);
+}
+
+LaunchPlan::LaunchPlan(std::string technology, HashAlgorithm algorithm)
+    : technology_(std::move(technology)), algorithm_(algorithm) {}
+
+std::string LaunchPlan::to_text() const {
+    std::string text = fmt::format("launch plan: technology {}, algorithm {}, {} operations\n",
+                                   technology_, to_string(algorithm_), operations_.size());
+    unsigned index = 0;
+    for (const auto& operation : operations_) {
+        std::string line = std::visit(overloaded{
+            [](const op::CreateVm& o) {
+                std::string params;
+                for (const auto& [key, value] : o.params) params += fmt::format(" {}={}", key, value);
+                return fmt::format("create-vm{}", params);
+            },
+            [](const op::AddMemory& o) {
+                return fmt::format("add-memory    gpa {:#012x} size {:>9} {}{}", o.gpa, size_text(o.size),
+                                   o.label, o.confidential ? " (confidential)" : "");
+            },
+            [](const op::LoadData& o) {
+                return fmt::format("load-data     gpa {:#012x} size {:>9} {} {} sha256 {}", o.gpa,
+                                   size_text(o.data.size()), o.measured ? "measured  " : "unmeasured",
+                                   o.label, hash(HashAlgorithm::sha256, o.data.bytes()).hex().substr(0, 16));
+            },
+            [](const op::CreateVcpus& o) { return fmt::format("create-vcpus  count {}", o.count); },
+            [](const op::SetRegisters& o) {
+                std::string regs;
+                for (const auto& r : o.registers) regs += fmt::format(" {}={:#x}", r.name, r.value);
+                return fmt::format("set-registers vcpu {}{}", o.vcpu, regs);
+            },
+            [](const op::Finalize&) { return std::string("finalize"); },
+        }, operation);
+        text += fmt::format("{:3}  {}\n", index++, line);
+    }
+    return text;
+}
+
+std::string LaunchPlan::to_json() const {
+    nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+    for (const auto& operation : operations_) {
+        nlohmann::ordered_json j;
+        j["op"] = operation_name(operation);
+        std::visit(overloaded{
+            [&](const op::CreateVm& o) {
+                nlohmann::ordered_json params = nlohmann::ordered_json::object();
+                for (const auto& [key, value] : o.params) params[key] = value;
+                j["params"] = params;
+            },
+            [&](const op::AddMemory& o) {
+                j["gpa"] = o.gpa;
+                j["size"] = o.size;
+                j["confidential"] = o.confidential;
+                j["label"] = o.label;
+            },
+            [&](const op::LoadData& o) {
+                j["gpa"] = o.gpa;
+                j["size"] = o.data.size();
+                j["measured"] = o.measured;
+                j["label"] = o.label;
+                j["source"] = o.data.name();
+                j["sha256"] = hash(HashAlgorithm::sha256, o.data.bytes()).hex();
+            },
+            [&](const op::CreateVcpus& o) { j["count"] = o.count; },
+            [&](const op::SetRegisters& o) {
+                j["vcpu"] = o.vcpu;
+                nlohmann::ordered_json regs = nlohmann::ordered_json::object();
+                for (const auto& r : o.registers) regs[r.name] = fmt::format("{:#x}", r.value);
+                j["registers"] = regs;
+            },
+            [&](const op::Finalize&) {},
+        }, operation);
+        ops.push_back(std::move(j));
+    }
+    nlohmann::ordered_json root;
+    root["technology"] = technology_;
+    root["algorithm"] = to_string(algorithm_);
+    root["operations"] = std::move(ops);
+    return root.dump(2);
+}
+
+} // namespace cvm
