@@ -1,0 +1,120 @@
+// Kernel image header parsers: valid headers are read field by field, every
+// malformed one is rejected with the offset and the expectation in the text.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "cvm/error.hpp"
+#include "cvm/image.hpp"
+#include "synthetic_images.hpp"
+#include "test_paths.hpp"
+
+using namespace cvm;
+
+namespace {
+
+using cvmtest::put;
+
+std::vector<std::uint8_t> bzimage() { return cvmtest::synthetic_bzimage(); }
+
+std::string error_of(const std::vector<std::uint8_t>& b) {
+    try {
+        parse_bzimage(b, "vmlinuz");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(BzImage, ParsesFields) {
+    auto b = bzimage();
+    auto img = parse_bzimage(b, "vmlinuz");
+    EXPECT_EQ(img.protocol_version, 0x020f);
+    EXPECT_EQ(img.setup_size, 5u * 512);
+    EXPECT_EQ(img.kernel.size(), 4096u);
+    EXPECT_EQ(img.setup_header.size(), 0x26cu - 0x1f1u);
+    EXPECT_EQ(img.initrd_addr_max, 0x7fffffffu);
+    EXPECT_EQ(img.cmdline_size, 2047u);
+    EXPECT_EQ(img.pref_address, 0x1000000u);
+    EXPECT_EQ(img.init_size, 0x10000u);
+    EXPECT_TRUE(img.relocatable);
+}
+
+TEST(BzImage, RejectsMalformedHeadersWithLocation) {
+    struct Case {
+        const char* name;
+        void (*mutate)(std::vector<std::uint8_t>&);
+        const char* expect;
+    };
+    const Case cases[] = {
+        {"truncated", [](auto& b) { b.resize(0x100); }, "vmlinuz: offset 0x0: file size: expected at least 0x264"},
+        {"boot flag", [](auto& b) { b[0x1fe] = 0; }, "offset 0x1fe: boot_flag: expected 0xaa55, found 0xaa00"},
+        {"magic", [](auto& b) { b[0x202] = 'X'; }, "offset 0x202: setup header magic: expected \"HdrS\""},
+        {"old protocol", [](auto& b) { put<std::uint16_t>(b, 0x206, 0x0206); }, "offset 0x206: boot protocol version: expected at least 0x020c"},
+        {"header length", [](auto& b) { b[0x201] = 0x10; }, "offset 0x201: setup header length"},
+        {"setup sectors", [](auto& b) { b[0x1f1] = 60; }, "offset 0x1f1: setup_sects"},
+        {"zImage", [](auto& b) { b[0x211] = 0; }, "offset 0x211: loadflags: expected LOADED_HIGH"},
+        {"32-bit only", [](auto& b) { put<std::uint16_t>(b, 0x236, 0); }, "offset 0x236: xloadflags: expected XLF_KERNEL_64"},
+        {"init_size", [](auto& b) { put<std::uint32_t>(b, 0x260, 16); }, "offset 0x260: init_size: expected at least the protected-mode size 0x1000, found 0x10"},
+    };
+    for (const auto& c : cases) {
+        auto b = bzimage();
+        c.mutate(b);
+        auto text = error_of(b);
+        EXPECT_NE(text.find(c.expect), std::string::npos) << c.name << ": " << text;
+    }
+}
+
+TEST(Arm64Image, ReadsTheReferenceToolsTestHeader) {
+    // Published with the vectors: text_offset 0, image_size 0x2d10000, flags 0xa.
+    auto path = cvmtest::vector_path("cca/crm-testdata-linux.bin");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) GTEST_SKIP() << "vector file not found: " << path;
+    std::vector<std::uint8_t> b((std::istreambuf_iterator<char>(in)), {});
+    auto img = parse_arm64_image(b, path);
+    EXPECT_EQ(img.text_offset, 0u);
+    EXPECT_EQ(img.image_size, 0x2d10000u);
+    EXPECT_EQ(img.flags, 0xau);
+    EXPECT_EQ(img.page_size_code(), 1u);  // 4 KiB
+    EXPECT_FALSE(img.big_endian());
+}
+
+TEST(Arm64Image, RejectsBadMagicAndFlags) {
+    std::vector<std::uint8_t> b(64, 0);
+    try {
+        parse_arm64_image(b, "Image");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("Image: offset 0x38: arm64 Image magic"), std::string::npos) << e.what();
+    }
+    put<std::uint32_t>(b, 56, 0x644d5241);
+    put<std::uint64_t>(b, 24, 0x100);
+    EXPECT_THROW(parse_arm64_image(b, "Image"), Error);
+    EXPECT_THROW(parse_arm64_image(std::vector<std::uint8_t>(10), "Image"), Error);
+}
+
+TEST(RiscvImage, ParsesAndRejects) {
+    std::vector<std::uint8_t> b(64, 0);
+    put<std::uint64_t>(b, 8, 0x200000);
+    put<std::uint64_t>(b, 16, 0x1400000);
+    put<std::uint32_t>(b, 32, 0x2);
+    std::memcpy(b.data() + 56, "RSC\x05", 4);
+    auto img = parse_riscv_image(b, "Image");
+    EXPECT_EQ(img.text_offset, 0x200000u);
+    EXPECT_EQ(img.image_size, 0x1400000u);
+    EXPECT_EQ(img.version, 2u);
+    b[56] = 'X';
+    try {
+        parse_riscv_image(b, "Image");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("offset 0x38: RISC-V Image magic"), std::string::npos) << e.what();
+    }
+    std::memcpy(b.data() + 56, "RSC\x05", 4);
+    put<std::uint64_t>(b, 16, 0);
+    EXPECT_THROW(parse_riscv_image(b, "Image"), Error);
+}
+
+} // namespace
