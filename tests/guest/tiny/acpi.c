@@ -115,9 +115,8 @@ static const char *find_rsdp(u64 hint, const u8 **out)
 	u64 a;
 
 	if (hint != 0) {
-		/* 36 bytes covers the ACPI 2.0 RSDP; longer ones are not
-		 * expected below a 4 GiB boundary crossing. */
-		if (!paging_cover(hint + 36) || !rsdp_ok(phys(hint)))
+		/* 36 bytes: the ACPI 2.0+ RSDP. */
+		if (!paging_map(hint, 36) || !rsdp_ok(phys(hint)))
 			return "bad rsdp";
 		*out = phys(hint);
 		return NULL;
@@ -137,12 +136,12 @@ static const char *check_table(u64 addr, const char *sig, const u8 **out)
 	const u8 *t = phys(addr);
 	u32 len;
 
-	if (addr == 0 || !paging_cover(addr + SDT_HEADER_LEN))
+	if (addr == 0 || !paging_map(addr, SDT_HEADER_LEN))
 		return err_sig("unmapped", sig);
 	if (!tiny_memeq(t, sig, 4))
 		return err_sig("bad signature", sig);
 	len = rd32(t, SDT_LENGTH);
-	if (len < SDT_HEADER_LEN || !paging_cover(addr + len))
+	if (len < SDT_HEADER_LEN || !paging_map(addr, len))
 		return err_sig("bad length", sig);
 	if (!acpi_sum_ok(t, len))
 		return err_sig("bad checksum", sig);
@@ -168,7 +167,7 @@ static const char *find_table(const struct root *root, const char *sig,
 		u64 addr = root->entry_size == 8 ? rd64(root->table, off)
 						 : rd32(root->table, off);
 
-		if (addr == 0 || !paging_cover(addr + SDT_HEADER_LEN))
+		if (addr == 0 || !paging_map(addr, SDT_HEADER_LEN))
 			continue;
 		if (tiny_memeq(phys(addr), sig, 4))
 			return check_table(addr, sig, out);
@@ -332,7 +331,7 @@ static void gas_write(const u8 *gas, u16 value, int wide)
 
 	switch (gas[GAS_SPACE]) {
 	case GAS_SPACE_MEMORY:
-		if (!paging_cover(addr + 2))
+		if (!paging_map(addr, 2))
 			return;
 		if (wide)
 			*(volatile u16 *)(uintptr_t)addr = value;

@@ -62,11 +62,9 @@ tiny_gdt_desc:
 	/* Not part of the file and not cleared: stack and spare page tables. */
 	.section .scratch, "aw", @nobits
 	.balign	4096
-	.globl	hi_pml4, hi_pdpt
-hi_pml4:
-	.skip	4096
-hi_pdpt:
-	.skip	4096
+	.globl	pt_pool
+pt_pool:
+	.skip	TINY_PT_POOL_TABLES * 4096	/* see paging.c */
 	.balign	16
 	.skip	8192
 stack_top:

@@ -21,6 +21,9 @@
 #define RM_ZERO_PAGE 0x1000
 #define RM_STACK_TOP 0x3000
 
+/* Spare page tables for mapping data above 4 GiB (paging.c). */
+#define TINY_PT_POOL_TABLES 8
+
 /* GDT selectors.  0x10/0x18 are the boot protocol's __BOOT_CS/__BOOT_DS
  * (0x10 is 64-bit code here, as in the 64-bit protocol); 0x08 is 32-bit
  * code for the short stretch in protected mode. */

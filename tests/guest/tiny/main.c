@@ -39,12 +39,7 @@ static void report_cmdline(const u8 *bp)
 	size_t len = 0;
 
 	if (addr != 0) {
-		/* Below 4 GiB everything is mapped already; a line starting
-		 * above gets room for its longest allowed length. */
-		u64 end = addr >= (4ull << 30) ? addr + TINY_CMDLINE_SIZE + 1
-					       : addr + 1;
-
-		if (!paging_cover(end)) {
+		if (!paging_map(addr, TINY_CMDLINE_SIZE + 1)) {
 			uart_puts("tiny: error cmdline unmapped\n");
 			return;
 		}
@@ -69,7 +64,7 @@ static void report_initrd(const u8 *bp)
 		uart_puts("tiny: initrd none\n");
 		return;
 	}
-	if (!paging_cover(addr + size)) {
+	if (!paging_map(addr, size)) {
 		uart_puts("tiny: error initrd unmapped\n");
 		return;
 	}

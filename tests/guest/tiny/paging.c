@@ -2,60 +2,88 @@
  * The 64-bit entry runs on the loader's page tables.  libcvm's launcher
  * (like our own 32-bit path) identity-maps at least the first 4 GiB, but the
  * 64-bit boot protocol lets a loader put the initrd or command line higher
- * (ext_* fields, XLF_CAN_BE_LOADED_ABOVE_4G).  Reaching such data through an
+ * (ext_* fields, XLF_CAN_BE_LOADED_ABOVE_4G).  Touching such data through an
  * unmapped address would fault with no IDT and reset the VM silently, so
- * anything above 4 GiB is first mapped here.
+ * anything above 4 GiB is first added to the loader's tables here, with
+ * 2 MiB pages (1 GiB pages are not available on every virtual CPU).
  */
+#include "layout.h"
 #include "tiny.h"
 
-#define GIB (1ull << 30)
+#define FOUR_GIB (4ull << 30)
+#define PAGE_2M (1ull << 21)
 #define PTE_P 0x001ull
 #define PTE_RW 0x002ull
 #define PTE_PS 0x080ull
+#define PTE_ADDR 0x000ffffffffff000ull
+#define CR4_LA57 (1ull << 12)
 
-extern u64 hi_pml4[512];
-extern u64 hi_pdpt[512];
+extern u64 pt_pool[TINY_PT_POOL_TABLES][512];
 
-static int high_mapped;
+static unsigned pool_used;
 
-static int cpu_has_1g_pages(void)
+/* The table an entry points to, allocating an empty one if not present. */
+static u64 *next_table(u64 *entry)
 {
-	u32 a, b, c, d;
+	u64 *t;
+	unsigned i;
 
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
-			 : "a"(0x80000000u), "c"(0));
-	if (a < 0x80000001u)
+	if (*entry & PTE_P)
+		return (u64 *)(uintptr_t)(*entry & PTE_ADDR);
+	if (pool_used == TINY_PT_POOL_TABLES)
+		return NULL;
+	t = pt_pool[pool_used++];
+	for (i = 0; i < 512; i++)
+		t[i] = 0;
+	*entry = (u64)(uintptr_t)t | PTE_P | PTE_RW;
+	return t;
+}
+
+/* Identity-maps the 2 MiB page holding addr unless something maps it. */
+static int map_2m(u64 *pml4, u64 addr)
+{
+	u64 *pdpt, *pd, *e;
+
+	pdpt = next_table(&pml4[(addr >> 39) & 511]);
+	if (!pdpt)
 		return 0;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
-			 : "a"(0x80000001u), "c"(0));
-	return (d >> 26) & 1;
+	e = &pdpt[(addr >> 30) & 511];
+	if ((*e & PTE_P) && (*e & PTE_PS))
+		return 1;
+	pd = next_table(e);
+	if (!pd)
+		return 0;
+	e = &pd[(addr >> 21) & 511];
+	if (!(*e & PTE_P))
+		*e = (addr & ~(PAGE_2M - 1)) | PTE_P | PTE_RW | PTE_PS;
+	return 1;
 }
 
 /*
- * Makes sure [0, end) is identity mapped; returns 0 if it cannot be.
- * Above 4 GiB this switches once to our own tables: 1 GiB pages for the
- * first 512 GiB, which cost one table to fill.  Without 1 GiB page support
- * we give up rather than fill thousands of 2 MiB entries.
+ * Makes sure [addr, addr + len) is identity mapped; returns 0 if it cannot
+ * be.  Below 4 GiB the loader's mapping is trusted as is.
  */
-int paging_cover(u64 end)
+int paging_map(u64 addr, u64 len)
 {
-	u64 i;
+	u64 end = addr + len;
+	u64 cr3, cr4, a;
+	u64 *pml4;
 
-	if (end <= 4 * GIB)
-		return 1;
-	if (end > 512 * GIB)
+	if (end < addr)
 		return 0;
-	if (!high_mapped) {
-		if (!cpu_has_1g_pages())
+	if (end <= FOUR_GIB)
+		return 1;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	if (cr4 & CR4_LA57)
+		return 0; /* 5-level paging; we never asked for it (XLF_5LEVEL) */
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	pml4 = (u64 *)(uintptr_t)(cr3 & PTE_ADDR);
+	a = addr > FOUR_GIB ? addr : FOUR_GIB;
+	for (a &= ~(PAGE_2M - 1); a < end; a += PAGE_2M)
+		if (!map_2m(pml4, a))
 			return 0;
-		for (i = 0; i < 512; i++)
-			hi_pdpt[i] = (i * GIB) | PTE_P | PTE_RW | PTE_PS;
-		hi_pml4[0] = (u64)(uintptr_t)hi_pdpt | PTE_P | PTE_RW;
-		for (i = 1; i < 512; i++)
-			hi_pml4[i] = 0;
-		__asm__ volatile("mov %0, %%cr3" : : "r"((u64)(uintptr_t)hi_pml4)
-				 : "memory");
-		high_mapped = 1;
-	}
+	/* Only not-present entries changed, which no TLB holds, but reloading
+	 * CR3 is cheap and leaves no doubt. */
+	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
 	return 1;
 }

@@ -80,6 +80,6 @@ int tiny_memeq(const void *a, const void *b, size_t n);
 size_t tiny_strnlen(const char *s, size_t max);
 
 /* paging.c */
-int paging_cover(u64 end);
+int paging_map(u64 addr, u64 len);
 
 #endif /* TINY_H */
