@@ -48,9 +48,10 @@ std::string LaunchPlan::to_text() const {
                                    o.label, o.confidential ? " (confidential)" : "");
             },
             [](const op::LoadData& o) {
-                return fmt::format("load-data     gpa {:#012x} size {:>9} {} {} sha256 {}", o.gpa,
-                                   size_text(o.data.size()), o.measured ? "measured  " : "unmeasured",
-                                   o.label, hash(HashAlgorithm::sha256, o.data.bytes()).hex().substr(0, 16));
+                return fmt::format("load-data     gpa {:#012x} size {:>9} {} {}{} sha256 {}", o.gpa,
+                                   size_text(o.data.size()), o.measured ? "measured  " : "unmeasured", o.label,
+                                   o.page_type.empty() ? "" : " [" + o.page_type + "]",
+                                   hash(HashAlgorithm::sha256, o.data.bytes()).hex().substr(0, 16));
             },
             [](const op::CreateVcpus& o) { return fmt::format("create-vcpus  count {}", o.count); },
             [](const op::SetRegisters& o) {
@@ -87,6 +88,7 @@ std::string LaunchPlan::to_json() const {
                 j["size"] = o.data.size();
                 j["measured"] = o.measured;
                 j["label"] = o.label;
+                if (!o.page_type.empty()) j["page_type"] = o.page_type;
                 j["source"] = o.data.name();
                 j["sha256"] = hash(HashAlgorithm::sha256, o.data.bytes()).hex();
             },

@@ -40,6 +40,7 @@ PlanEvent event_of(const Operation& operation) {
             std::uint8_t measured = o.measured ? 1 : 0;
             h.update(ByteSpan(&measured, 1));
             if (o.measured) h.update(hash(HashAlgorithm::sha256, o.data.bytes()).bytes());
+            if (!o.page_type.empty()) put_string(h, o.page_type);  // absent for ordinary data
             return fmt::format("load-data {:#x}+{:#x} {}{}", o.gpa, o.data.size(), o.label,
                                o.measured ? "" : " (unmeasured)");
         },

@@ -35,12 +35,15 @@ struct AddMemory {
 };
 
 // Copy `data` to `gpa`. `measured` says whether its contents enter the
-// launch measurement.
+// launch measurement. `page_type` is a technology's page kind where the
+// hardware distinguishes them (SEV-SNP "zero", "secrets", "cpuid", "vmsa";
+// empty for ordinary data); it is part of what is measured.
 struct LoadData {
     std::uint64_t gpa = 0;
     Payload data;
     bool measured = true;
     std::string label;
+    std::string page_type;
 };
 
 // Create `count` vCPUs with ids 0..count-1; vCPU 0 boots.
