@@ -57,11 +57,17 @@ static void str_append(char **dst, const char *s, size_t n)
 		*(*dst)++ = *s++;
 }
 
-/* "<what> <SIG>", in a static buffer: only the first error is reported. */
+/*
+ * "<what> <SIG>" in a static buffer.  Only the first error is reported, so
+ * the first message written stays: a later one must not change the text
+ * behind a pointer the caller already holds.
+ */
 static const char *err_sig(const char *what, const char *sig)
 {
 	char *p = errbuf;
 
+	if (errbuf[0] != '\0')
+		return errbuf;
 	str_append(&p, what, 24);
 	*p++ = ' ';
 	str_append(&p, sig, 4);

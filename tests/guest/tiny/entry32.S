@@ -80,6 +80,10 @@ from32:
 	movl	%esi, %esi
 	jmp	entry64
 
+	/* Lets tiny.ld check that it agrees with layout.h. */
+	.globl	tiny_layout_load_addr
+	.set	tiny_layout_load_addr, TINY_LOAD_ADDR
+
 	.section .scratch, "aw", @nobits
 	.balign	4096
 pt_pml4:

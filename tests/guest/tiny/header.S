@@ -172,4 +172,8 @@ gdt_ptr:
 kernel_version:
 	.asciz	"libcvm tiny test guest"
 
+	/* Lets tiny.ld check that it agrees with layout.h. */
+	.globl	tiny_layout_rm_zero_page
+	.set	tiny_layout_rm_zero_page, RM_ZERO_PAGE
+
 	.section .note.GNU-stack, "", @progbits

@@ -105,7 +105,8 @@ void tiny_main(const u8 *bp)
 	uart_puts("tiny: done\n");
 
 	/* ACPI S5 if the FADT says how; otherwise ask the keyboard controller
-	 * for a reset, which VMMs (and QEMU with -no-reboot) treat as exit. */
+	 * for a reset, which many VMMs, and QEMU with -no-reboot, treat as an
+	 * exit. */
 	if (!acpi_poweroff(&acpi))
 		outb(KBC_PULSE_RESET, KBC_COMMAND);
 	for (;;)
