@@ -49,15 +49,19 @@ entry32:
 	addl	$8, %edi
 	loop	2b
 
-	/* 2048 2 MiB pages = 4 GiB identity map. */
+	/* 2048 2 MiB pages = 4 GiB identity map, four entries per round to
+	 * keep the instruction count down under an emulating hypervisor. */
 	movl	$pt_pd, %edi
 	movl	$PTE_P | PTE_RW | PTE_PS, %eax
 	xorl	%edx, %edx
-	movl	$2048, %ecx
-3:	movl	%eax, (%edi)
-	movl	%edx, 4(%edi)
+	movl	$2048 / 4, %ecx
+3:
+	.irp	off, 0, 8, 16, 24
+	movl	%eax, \off(%edi)
+	movl	%edx, \off + 4(%edi)
 	addl	$0x200000, %eax
-	addl	$8, %edi
+	.endr
+	addl	$32, %edi
 	loop	3b
 
 	movl	$CR4_PAE, %eax
