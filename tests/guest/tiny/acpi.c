@@ -14,8 +14,12 @@
 #define BIOS_AREA_START 0xe0000
 #define BIOS_AREA_END 0x100000
 
+#define RSDP_MAX_LEN 4096
 #define SDT_LENGTH 4
 #define SDT_HEADER_LEN 36
+/* Far above anything a VMM builds; a larger length is taken as garbage
+ * rather than checksummed for minutes. */
+#define SDT_MAX_LEN (1u << 20)
 
 #define MADT_ENTRIES 44
 #define MADT_LOCAL_APIC 0
@@ -113,7 +117,8 @@ static int rsdp_ok(const u8 *r)
 	if (r[RSDP_REVISION] < 2)
 		return 1;
 	len = rd32(r, RSDP_LENGTH);
-	return len >= RSDP_XSDT + 8 && acpi_sum_ok(r, len);
+	return len >= RSDP_XSDT + 8 && len <= RSDP_MAX_LEN &&
+	       paging_map((uintptr_t)r, len) && acpi_sum_ok(r, len);
 }
 
 static const char *find_rsdp(u64 hint, const u8 **out)
@@ -157,7 +162,7 @@ static const char *check_table(u64 addr, const char *sig, const u8 **out)
 	if (!tiny_memeq(t, sig, 4))
 		return err_sig("bad signature", sig);
 	len = rd32(t, SDT_LENGTH);
-	if (len < SDT_HEADER_LEN || !paging_map(addr, len))
+	if (len < SDT_HEADER_LEN || len > SDT_MAX_LEN || !paging_map(addr, len))
 		return err_sig("bad length", sig);
 	if (!acpi_sum_ok(t, len))
 		return err_sig("bad checksum", sig);
@@ -249,8 +254,8 @@ static int s5_at(const u8 *d, u32 len, u32 pos)
 }
 
 /*
- * Finds \_S5_ without looking at every byte: words without a '5' (the
- * rarest of its letters in AML) are skipped with one test each.
+ * Finds \_S5_ without looking at every byte: words without a '5' (much
+ * rarer in AML than '_' or 'S') are skipped with one test each.
  */
 static int dsdt_s5(const u8 *d, u32 len)
 {
