@@ -32,9 +32,11 @@ const Backend& find_backend(std::string_view name) {
 std::map<std::string, std::string> resolve_options(const Backend& backend, const VmSpec& spec) {
     auto declared = backend.options();
     std::map<std::string, std::string> resolved;
-    for (const auto& [key, value] : spec.options) {
+    for (const auto& entry : spec.options) {
+        const std::string& key = entry.first;
+        const std::string& value = entry.second;
         auto it = std::find_if(declared.begin(), declared.end(),
-                               [&](const OptionInfo& o) { return o.name == key; });
+                               [&key](const OptionInfo& o) { return o.name == key; });
         if (it == declared.end())
             throw Error(fmt::format("technology '{}' has no option '{}'", backend.name(), key));
         if (!it->choices.empty() &&
