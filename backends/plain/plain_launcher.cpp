@@ -134,10 +134,6 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
                 vm->ioctl_value(KVM_SET_TSS_ADDR, kTssAddress, "KVM_SET_TSS_ADDR");
                 std::uint64_t identity_map = kIdentityMapAddress;
                 vm->ioctl(KVM_SET_IDENTITY_MAP_ADDR, &identity_map, "KVM_SET_IDENTITY_MAP_ADDR");
-                vm->ioctl(KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP");
-                kvm_pit_config pit{};
-                pit.flags = KVM_PIT_SPEAKER_DUMMY;
-                vm->ioctl(KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
             },
             [&](const op::AddMemory& o) {
                 if (!vm) throw Error("the plan adds memory before creating the VM");
@@ -151,6 +147,13 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
+                // The interrupt controllers come after the memory slots: once
+                // an irqchip exists, every slot update waits for an SRCU grace
+                // period, which costs milliseconds per slot.
+                vm->ioctl(KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP");
+                kvm_pit_config pit{};
+                pit.flags = KVM_PIT_SPEAKER_DUMMY;
+                vm->ioctl(KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
                 auto cpuid = supported_cpuid(*kvm);
                 for (unsigned id = 0; id < o.count; ++id) {
                     vcpus.push_back(vm->create_vcpu(id));
