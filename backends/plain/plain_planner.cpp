@@ -1,5 +1,7 @@
 #include "backends/plain/plain_planner.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "backends/plain/acpi_tables.hpp"
@@ -109,6 +111,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
         {"ss", kBootDs},
     }});
     plan.add(op::Finalize{});
+    plan.check_layout();  // a blob over the kernel or outside RAM is an error, not a surprise
     return plan;
 }
 

@@ -1,6 +1,8 @@
 #include "cvm/plan.hpp"
 
 #include <fmt/format.h>
+
+#include "cvm/error.hpp"
 #include <nlohmann/json.hpp>
 
 namespace cvm {
@@ -31,6 +33,31 @@ std::string_view operation_name(const Operation& operation) {
 
 LaunchPlan::LaunchPlan(std::string technology, HashAlgorithm algorithm)
     : technology_(std::move(technology)), algorithm_(algorithm) {}
+
+void LaunchPlan::check_layout() const {
+    std::vector<const op::AddMemory*> memory;
+    std::vector<const op::LoadData*> loads;
+    for (const auto& operation : operations_) {
+        if (auto* m = std::get_if<op::AddMemory>(&operation)) memory.push_back(m);
+        if (auto* l = std::get_if<op::LoadData>(&operation)) loads.push_back(l);
+    }
+    for (std::size_t i = 0; i < loads.size(); ++i) {
+        const auto& a = *loads[i];
+        std::uint64_t size = a.data.size();
+        bool inside = false;
+        for (const auto* m : memory)
+            inside = inside || (a.gpa >= m->gpa && size <= m->size && a.gpa - m->gpa <= m->size - size);
+        if (!inside)
+            throw Error(fmt::format("the plan loads {} at [{:#x}, +{:#x}), outside the guest memory it adds",
+                                    a.label, a.gpa, size));
+        for (std::size_t j = 0; j < i; ++j) {
+            const auto& b = *loads[j];
+            if (a.gpa < b.gpa + b.data.size() && b.gpa < a.gpa + size)
+                throw Error(fmt::format("the plan loads {} at [{:#x}, +{:#x}) over {} at [{:#x}, +{:#x})", a.label,
+                                        a.gpa, size, b.label, b.gpa, b.data.size()));
+        }
+    }
+}
 
 std::string LaunchPlan::to_text() const {
     std::string text = fmt::format("launch plan: technology {}, algorithm {}, {} operations\n",

@@ -151,6 +151,14 @@ TEST(PlainPlan, RejectsWhatItCannotBoot) {
     auto huge_initrd = spec_with(cvmtest::synthetic_bzimage(), 70ull << 20);
     expect_error(huge_initrd, "does not fit");
 
+    auto blob_over_kernel = spec_with(cvmtest::synthetic_bzimage());
+    blob_over_kernel.images.push_back({ImageRole::blob, Payload::from_bytes({1, 2, 3}, "b"), true, 0x100010});
+    expect_error(blob_over_kernel, "the plan loads blob at [0x100010, +0x3) over kernel");
+
+    auto blob_outside = spec_with(cvmtest::synthetic_bzimage());
+    blob_outside.images.push_back({ImageRole::blob, Payload::from_bytes({1, 2, 3}, "b"), true, 0x80000000});
+    expect_error(blob_outside, "outside the guest memory");
+
     EXPECT_THROW(find_backend("tdx"), Error);
 }
 

@@ -83,6 +83,10 @@ public:
 
     void add(Operation operation) { operations_.push_back(std::move(operation)); }
 
+    // Throws if a load lies outside the memory the plan adds, or two loads
+    // overlap: a plan must never silently overwrite its own bytes.
+    void check_layout() const;
+
     // One line per operation, for people.
     std::string to_text() const;
     // {"technology":..., "algorithm":..., "operations":[...]}; loaded data is
