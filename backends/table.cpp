@@ -1,6 +1,7 @@
 // The one table naming every backend compiled into libcvm.
 #include "cvm/backend.hpp"
 
+#include "backends/amd-sev/sev_backend.hpp"
 #include "backends/plain/plain_backend.hpp"
 
 namespace cvm {
@@ -8,6 +9,9 @@ namespace cvm {
 std::span<const Backend* const> all_backends() {
     static const Backend* const table[] = {
         &plain_backend(),
+        &amd_sev_backend(),
+        &amd_sev_es_backend(),
+        &amd_sev_snp_backend(),
     };
     return table;
 }

@@ -1,0 +1,26 @@
+// The SEV kernel-hashes table (QEMU's layout): what OVMF checks the kernel,
+// initrd and command line it receives from the VMM against, when the VMM
+// boots a kernel directly with a measured firmware. docs/amd-sev.md,
+// "SEV kernel-hashes table".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "cvm/bytes.hpp"
+
+namespace cvm::sev {
+
+// The table (168 bytes) padded with zeros to a multiple of 16, as QEMU
+// passes it to LAUNCH_UPDATE_DATA.
+constexpr std::size_t kHashTableSize = 168;
+constexpr std::size_t kPaddedHashTableSize = 176;
+using HashTable = std::array<std::uint8_t, kPaddedHashTableSize>;
+
+// Entries in table order: cmdline (its bytes and a NUL), initrd (empty if
+// none), kernel (the whole image file). Payloads are hashed in place.
+HashTable build_hash_table(ByteSpan kernel, std::optional<ByteSpan> initrd, std::string_view cmdline);
+
+} // namespace cvm::sev

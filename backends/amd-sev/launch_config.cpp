@@ -1,0 +1,138 @@
+#include "backends/amd-sev/launch_config.hpp"
+
+#include <charconv>
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+namespace cvm::sev {
+namespace {
+
+std::uint64_t parse_u64(const std::string& text, std::string_view what) {
+    std::uint64_t value = 0;
+    std::string_view digits = text;
+    int base = 10;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) { digits.remove_prefix(2); base = 16; }
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
+        throw Error(fmt::format("plan parameter {} = '{}' is not a number", what, text));
+    return value;
+}
+
+// Family, model and stepping as AMD's CPUID specification (#25481) encodes them.
+constexpr std::uint32_t signature(std::uint32_t family, std::uint32_t model, std::uint32_t stepping) {
+    std::uint32_t base_family = family > 0xf ? 0xf : family;
+    std::uint32_t ext_family = family > 0xf ? family - 0xf : 0;
+    return (ext_family << 20) | ((model >> 4) << 16) | (base_family << 8) | ((model & 0xf) << 4) | stepping;
+}
+
+struct CpuModel {
+    const char* name;
+    std::uint32_t signature;
+};
+// QEMU's builtin AMD EPYC models (target/i386/cpu.c), exactly the names
+// sev-snp-measure knows, so the same name means the same signature in both.
+constexpr CpuModel kCpuModels[] = {
+    {"EPYC", signature(23, 1, 2)},        {"EPYC-v1", signature(23, 1, 2)},
+    {"EPYC-v2", signature(23, 1, 2)},     {"EPYC-v3", signature(23, 1, 2)},
+    {"EPYC-v4", signature(23, 1, 2)},     {"EPYC-IBPB", signature(23, 1, 2)},
+    {"EPYC-Rome", signature(23, 49, 0)},  {"EPYC-Rome-v1", signature(23, 49, 0)},
+    {"EPYC-Rome-v2", signature(23, 49, 0)}, {"EPYC-Rome-v3", signature(23, 49, 0)},
+    {"EPYC-Milan", signature(25, 1, 1)},  {"EPYC-Milan-v1", signature(25, 1, 1)},
+    {"EPYC-Milan-v2", signature(25, 1, 1)},
+    {"EPYC-Genoa", signature(25, 17, 0)}, {"EPYC-Genoa-v1", signature(25, 17, 0)},
+    {"EPYC-Turin", signature(26, 0, 0)},
+};
+static_assert(signature(23, 1, 2) == 0x00800f12 && signature(23, 49, 0) == 0x00830f10);
+static_assert(signature(25, 1, 1) == 0x00a00f11 && signature(25, 17, 0) == 0x00a10f10);
+static_assert(signature(26, 0, 0) == 0x00b00f00);
+
+} // namespace
+
+std::string_view technology_name(Mode mode) {
+    switch (mode) {
+    case Mode::sev: return "amd-sev";
+    case Mode::es: return "amd-sev-es";
+    case Mode::snp: return "amd-sev-snp";
+    }
+    return "?";
+}
+
+std::string_view to_string(InitKind init) { return init == InitKind::legacy ? "legacy" : "init2"; }
+
+std::string_view to_string(VmmModel vmm) {
+    switch (vmm) {
+    case VmmModel::qemu: return "qemu";
+    case VmmModel::ec2: return "ec2";
+    case VmmModel::gce: return "gce";
+    }
+    return "?";
+}
+
+op::CreateVm to_create_vm(const LaunchConfig& c) {
+    op::CreateVm vm;
+    vm.params = {
+        {"mode", std::string(technology_name(c.mode))},
+        {"init", std::string(to_string(c.init))},
+        {"vmm", std::string(to_string(c.vmm))},
+        {"policy", fmt::format("{:#x}", c.policy)},
+        {"sev-features", fmt::format("{:#x}", c.sev_features)},
+    };
+    return vm;
+}
+
+LaunchConfig config_of(const LaunchPlan& plan) {
+    const auto& ops = plan.operations();
+    const auto* vm = ops.empty() ? nullptr : std::get_if<op::CreateVm>(&ops.front());
+    if (!vm) throw Error(fmt::format("the {} plan does not start with create-vm", plan.technology()));
+    std::map<std::string, std::string> p(vm->params.begin(), vm->params.end());
+    const std::vector<std::string> expected{"init", "mode", "policy", "sev-features", "vmm"};
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : p) keys.push_back(k);
+    if (keys != expected || p.size() != vm->params.size())
+        throw Error(fmt::format("the {} plan's create-vm parameters are [{}], expected [{}]", plan.technology(),
+                                fmt::join(keys, ", "), fmt::join(expected, ", ")));
+    LaunchConfig c;
+    if (p["mode"] == "amd-sev") c.mode = Mode::sev;
+    else if (p["mode"] == "amd-sev-es") c.mode = Mode::es;
+    else if (p["mode"] == "amd-sev-snp") c.mode = Mode::snp;
+    else throw Error(fmt::format("unknown SEV mode '{}' in the plan", p["mode"]));
+    if (technology_name(c.mode) != plan.technology())
+        throw Error(fmt::format("a {} plan cannot create a {} VM", plan.technology(), p["mode"]));
+    if (p["init"] == "legacy") c.init = InitKind::legacy;
+    else if (p["init"] == "init2") c.init = InitKind::init2;
+    else throw Error(fmt::format("unknown SEV init '{}' in the plan", p["init"]));
+    if (p["vmm"] == "qemu") c.vmm = VmmModel::qemu;
+    else if (p["vmm"] == "ec2") c.vmm = VmmModel::ec2;
+    else if (p["vmm"] == "gce") c.vmm = VmmModel::gce;
+    else throw Error(fmt::format("unknown VMM model '{}' in the plan", p["vmm"]));
+    c.policy = parse_u64(p["policy"], "policy");
+    c.sev_features = parse_u64(p["sev-features"], "sev-features");
+    if (c.mode == Mode::snp && c.init != InitKind::init2)
+        throw Error("SEV-SNP VMs exist only through KVM_SEV_INIT2; the plan asks for the legacy init");
+    if (c.mode == Mode::snp && (c.sev_features & 1) == 0)
+        throw Error(fmt::format("SNP guest features {:#x} lack bit 0 (SNPActive)", c.sev_features));
+    if (c.mode != Mode::snp && c.sev_features != 0)
+        throw Error(fmt::format("SEV features {:#x} on a {} VM: only SEV-SNP VMs are modelled with features",
+                                c.sev_features, plan.technology()));
+    if (c.mode != Mode::snp && c.policy > 0xffffffffull)
+        throw Error(fmt::format("SEV policy {:#x} does not fit in 32 bits", c.policy));
+    return c;
+}
+
+std::optional<std::uint32_t> vcpu_signature(std::string_view model) {
+    for (const auto& m : kCpuModels)
+        if (model == m.name) return m.signature;
+    return std::nullopt;
+}
+
+std::string vcpu_model_names() {
+    std::vector<std::string> names;
+    for (const auto& m : kCpuModels) names.emplace_back(m.name);
+    return fmt::format("{}", fmt::join(names, ", "));
+}
+
+} // namespace cvm::sev

@@ -1,0 +1,189 @@
+#include "backends/amd-sev/sev_planner.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "backends/amd-sev/kernel_hashes.hpp"
+#include "backends/amd-sev/ovmf_table.hpp"
+#include "backends/amd-sev/reset_state.hpp"
+#include "cvm/error.hpp"
+
+namespace cvm::sev {
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+// RAM above this goes above 4 GiB, leaving room for the firmware and devices.
+constexpr std::uint64_t kLowRamLimit = 0xc000'0000;
+
+std::uint64_t parse_number(const std::string& text, const std::string& option) {
+    std::string_view digits = text;
+    int base = 10;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) { digits.remove_prefix(2); base = 16; }
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
+        throw Error(fmt::format("--{} '{}': expected a number (decimal or 0x hex)", option, text), 0, option);
+    return value;
+}
+
+LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::string>& options) {
+    LaunchConfig c;
+    c.mode = mode;
+    c.policy = parse_number(options.at("policy"), "policy");
+    if (auto it = options.find("sev-init"); it != options.end())
+        c.init = it->second == "legacy" ? InitKind::legacy : InitKind::init2;
+    if (auto it = options.find("vmm"); it != options.end())
+        c.vmm = it->second == "ec2" ? VmmModel::ec2 : it->second == "gce" ? VmmModel::gce : VmmModel::qemu;
+    if (mode == Mode::snp) {
+        c.sev_features = parse_number(options.at("guest-features"), "guest-features");
+        if ((c.sev_features & 1) == 0)
+            throw Error(fmt::format("--guest-features {:#x}: bit 0 (SNPActive) must be set", c.sev_features), 0,
+                        "guest-features");
+        if ((c.policy & (1ull << 17)) == 0)
+            throw Error(fmt::format("--policy {:#x}: SNP guest policy bit 17 is reserved and must be 1", c.policy), 0,
+                        "policy");
+    } else if (c.policy > 0xffffffffull) {
+        throw Error(fmt::format("--policy {:#x}: the SEV policy is 32 bits", c.policy), 0, "policy");
+    } else if (mode == Mode::es && (c.policy & 0x4) == 0) {
+        throw Error(fmt::format("--policy {:#x}: an SEV-ES guest needs policy bit 2 (ES)", c.policy), 0, "policy");
+    } else if (mode == Mode::sev && (c.policy & 0x4) != 0) {
+        throw Error(fmt::format("--policy {:#x}: policy bit 2 (ES) asks for SEV-ES; use --tech amd-sev-es", c.policy),
+                    0, "policy");
+    }
+    return c;
+}
+
+Payload zero_pages(std::uint64_t size, std::string name) {
+    return Payload::from_bytes(std::vector<std::uint8_t>(size, 0), std::move(name));
+}
+
+bool inside(std::uint64_t gpa, std::uint64_t size, std::uint64_t limit) { return gpa <= limit && size <= limit - gpa; }
+
+std::string_view snp_page_type(SectionType type, VmmModel vmm, bool kernel) {
+    switch (type) {
+    case SectionType::sec_mem: return vmm == VmmModel::gce ? "unmeasured" : "zero";
+    case SectionType::secrets: return "secrets";
+    case SectionType::cpuid: return "cpuid";
+    case SectionType::svsm_caa: return "zero";
+    case SectionType::kernel_hashes: return kernel ? "normal" : "zero";
+    }
+    return "zero";
+}
+
+} // namespace
+
+LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::string, std::string>& options) {
+    const LaunchConfig config = config_from_options(mode, options);
+    const std::string tech(technology_name(mode));
+
+    for (const auto& image : spec.images)
+        if (image.role != ImageRole::firmware && image.role != ImageRole::kernel && image.role != ImageRole::initrd)
+            throw Error(fmt::format("{} boots OVMF with an optional kernel and initrd; a {} image has no place",
+                                    tech, to_string(image.role)));
+    const ImageSpec* firmware = spec.image(ImageRole::firmware);
+    const ImageSpec* kernel = spec.image(ImageRole::kernel);
+    const ImageSpec* initrd = spec.image(ImageRole::initrd);
+    if (!firmware) throw Error(fmt::format("{} needs a firmware image (an OVMF build with SEV support): --firmware", tech));
+    for (const ImageSpec* image : {firmware, kernel, initrd})
+        if (image && !image->measured)
+            throw Error(fmt::format("{}: every image of an {} launch is measured", image->payload.name(), tech));
+    if (!kernel && (initrd || !spec.cmdline.empty()))
+        throw Error(fmt::format("{}: an initrd or command line needs a kernel (they are measured as its companions)", tech));
+
+    const std::string& fw_name = firmware->payload.name();
+    const OvmfInfo ovmf = parse_ovmf(firmware->payload.bytes(), fw_name);
+
+    const std::uint64_t memory = spec.memory.size;
+    if (memory == 0 || memory % kPage != 0)
+        throw Error(fmt::format("guest memory {:#x} is not a positive multiple of 4 KiB", memory), 0, "--memory");
+    const std::uint64_t low = std::min(memory, kLowRamLimit);
+    auto require_in_ram = [&](std::uint64_t gpa, std::uint64_t size, std::string_view what) {
+        if (!inside(gpa, size, low))
+            throw Error(fmt::format("{}: {} at {:#x} (+{:#x}) lies outside guest RAM below {:#x}; give more --memory",
+                                    fw_name, what, gpa, size, low));
+    };
+
+    if ((mode == Mode::es || mode == Mode::snp) && !ovmf.reset_address)
+        throw Error(fmt::format("{}: the firmware has no SEV-ES reset block in its OVMF table, so APs of an {} guest "
+                                "have no start address", fw_name, tech), 0, fw_name);
+    if (mode == Mode::snp && !ovmf.metadata)
+        throw Error(fmt::format("{}: the firmware has no SEV metadata (\"ASEV\"), which SEV-SNP needs", fw_name), 0, fw_name);
+
+    std::optional<HashTable> table;
+    if (kernel) {
+        std::optional<ByteSpan> initrd_bytes;
+        if (initrd) initrd_bytes = initrd->payload.bytes();
+        table = build_hash_table(kernel->payload.bytes(), initrd_bytes, spec.cmdline);
+    }
+
+    LaunchPlan plan(tech, mode == Mode::snp ? HashAlgorithm::sha384 : HashAlgorithm::sha256);
+    plan.add(to_create_vm(config));
+    plan.add(op::AddMemory{0, low, true, "ram"});
+    if (memory > low) plan.add(op::AddMemory{kFourGiB, memory - low, true, "ram-high"});
+    plan.add(op::AddMemory{ovmf.gpa, ovmf.size, true, "firmware"});
+    plan.add(op::LoadData{ovmf.gpa, firmware->payload, true, "firmware", mode == Mode::snp ? "normal" : ""});
+
+    if (mode != Mode::snp && table) {
+        if (!ovmf.hash_area || ovmf.hash_area->base == 0)
+            throw Error(fmt::format("{}: Kernel specified but OVMF doesn't support kernel/initrd/cmdline measurement "
+                                    "(no SEV hash table area in its OVMF table)", fw_name), 0, fw_name);
+        if (ovmf.hash_area->size < kPaddedHashTableSize)
+            throw Error(fmt::format("{}: the SEV hash table area holds {} bytes, the table needs {}", fw_name,
+                                    ovmf.hash_area->size, kPaddedHashTableSize), 0, fw_name);
+        require_in_ram(ovmf.hash_area->base, kPaddedHashTableSize, "the SEV hash table area");
+        plan.add(op::LoadData{ovmf.hash_area->base,
+                              Payload::from_bytes({table->begin(), table->end()}, "SEV kernel hashes table"),
+                              true, "kernel-hashes", ""});
+    }
+
+    if (mode == Mode::snp) {
+        std::vector<MetadataSection> sections = *ovmf.metadata;
+        if (table) {
+            auto hashes = std::find_if(sections.begin(), sections.end(),
+                                       [](const auto& s) { return s.type == SectionType::kernel_hashes; });
+            if (hashes == sections.end())
+                throw Error(fmt::format("{}: Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES "
+                                        "section", fw_name), 0, fw_name);
+            if (!ovmf.hash_area || hashes->size != kPage || (ovmf.hash_area->base & ~(kPage - 1)) != hashes->gpa ||
+                (ovmf.hash_area->base & (kPage - 1)) + kPaddedHashTableSize > kPage)
+                throw Error(fmt::format("{}: the SEV hash table area does not lie in the one-page SNP_KERNEL_HASHES "
+                                        "section at {:#x}", fw_name, hashes->gpa), 0, fw_name);
+        }
+        // EC2 measures the CPUID page after every other metadata page.
+        if (config.vmm == VmmModel::ec2)
+            std::stable_partition(sections.begin(), sections.end(),
+                                  [](const auto& s) { return s.type != SectionType::cpuid; });
+        for (const auto& s : sections) {
+            require_in_ram(s.gpa, s.size, fmt::format("the {} section", to_string(s.type)));
+            std::string label(to_string(s.type));
+            std::string type(snp_page_type(s.type, config.vmm, table.has_value()));
+            if (s.type == SectionType::kernel_hashes && table) {
+                std::vector<std::uint8_t> page(kPage, 0);
+                std::copy(table->begin(), table->end(), page.begin() + (ovmf.hash_area->base & (kPage - 1)));
+                plan.add(op::LoadData{s.gpa, Payload::from_bytes(std::move(page), "SNP kernel hashes page"), true,
+                                      label, type});
+            } else {
+                plan.add(op::LoadData{s.gpa, zero_pages(s.size, label + " pages"), true, label, type});
+            }
+        }
+    }
+
+    plan.add(op::CreateVcpus{spec.vcpus.count});
+    if (mode != Mode::sev) {
+        std::uint32_t signature = 0;
+        auto model = options.at("vcpu-type");
+        auto sig = vcpu_signature(model);
+        if (!sig) throw Error(fmt::format("--vcpu-type '{}': unknown; known models: {}", model, vcpu_model_names()), 0,
+                              "vcpu-type");
+        signature = *sig;
+        for (unsigned i = 0; i < spec.vcpus.count; ++i)
+            plan.add(reset_registers(i, i == 0 ? kBspResetEip : *ovmf.reset_address, config.vmm, signature));
+    }
+    plan.add(op::Finalize{});
+    return plan;
+}
+
+} // namespace cvm::sev

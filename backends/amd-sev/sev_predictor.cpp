@@ -1,0 +1,124 @@
+#include "backends/amd-sev/sev_predictor.hpp"
+
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "backends/amd-sev/launch_config.hpp"
+#include "backends/amd-sev/snp_page_info.hpp"
+#include "backends/amd-sev/vmsa.hpp"
+#include "cvm/error.hpp"
+
+namespace cvm::sev {
+namespace {
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+std::optional<uapi::SnpPageType> snp_page_type(std::string_view name) {
+    if (name == "normal") return uapi::kSnpPageNormal;
+    if (name == "zero") return uapi::kSnpPageZero;
+    if (name == "unmeasured") return uapi::kSnpPageUnmeasured;
+    if (name == "secrets") return uapi::kSnpPageSecrets;
+    if (name == "cpuid") return uapi::kSnpPageCpuid;
+    return std::nullopt;
+}
+
+// Walks the plan once, in order, and reports every measured step to `sink`
+// as (kind, description, the digest of what the step adds).
+template <class Sink>
+Digest walk(const LaunchPlan& plan, Sink&& sink) {
+    const LaunchConfig config = config_of(plan);
+    const bool snp = config.mode == Mode::snp;
+    Hasher sha256(HashAlgorithm::sha256);
+    SnpLaunchDigest snp_digest;
+    std::optional<unsigned> vcpus;
+    std::vector<std::optional<op::SetRegisters>> registers;
+    bool finalized = false;
+
+    auto fail = [&](const std::string& why) { throw Error(fmt::format("{} plan: {}", plan.technology(), why)); };
+    bool first = true;
+    for (const auto& operation : plan.operations()) {
+        if (finalized) fail("operations after finalize");
+        std::visit(overloaded{
+            [&](const op::CreateVm&) { if (!first) fail("a second create-vm"); },
+            [&](const op::AddMemory&) {},
+            [&](const op::LoadData& o) {
+                if (vcpus) fail(fmt::format("'{}' is loaded after the vCPUs are created", o.label));
+                if (!o.measured) fail(fmt::format("'{}' is unmeasured, which the {} model does not know",
+                                                  o.label, plan.technology()));
+                auto bytes = o.data.bytes();
+                if (snp) {
+                    auto type = snp_page_type(o.page_type);
+                    if (!type) fail(fmt::format("'{}' has SNP page type '{}'", o.label, o.page_type));
+                    snp_digest.add_pages(o.gpa, *type, bytes);
+                    sink("snp-launch-update", fmt::format("{} {} pages at {:#x}", o.label, o.page_type, o.gpa),
+                         snp_digest.value());
+                } else {
+                    if (!o.page_type.empty()) fail(fmt::format("'{}' has a page type on a non-SNP VM", o.label));
+                    if (bytes.size() % 16 != 0 || o.gpa % 16 != 0)
+                        fail(fmt::format("'{}' at {:#x} (+{:#x}) is not 16-byte aligned, as LAUNCH_UPDATE_DATA needs",
+                                         o.label, o.gpa, bytes.size()));
+                    sha256.update(bytes);
+                    sink("launch-update-data", fmt::format("{} at {:#x}, {} bytes", o.label, o.gpa, bytes.size()),
+                         hash(HashAlgorithm::sha256, bytes));
+                }
+            },
+            [&](const op::CreateVcpus& o) {
+                if (vcpus) fail("a second create-vcpus");
+                if (o.count == 0) fail("no vCPU");
+                vcpus = o.count;
+                registers.resize(o.count);
+            },
+            [&](const op::SetRegisters& o) {
+                if (config.mode == Mode::sev) fail("an SEV VM's register state is not encrypted nor measured; "
+                                                   "the plan must not set it");
+                if (!vcpus || o.vcpu >= *vcpus) fail(fmt::format("registers of missing vCPU {}", o.vcpu));
+                if (registers[o.vcpu]) fail(fmt::format("registers of vCPU {} set twice", o.vcpu));
+                registers[o.vcpu] = o;
+            },
+            [&](const op::Finalize&) {
+                if (!vcpus) fail("finalize before the vCPUs are created");
+                finalized = true;
+                if (config.mode == Mode::sev) return;
+                for (unsigned i = 0; i < *vcpus; ++i) {
+                    if (!registers[i]) fail(fmt::format("vCPU {} has no register state, so no VMSA", i));
+                    VmsaPage vmsa = build_vmsa(*registers[i], config);
+                    if (snp) {
+                        snp_digest.add_page(kVmsaGpa, uapi::kSnpPageVmsa, vmsa);
+                        sink("snp-vmsa", fmt::format("VMSA of vCPU {}", i), snp_digest.value());
+                    } else {
+                        sha256.update(vmsa);
+                        sink("launch-update-vmsa", fmt::format("VMSA of vCPU {}", i), hash(HashAlgorithm::sha256, vmsa));
+                    }
+                }
+            },
+        }, operation);
+        first = false;
+    }
+    if (!finalized) fail("no finalize");
+    return snp ? snp_digest.value() : sha256.finish();
+}
+
+} // namespace
+
+Measurement predict_launch_digest(const LaunchPlan& plan) {
+    Measurement m;
+    m.technology = plan.technology();
+    m.value = walk(plan, [](auto&&...) {});
+    return m;
+}
+
+std::vector<PlanEvent> launch_events(const LaunchPlan& plan) {
+    std::vector<PlanEvent> events;
+    walk(plan, [&](std::string kind, std::string description, const Digest& digest) {
+        PlanEvent event;
+        event.kind = std::move(kind);
+        event.description = std::move(description);
+        event.digest = digest;
+        events.push_back(std::move(event));
+    });
+    return events;
+}
+
+} // namespace cvm::sev
