@@ -2,63 +2,84 @@
 
 #include <fmt/format.h>
 
+#include "cvm/tcg.hpp"
+#include "libcvm/eventlog/software_log.hpp"
+
 namespace cvm {
 namespace {
 
 template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
 template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
-void put_string(Hasher& h, std::string_view text) {
-    h.update_le32(static_cast<std::uint32_t>(text.size()));
-    h.update(text);
-}
+// The operation's encoding (docs/plain-measurement.md), built in memory: it
+// is small, since loaded data enters it as a digest.
+struct Encoder {
+    std::vector<std::uint8_t> bytes;
+    void raw(ByteSpan b) { bytes.insert(bytes.end(), b.begin(), b.end()); }
+    void text(std::string_view t) { bytes.insert(bytes.end(), t.begin(), t.end()); }
+    void u8(std::uint8_t v) { bytes.push_back(v); }
+    void u32(std::uint32_t v) { for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void u64(std::uint64_t v) { for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void str(std::string_view t) { u32(static_cast<std::uint32_t>(t.size())); text(t); }
+};
 
 PlanEvent event_of(const Operation& operation) {
-    Hasher h(HashAlgorithm::sha256);
+    Encoder e;
     std::string_view name = operation_name(operation);
-    h.update(name);
-    h.update(ByteSpan(reinterpret_cast<const std::uint8_t*>(""), 1));  // the tag's NUL
+    e.text(name);
+    e.u8(0);  // the tag's NUL
+    std::optional<ByteSpan> content;  // generated measured data travels in the log
     std::string description = std::visit(overloaded{
         [&](const op::CreateVm& o) {
-            h.update_le32(static_cast<std::uint32_t>(o.params.size()));
+            e.u32(static_cast<std::uint32_t>(o.params.size()));
             std::string text;
             for (const auto& [key, value] : o.params) {
-                put_string(h, key);
-                put_string(h, value);
+                e.str(key);
+                e.str(value);
                 text += fmt::format(" {}={}", key, value);
             }
             return fmt::format("create-vm{}", text);
         },
         [&](const op::AddMemory& o) {
-            h.update_le64(o.gpa).update_le64(o.size);
-            std::uint8_t confidential = o.confidential ? 1 : 0;
-            h.update(ByteSpan(&confidential, 1));
+            e.u64(o.gpa);
+            e.u64(o.size);
+            e.u8(o.confidential ? 1 : 0);
             return fmt::format("add-memory {:#x}+{:#x} {}", o.gpa, o.size, o.label);
         },
         [&](const op::LoadData& o) {
-            h.update_le64(o.gpa).update_le64(o.data.size());
-            std::uint8_t measured = o.measured ? 1 : 0;
-            h.update(ByteSpan(&measured, 1));
-            if (o.measured) h.update(hash(HashAlgorithm::sha256, o.data.bytes()).bytes());
-            if (!o.page_type.empty()) put_string(h, o.page_type);  // absent for ordinary data
+            e.u64(o.gpa);
+            e.u64(o.data.size());
+            e.u8(o.measured ? 1 : 0);
+            if (o.measured) e.raw(hash(HashAlgorithm::sha256, o.data.bytes()).bytes());
+            if (!o.page_type.empty()) e.str(o.page_type);  // absent for ordinary data
+            if (o.measured && !o.data.is_file()) content = o.data.bytes();
             return fmt::format("load-data {:#x}+{:#x} {}{}", o.gpa, o.data.size(), o.label,
                                o.measured ? "" : " (unmeasured)");
         },
         [&](const op::CreateVcpus& o) {
-            h.update_le32(o.count);
+            e.u32(o.count);
             return fmt::format("create-vcpus {}", o.count);
         },
         [&](const op::SetRegisters& o) {
-            h.update_le32(o.vcpu).update_le32(static_cast<std::uint32_t>(o.registers.size()));
+            e.u32(o.vcpu);
+            e.u32(static_cast<std::uint32_t>(o.registers.size()));
             for (const auto& r : o.registers) {
-                put_string(h, r.name);
-                h.update_le64(r.value);
+                e.str(r.name);
+                e.u64(r.value);
             }
             return fmt::format("set-registers vcpu {}", o.vcpu);
         },
         [&](const op::Finalize&) { return std::string("finalize"); },
     }, operation);
-    return PlanEvent{std::string(name), std::move(description), h.finish()};
+    PlanEvent event;
+    event.kind = std::string(name);
+    event.description = std::move(description);
+    event.digest = hash(HashAlgorithm::sha256, e.bytes);
+    event.pcr_index = 0;
+    event.event_type = eventlog::EV_EVENT_TAG;
+    event.event_data = eventlog::software_event_data(e.bytes, content);
+    event.measured = Payload::from_bytes(std::move(e.bytes), event.kind + " encoding");
+    return event;
 }
 
 } // namespace

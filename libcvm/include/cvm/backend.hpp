@@ -7,6 +7,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,11 +52,18 @@ struct RunResult {
     std::string detail;
 };
 
-// One measured step of a plan, as the event log will record it.
+// One step of a plan, as the TCG event log records it (docs/event-log.md).
+// The log writer gives the event one digest per bank of the log: the bank's
+// hash of `measured` when it is set; all-zero digests for EV_NO_ACTION; and
+// an empty digest list for an informational event without `measured`.
 struct PlanEvent {
     std::string kind;         // e.g. "load-data"
     std::string description;  // human-readable
     Digest digest;            // the value the measurement extends with
+    std::uint32_t pcr_index = 0;
+    std::uint32_t event_type = 0;         // TCG event type (EV_*)
+    std::vector<std::uint8_t> event_data; // the record's event bytes
+    std::optional<Payload> measured;      // the bytes each bank's digest is taken over
 };
 
 class Backend {
