@@ -1,0 +1,223 @@
+/*
+ * cvm.h: the C ABI of libcvm, for VMMs written in C, Rust or anything with a
+ * C FFI.
+ *
+ * The model is the same as the C++ API: describe the VM in a spec, let the
+ * technology's backend turn it into a launch plan, then either predict the
+ * launch measurement from the plan or launch the plan on KVM. Because both
+ * read the same plan, the prediction describes exactly what the launch does.
+ *
+ *     cvm_spec *spec;  cvm_plan *plan;  cvm_prediction *pred;
+ *     if (cvm_spec_new("plain", &spec) != CVM_OK) die(cvm_last_error());
+ *     cvm_spec_set_memory(spec, 128u << 20);
+ *     cvm_spec_add_image_file(spec, CVM_IMAGE_KERNEL, "bzImage", 0, 0);
+ *     cvm_plan_build(spec, &plan);
+ *     cvm_predict(plan, &pred);
+ *     printf("%s:%s\n", cvm_prediction_algorithm(pred), cvm_prediction_hex(pred));
+ *
+ * Conventions:
+ *  - Every handle is opaque and freed by its cvm_*_free function, which
+ *    accepts NULL. Handles may be used from any thread, one thread at a time.
+ *  - Functions that can fail return a cvm_status. On failure they leave their
+ *    outputs untouched and set a message for the calling thread, readable with
+ *    cvm_last_error() until the thread's next failing call.
+ *  - Strings returned as `const char *` belong to the handle they came from and
+ *    live as long as it does. Strings returned as `char *` are the caller's,
+ *    to be released with cvm_free().
+ *  - No C++ exception ever leaves a function of this header.
+ *
+ * Symbols carry the version node LIBCVM_0; cvm_version() tells which release
+ * is loaded.
+ */
+#ifndef CVM_CVM_H
+#define CVM_CVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define CVM_API __attribute__((visibility("default")))
+#else
+#define CVM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes and errors ------------------------------------------ */
+
+typedef enum cvm_status {
+    CVM_OK = 0,
+    /* A NULL handle or output pointer, an unknown enum value, an index out of range. */
+    CVM_ERR_ARGUMENT = 1,
+    /* Bad input: a malformed image, an unknown technology or option, a
+       configuration the measurement model does not fully understand. */
+    CVM_ERR_INPUT = 2,
+    /* A system call failed (open, mmap, a KVM ioctl); cvm_last_errno() says why. */
+    CVM_ERR_SYSTEM = 3,
+    CVM_ERR_NO_MEMORY = 4,
+    /* Anything else: a defect in libcvm. */
+    CVM_ERR_INTERNAL = 5
+} cvm_status;
+
+/* The message of the calling thread's last failure ("" if none). Valid until
+   that thread's next failure. */
+CVM_API const char *cvm_last_error(void);
+/* The errno behind the calling thread's last CVM_ERR_SYSTEM, or 0. */
+CVM_API int cvm_last_errno(void);
+/* A short name for a status ("CVM_ERR_INPUT"). */
+CVM_API const char *cvm_status_name(cvm_status status);
+
+/* Releases a `char *` that libcvm returned. */
+CVM_API void cvm_free(void *memory);
+
+/* ---- version ----------------------------------------------------------- */
+
+#define CVM_VERSION_MAJOR 0
+#define CVM_VERSION_MINOR 1
+#define CVM_VERSION_PATCH 0
+
+/* The version of the loaded library as "major.minor.patch"; the numbers, if
+   the pointers are not NULL. Compare with CVM_VERSION_* to detect a mismatch
+   between the header a program was built with and the library it runs with. */
+CVM_API const char *cvm_version(int *major, int *minor, int *patch);
+
+/* ---- technologies ------------------------------------------------------ */
+
+/* The technologies compiled into the library ("plain", ...), by index. */
+CVM_API size_t cvm_technology_count(void);
+/* NULL when `index` is out of range. */
+CVM_API const char *cvm_technology_name(size_t index);
+CVM_API const char *cvm_technology_summary(size_t index);
+
+/* ---- spec: what the VM should be --------------------------------------- */
+
+typedef struct cvm_spec cvm_spec;
+
+typedef enum cvm_image_role {
+    CVM_IMAGE_KERNEL = 0,
+    CVM_IMAGE_INITRD = 1,
+    CVM_IMAGE_FIRMWARE = 2,
+    CVM_IMAGE_DTB = 3,
+    CVM_IMAGE_BLOB = 4 /* raw bytes at a caller-chosen GPA */
+} cvm_image_role;
+
+/* Flags for cvm_spec_add_image_*. */
+#define CVM_IMAGE_UNMEASURED 0x1u /* loaded, but not part of the measurement */
+#define CVM_IMAGE_AT_GPA 0x2u     /* load at `gpa` (blobs only) */
+
+/* A spec for `technology` (see cvm_technology_name). The technology is
+   checked when the plan is built. Defaults: 256 MiB, 1 vCPU, no images. */
+CVM_API cvm_status cvm_spec_new(const char *technology, cvm_spec **out);
+CVM_API void cvm_spec_free(cvm_spec *spec);
+
+/* Bytes of guest RAM. */
+CVM_API cvm_status cvm_spec_set_memory(cvm_spec *spec, uint64_t bytes);
+/* Number of vCPUs; vCPU 0 boots. */
+CVM_API cvm_status cvm_spec_set_vcpus(cvm_spec *spec, unsigned count);
+/* The kernel command line. */
+CVM_API cvm_status cvm_spec_set_cmdline(cvm_spec *spec, const char *cmdline);
+/* A technology option, e.g. the SEV policy or the hash algorithm; the names
+   and allowed values are the backend's (cvm-launch <tech> --help lists them).
+   Unknown options are rejected when the plan is built. */
+CVM_API cvm_status cvm_spec_set_option(cvm_spec *spec, const char *key, const char *value);
+/* An image read from `path`, mapped read-only and never copied before it
+   reaches guest memory. The file must stay unchanged until the plans built
+   from this spec are freed. */
+CVM_API cvm_status cvm_spec_add_image_file(cvm_spec *spec, cvm_image_role role, const char *path,
+                                           uint32_t flags, uint64_t gpa);
+/* An image from memory. The bytes are copied once, so the buffer may be
+   freed on return; prefer a path for large images. */
+CVM_API cvm_status cvm_spec_add_image_buffer(cvm_spec *spec, cvm_image_role role, const void *data,
+                                             size_t size, uint32_t flags, uint64_t gpa);
+
+/* ---- plan: what a launch does ------------------------------------------ */
+
+typedef struct cvm_plan cvm_plan;
+
+/* Applies the technology's layout rules to `spec`. The plan does not refer
+   to the spec afterwards. */
+CVM_API cvm_status cvm_plan_build(const cvm_spec *spec, cvm_plan **out);
+CVM_API void cvm_plan_free(cvm_plan *plan);
+CVM_API const char *cvm_plan_technology(const cvm_plan *plan);
+CVM_API size_t cvm_plan_operation_count(const cvm_plan *plan);
+/* One line per operation, for people. */
+CVM_API cvm_status cvm_plan_to_text(const cvm_plan *plan, char **out);
+/* The plan as JSON (loaded data by GPA, size and SHA-256, never the bytes). */
+CVM_API cvm_status cvm_plan_to_json(const cvm_plan *plan, char **out);
+
+/* The measured steps of the plan, in order, as the backend's measurement
+   model sees them: what an event log records. */
+CVM_API cvm_status cvm_plan_event_count(const cvm_plan *plan, size_t *count);
+/* `kind` (e.g. "load-data"), a description, and the digest in hex; any
+   output may be NULL. */
+CVM_API cvm_status cvm_plan_event(const cvm_plan *plan, size_t index, const char **kind,
+                                  const char **description, const char **digest_hex);
+
+/* ---- prediction: what the hardware will measure ------------------------ */
+
+typedef struct cvm_prediction cvm_prediction;
+
+/* Predicts the launch measurement of `plan`; fails (CVM_ERR_INPUT) for any
+   configuration the model does not fully understand. */
+CVM_API cvm_status cvm_predict(const cvm_plan *plan, cvm_prediction **out);
+CVM_API void cvm_prediction_free(cvm_prediction *prediction);
+CVM_API const char *cvm_prediction_technology(const cvm_prediction *prediction);
+/* "sha256", "sha384" or "sha512". */
+CVM_API const char *cvm_prediction_algorithm(const cvm_prediction *prediction);
+/* The measurement in lowercase hex. */
+CVM_API const char *cvm_prediction_hex(const cvm_prediction *prediction);
+/* The measurement's bytes; returns their number. */
+CVM_API size_t cvm_prediction_bytes(const cvm_prediction *prediction, const uint8_t **bytes);
+/* Further registers where the technology has several, in report order. */
+CVM_API size_t cvm_prediction_register_count(const cvm_prediction *prediction);
+CVM_API cvm_status cvm_prediction_register(const cvm_prediction *prediction, size_t index,
+                                           const char **name, const char **hex);
+/* {"technology":..., "algorithm":..., "measurement":..., "registers":{...}} */
+CVM_API cvm_status cvm_prediction_to_json(const cvm_prediction *prediction, char **out);
+
+/* ---- launch: run the plan on KVM --------------------------------------- */
+
+typedef struct cvm_launch cvm_launch;
+
+/* How a launched guest stopped; the values are cvm-launch's exit codes. */
+typedef enum cvm_exit_reason {
+    CVM_EXIT_POWER_OFF = 0,
+    CVM_EXIT_RESET = 10,
+    CVM_EXIT_TRIPLE_FAULT = 11,
+    CVM_EXIT_EMULATION_FAILURE = 12,
+    CVM_EXIT_TIMEOUT = 13
+} cvm_exit_reason;
+
+/* Launch settings, and after cvm_launch_run its outcome. Defaults: console
+   on fd 1, no timeout, /dev/kvm, a VM created by libcvm. */
+CVM_API cvm_status cvm_launch_new(cvm_launch **out);
+CVM_API void cvm_launch_free(cvm_launch *launch);
+/* Where the guest's serial console goes. The fd stays the caller's. */
+CVM_API cvm_status cvm_launch_set_console_fd(cvm_launch *launch, int fd);
+/* Stop the guest after `milliseconds` (0: never). */
+CVM_API cvm_status cvm_launch_set_timeout_ms(cvm_launch *launch, uint64_t milliseconds);
+/* The KVM device to open instead of /dev/kvm. */
+CVM_API cvm_status cvm_launch_set_device(cvm_launch *launch, const char *path);
+/* Run the plan in a VM the caller created with KVM_CREATE_VM(`machine_type`)
+   and has done nothing else with: libcvm uses it where it would have created
+   its own. The fd stays the caller's (libcvm works on a duplicate). The launch
+   fails if the plan's backend asks for another machine type. -1 restores the
+   default. */
+CVM_API cvm_status cvm_launch_set_vm_fd(cvm_launch *launch, int vm_fd, unsigned long machine_type);
+
+/* Builds the VM from `plan` and runs it until it stops. CVM_OK means the
+   guest ran; how it stopped is then in cvm_launch_exit_reason/_detail. */
+CVM_API cvm_status cvm_launch_run(cvm_launch *launch, const cvm_plan *plan);
+CVM_API cvm_exit_reason cvm_launch_exit_reason(const cvm_launch *launch);
+/* A sentence about how the guest stopped ("" before a run). */
+CVM_API const char *cvm_launch_exit_detail(const cvm_launch *launch);
+/* "power-off", "reset", "triple-fault", "emulation-failure" or "timeout". */
+CVM_API const char *cvm_exit_reason_name(cvm_exit_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CVM_CVM_H */

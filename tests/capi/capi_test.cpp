@@ -1,0 +1,299 @@
+// The C ABI against the C++ API it wraps: the same spec gives the same plan,
+// events and prediction through both, for every compiled-in technology; and
+// every failure becomes a status code plus a message, never an exception.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <unistd.h>
+
+#include "cvm/backend.hpp"
+#include "cvm/error.hpp"
+#include "cvm/cvm.h"
+#include "synthetic_images.hpp"
+#include "test_paths.hpp"
+
+using namespace cvm;
+
+namespace {
+
+struct Free {
+    void operator()(cvm_spec* p) const { cvm_spec_free(p); }
+    void operator()(cvm_plan* p) const { cvm_plan_free(p); }
+    void operator()(cvm_prediction* p) const { cvm_prediction_free(p); }
+    void operator()(cvm_launch* p) const { cvm_launch_free(p); }
+    void operator()(char* p) const { cvm_free(p); }
+};
+template <typename T> using Owned = std::unique_ptr<T, Free>;
+
+// A file holding `bytes`, removed at the end of the test.
+class TempFile {
+public:
+    explicit TempFile(const std::vector<std::uint8_t>& bytes) {
+        char name[] = "/tmp/capi-test-XXXXXX";
+        int fd = mkstemp(name);
+        path_ = name;
+        EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+        close(fd);
+    }
+    ~TempFile() { std::remove(path_.c_str()); }
+    const char* path() const { return path_.c_str(); }
+
+private:
+    std::string path_;
+};
+
+Owned<cvm_spec> c_spec(const char* technology) {
+    cvm_spec* spec = nullptr;
+    EXPECT_EQ(cvm_spec_new(technology, &spec), CVM_OK);
+    return Owned<cvm_spec>(spec);
+}
+
+Owned<cvm_plan> c_plan(const cvm_spec* spec) {
+    cvm_plan* plan = nullptr;
+    EXPECT_EQ(cvm_plan_build(spec, &plan), CVM_OK) << cvm_last_error();
+    return Owned<cvm_plan>(plan);
+}
+
+Owned<cvm_prediction> c_predict(const cvm_plan* plan) {
+    cvm_prediction* prediction = nullptr;
+    EXPECT_EQ(cvm_predict(plan, &prediction), CVM_OK) << cvm_last_error();
+    return Owned<cvm_prediction>(prediction);
+}
+
+std::string take(char* text) {
+    Owned<char> owned(text);
+    return text ? std::string(text) : std::string("<null>");
+}
+
+TEST(CApi, VersionMatchesTheHeader) {
+    int major = -1, minor = -1, patch = -1;
+    const char* text = cvm_version(&major, &minor, &patch);
+    EXPECT_EQ(major, CVM_VERSION_MAJOR);
+    EXPECT_EQ(minor, CVM_VERSION_MINOR);
+    EXPECT_EQ(patch, CVM_VERSION_PATCH);
+    EXPECT_EQ(std::string(text), std::to_string(CVM_VERSION_MAJOR) + "." + std::to_string(CVM_VERSION_MINOR) + "." +
+                                     std::to_string(CVM_VERSION_PATCH));
+    EXPECT_NE(cvm_version(nullptr, nullptr, nullptr), nullptr);
+}
+
+TEST(CApi, TechnologiesAreTheRegisteredBackends) {
+    auto backends = all_backends();
+    ASSERT_EQ(cvm_technology_count(), backends.size());
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+        EXPECT_EQ(std::string(cvm_technology_name(i)), backends[i]->name());
+        EXPECT_EQ(std::string(cvm_technology_summary(i)), backends[i]->summary());
+    }
+    EXPECT_EQ(cvm_technology_name(backends.size()), nullptr);
+    EXPECT_EQ(cvm_technology_summary(backends.size()), nullptr);
+}
+
+TEST(CApi, PlainPlanAndPredictionEqualTheCppApi) {
+    auto kernel_bytes = cvmtest::synthetic_bzimage(10000);
+    std::vector<std::uint8_t> initrd(777, 0x42);
+    TempFile kernel(kernel_bytes);
+
+    auto spec = c_spec("plain");
+    ASSERT_EQ(cvm_spec_set_memory(spec.get(), 64ull << 20), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_vcpus(spec.get(), 3), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_cmdline(spec.get(), "console=ttyS0 quiet"), CVM_OK);
+    ASSERT_EQ(cvm_spec_add_image_file(spec.get(), CVM_IMAGE_KERNEL, kernel.path(), 0, 0), CVM_OK);
+    ASSERT_EQ(cvm_spec_add_image_buffer(spec.get(), CVM_IMAGE_INITRD, initrd.data(), initrd.size(), 0, 0), CVM_OK);
+    auto plan = c_plan(spec.get());
+    ASSERT_TRUE(plan);
+    auto prediction = c_predict(plan.get());
+    ASSERT_TRUE(prediction);
+
+    VmSpec cpp;
+    cpp.memory.size = 64ull << 20;
+    cpp.vcpus.count = 3;
+    cpp.cmdline = "console=ttyS0 quiet";
+    cpp.images.push_back({ImageRole::kernel, Payload::map_file(kernel.path()), true, {}});
+    cpp.images.push_back({ImageRole::initrd, Payload::from_bytes(initrd, "initrd buffer"), true, {}});
+    const auto& plain = find_backend("plain");
+    auto cpp_plan = plain.build_plan(cpp);
+    auto expected = plain.predict(cpp_plan);
+
+    EXPECT_STREQ(cvm_plan_technology(plan.get()), "plain");
+    EXPECT_EQ(cvm_plan_operation_count(plan.get()), cpp_plan.operations().size());
+    char* text = nullptr;
+    ASSERT_EQ(cvm_plan_to_json(plan.get(), &text), CVM_OK);
+    EXPECT_EQ(take(text), cpp_plan.to_json());
+    ASSERT_EQ(cvm_plan_to_text(plan.get(), &text), CVM_OK);
+    EXPECT_EQ(take(text), cpp_plan.to_text());
+
+    EXPECT_STREQ(cvm_prediction_technology(prediction.get()), "plain");
+    EXPECT_STREQ(cvm_prediction_algorithm(prediction.get()), "sha256");
+    EXPECT_EQ(std::string(cvm_prediction_hex(prediction.get())), expected.value.hex());
+    const std::uint8_t* bytes = nullptr;
+    ASSERT_EQ(cvm_prediction_bytes(prediction.get(), &bytes), 32u);
+    EXPECT_EQ(to_hex(ByteSpan(bytes, 32)), expected.value.hex());
+    EXPECT_EQ(cvm_prediction_register_count(prediction.get()), 0u);
+    ASSERT_EQ(cvm_prediction_to_json(prediction.get(), &text), CVM_OK);
+    EXPECT_EQ(take(text), expected.to_json());
+
+    auto events = plain.events(cpp_plan);
+    std::size_t count = 0;
+    ASSERT_EQ(cvm_plan_event_count(plan.get(), &count), CVM_OK);
+    ASSERT_EQ(count, events.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const char *kind = nullptr, *description = nullptr, *digest = nullptr;
+        ASSERT_EQ(cvm_plan_event(plan.get(), i, &kind, &description, &digest), CVM_OK);
+        EXPECT_EQ(std::string(kind), events[i].kind);
+        EXPECT_EQ(std::string(description), events[i].description);
+        EXPECT_EQ(std::string(digest), events[i].digest.hex());
+    }
+    EXPECT_EQ(cvm_plan_event(plan.get(), count, nullptr, nullptr, nullptr), CVM_ERR_ARGUMENT);
+}
+
+TEST(CApi, BufferAndFileImagesPredictAlike) {
+    auto kernel_bytes = cvmtest::synthetic_bzimage();
+    TempFile kernel(kernel_bytes);
+    auto from_file = c_spec("plain");
+    auto from_buffer = c_spec("plain");
+    ASSERT_EQ(cvm_spec_add_image_file(from_file.get(), CVM_IMAGE_KERNEL, kernel.path(), 0, 0), CVM_OK);
+    ASSERT_EQ(cvm_spec_add_image_buffer(from_buffer.get(), CVM_IMAGE_KERNEL, kernel_bytes.data(), kernel_bytes.size(),
+                                        0, 0), CVM_OK);
+    kernel_bytes.assign(kernel_bytes.size(), 0);  // the spec holds its own copy
+    auto a = c_predict(c_plan(from_file.get()).get());
+    auto b = c_predict(c_plan(from_buffer.get()).get());
+    ASSERT_TRUE(a && b);
+    EXPECT_STREQ(cvm_prediction_hex(a.get()), cvm_prediction_hex(b.get()));
+}
+
+TEST(CApi, EveryTechnologyAgreesWithTheCppApiOrRefusesAlike) {
+    // The tiny guest suits plain; the others refuse it, and must refuse it
+    // through both APIs with the same message.
+    auto kernel_bytes = cvmtest::synthetic_bzimage();
+    for (const Backend* backend : all_backends()) {
+        std::string name(backend->name());
+        SCOPED_TRACE(name);
+        auto spec = c_spec(name.c_str());
+        ASSERT_EQ(cvm_spec_add_image_buffer(spec.get(), CVM_IMAGE_KERNEL, kernel_bytes.data(), kernel_bytes.size(),
+                                            0, 0), CVM_OK);
+        VmSpec cpp;
+        cpp.technology = name;
+        cpp.images.push_back({ImageRole::kernel, Payload::from_bytes(kernel_bytes, "kernel buffer"), true, {}});
+        std::string cpp_outcome;
+        try {
+            cpp_outcome = backend->predict(backend->build_plan(cpp)).value.hex();
+        } catch (const Error& e) {
+            cpp_outcome = std::string("error: ") + e.what();
+        }
+        std::string c_outcome;
+        cvm_plan* plan = nullptr;
+        cvm_prediction* prediction = nullptr;
+        cvm_status status = cvm_plan_build(spec.get(), &plan);
+        if (status == CVM_OK) status = cvm_predict(plan, &prediction);
+        c_outcome = status == CVM_OK ? cvm_prediction_hex(prediction) : std::string("error: ") + cvm_last_error();
+        if (status != CVM_OK) EXPECT_EQ(status, CVM_ERR_INPUT);
+        cvm_prediction_free(prediction);
+        cvm_plan_free(plan);
+        EXPECT_EQ(c_outcome, cpp_outcome);
+    }
+}
+
+TEST(CApi, ErrorsAreStatusCodesWithMessages) {
+    cvm_spec* spec = nullptr;
+    EXPECT_EQ(cvm_spec_new(nullptr, &spec), CVM_ERR_ARGUMENT);
+    EXPECT_STREQ(cvm_last_error(), "technology is NULL");
+    EXPECT_EQ(spec, nullptr);
+
+    auto unknown = c_spec("no-such-technology");
+    cvm_plan* plan = nullptr;
+    EXPECT_EQ(cvm_plan_build(unknown.get(), &plan), CVM_ERR_INPUT);
+    EXPECT_EQ(plan, nullptr);
+    EXPECT_NE(std::string(cvm_last_error()).find("unknown technology 'no-such-technology'"), std::string::npos)
+        << cvm_last_error();
+    EXPECT_NE(std::string(cvm_last_error()).find("plain"), std::string::npos) << "lists the known technologies";
+
+    auto plain = c_spec("plain");
+    EXPECT_EQ(cvm_spec_add_image_file(plain.get(), CVM_IMAGE_KERNEL, "/nonexistent/bzImage", 0, 0), CVM_ERR_SYSTEM);
+    EXPECT_EQ(cvm_last_errno(), ENOENT);
+    EXPECT_NE(std::string(cvm_last_error()).find("/nonexistent/bzImage"), std::string::npos) << cvm_last_error();
+
+    EXPECT_EQ(cvm_spec_add_image_buffer(plain.get(), static_cast<cvm_image_role>(99), "x", 1, 0, 0), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_spec_add_image_buffer(plain.get(), CVM_IMAGE_KERNEL, "x", 1, 0x80, 0), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_spec_add_image_buffer(plain.get(), CVM_IMAGE_KERNEL, "x", 1, CVM_IMAGE_AT_GPA, 0x1000),
+              CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_spec_add_image_buffer(plain.get(), CVM_IMAGE_KERNEL, nullptr, 1, 0, 0), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_spec_set_vcpus(plain.get(), 0), CVM_ERR_ARGUMENT);
+
+    // A malformed kernel: the parser's file, offset and expectation come through.
+    std::vector<std::uint8_t> junk(4096, 0);
+    ASSERT_EQ(cvm_spec_add_image_buffer(plain.get(), CVM_IMAGE_KERNEL, junk.data(), junk.size(), 0, 0), CVM_OK);
+    EXPECT_EQ(cvm_plan_build(plain.get(), &plan), CVM_ERR_INPUT);
+    std::string message = cvm_last_error();
+    EXPECT_NE(message.find("kernel buffer"), std::string::npos) << message;
+    EXPECT_NE(message.find("offset 0x"), std::string::npos) << message;
+    EXPECT_NE(message.find("expected"), std::string::npos) << message;
+    EXPECT_EQ(cvm_last_errno(), 0);
+
+    auto options = c_spec("plain");
+    ASSERT_EQ(cvm_spec_add_image_buffer(options.get(), CVM_IMAGE_KERNEL, cvmtest::synthetic_bzimage().data(),
+                                        cvmtest::synthetic_bzimage().size(), 0, 0), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_option(options.get(), "policy", "0x1"), CVM_OK);
+    EXPECT_EQ(cvm_plan_build(options.get(), &plan), CVM_ERR_INPUT);
+    EXPECT_NE(std::string(cvm_last_error()).find("has no option 'policy'"), std::string::npos) << cvm_last_error();
+
+    EXPECT_EQ(cvm_predict(nullptr, nullptr), CVM_ERR_ARGUMENT);
+    EXPECT_STREQ(cvm_status_name(CVM_ERR_INPUT), "CVM_ERR_INPUT");
+    EXPECT_STREQ(cvm_exit_reason_name(CVM_EXIT_TRIPLE_FAULT), "triple-fault");
+}
+
+TEST(CApi, TheLastErrorBelongsToItsThread) {
+    cvm_spec* spec = nullptr;
+    ASSERT_EQ(cvm_spec_new(nullptr, &spec), CVM_ERR_ARGUMENT);
+    std::string other;
+    std::thread([&] {
+        other = cvm_last_error();
+        cvm_launch* launch = nullptr;
+        EXPECT_EQ(cvm_launch_new(nullptr), CVM_ERR_ARGUMENT);
+        (void)launch;
+    }).join();
+    EXPECT_EQ(other, "");
+    EXPECT_STREQ(cvm_last_error(), "technology is NULL");
+}
+
+TEST(CApi, NullHandlesAreHarmless) {
+    cvm_spec_free(nullptr);
+    cvm_plan_free(nullptr);
+    cvm_prediction_free(nullptr);
+    cvm_launch_free(nullptr);
+    cvm_free(nullptr);
+    EXPECT_EQ(cvm_plan_technology(nullptr), nullptr);
+    EXPECT_EQ(cvm_prediction_hex(nullptr), nullptr);
+    EXPECT_EQ(cvm_prediction_bytes(nullptr, nullptr), 0u);
+    EXPECT_STREQ(cvm_launch_exit_detail(nullptr), "");
+}
+
+TEST(CApi, LaunchSettingsAreChecked) {
+    cvm_launch* raw = nullptr;
+    ASSERT_EQ(cvm_launch_new(&raw), CVM_OK);
+    Owned<cvm_launch> launch(raw);
+    EXPECT_EQ(cvm_launch_set_console_fd(launch.get(), -3), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_launch_set_vm_fd(launch.get(), -2, 0), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_launch_set_device(launch.get(), nullptr), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_launch_run(launch.get(), nullptr), CVM_ERR_ARGUMENT);
+    EXPECT_STREQ(cvm_launch_exit_detail(launch.get()), "");
+}
+
+#if defined(__x86_64__)
+TEST(CApi, ALaunchThatCannotOpenKvmFailsWithErrno) {
+    auto spec = c_spec("plain");
+    auto kernel = cvmtest::synthetic_bzimage();
+    ASSERT_EQ(cvm_spec_add_image_buffer(spec.get(), CVM_IMAGE_KERNEL, kernel.data(), kernel.size(), 0, 0), CVM_OK);
+    auto plan = c_plan(spec.get());
+    cvm_launch* raw = nullptr;
+    ASSERT_EQ(cvm_launch_new(&raw), CVM_OK);
+    Owned<cvm_launch> launch(raw);
+    ASSERT_EQ(cvm_launch_set_device(launch.get(), "/nonexistent/kvm"), CVM_OK);
+    EXPECT_EQ(cvm_launch_run(launch.get(), plan.get()), CVM_ERR_SYSTEM);
+    EXPECT_EQ(cvm_last_errno(), ENOENT);
+    EXPECT_NE(std::string(cvm_last_error()).find("/nonexistent/kvm"), std::string::npos) << cvm_last_error();
+}
+#endif
+
+} // namespace
