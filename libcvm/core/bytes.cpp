@@ -1,5 +1,6 @@
 #include "cvm/bytes.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -71,6 +72,18 @@ Payload Payload::from_bytes(std::vector<std::uint8_t> bytes, std::string name) {
 }
 
 ByteSpan Payload::bytes() const noexcept { return view_; }
+
+void Payload::release(std::size_t offset, std::size_t size) const noexcept {
+    if (!storage_->file() || offset >= view_.size()) return;
+    size = std::min(size, view_.size() - offset);
+    // Only whole pages inside the range may go.
+    const std::uintptr_t page = 4096;
+    auto begin = reinterpret_cast<std::uintptr_t>(view_.data() + offset);
+    auto end = begin + size;
+    begin = (begin + page - 1) & ~(page - 1);
+    end &= ~(page - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 
 Payload Payload::slice(std::size_t offset, std::size_t size) const {
     if (offset > view_.size() || size > view_.size() - offset)

@@ -130,6 +130,19 @@ Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
     return Digest(algorithm, ByteSpan(out, len));
 }
 
+Digest hash(HashAlgorithm algorithm, const Payload& payload) {
+    constexpr std::size_t kChunk = 4u << 20;
+    auto bytes = payload.bytes();
+    if (bytes.size() <= kChunk) return hash(algorithm, bytes);
+    Hasher h(algorithm);
+    for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+        std::size_t n = std::min(kChunk, bytes.size() - at);
+        h.update(bytes.subspan(at, n));
+        payload.release(at, n);
+    }
+    return h.finish();
+}
+
 struct Hmac::Context {
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;

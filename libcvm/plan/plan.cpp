@@ -78,7 +78,7 @@ std::string LaunchPlan::to_text() const {
                 return fmt::format("load-data     gpa {:#012x} size {:>9} {} {}{} sha256 {}", o.gpa,
                                    size_text(o.data.size()), o.measured ? "measured  " : "unmeasured", o.label,
                                    o.page_type.empty() ? "" : " [" + o.page_type + "]",
-                                   hash(HashAlgorithm::sha256, o.data.bytes()).hex().substr(0, 16));
+                                   hash(HashAlgorithm::sha256, o.data).hex().substr(0, 16));
             },
             [](const op::CreateVcpus& o) { return fmt::format("create-vcpus  count {}", o.count); },
             [](const op::SetRegisters& o) {
@@ -117,7 +117,7 @@ std::string LaunchPlan::to_json() const {
                 j["label"] = o.label;
                 if (!o.page_type.empty()) j["page_type"] = o.page_type;
                 j["source"] = o.data.name();
-                j["sha256"] = hash(HashAlgorithm::sha256, o.data.bytes()).hex();
+                j["sha256"] = hash(HashAlgorithm::sha256, o.data).hex();
             },
             [&](const op::CreateVcpus& o) { j["count"] = o.count; },
             [&](const op::SetRegisters& o) {

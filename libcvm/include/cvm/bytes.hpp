@@ -31,6 +31,12 @@ public:
     bool is_file() const noexcept;
     // A view of [offset, offset+size) sharing the same storage. Throws if out of range.
     Payload slice(std::size_t offset, std::size_t size) const;
+    // Tells the kernel the caller is done reading [offset, offset+size) of
+    // this view for now: a mapped file's pages leave the process's resident
+    // set (they stay in the page cache and come back on the next read).
+    // Streaming readers call it after each chunk, so that reading a payload
+    // of any size keeps a small footprint. Does nothing for owned bytes.
+    void release(std::size_t offset, std::size_t size) const noexcept;
 
     class Storage;
 

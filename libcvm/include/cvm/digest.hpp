@@ -62,6 +62,10 @@ private:
 };
 
 Digest hash(HashAlgorithm algorithm, ByteSpan bytes);
+// Streams a payload through the hash in chunks, releasing each chunk of a
+// mapped file after use: the resident footprint stays a few MiB whatever the
+// payload's size.
+Digest hash(HashAlgorithm algorithm, const Payload& payload);
 
 // Incremental HMAC keyed with `key`.
 class Hmac {
