@@ -73,16 +73,37 @@ Payload Payload::from_bytes(std::vector<std::uint8_t> bytes, std::string name) {
 
 ByteSpan Payload::bytes() const noexcept { return view_; }
 
-void Payload::release(std::size_t offset, std::size_t size) const noexcept {
-    if (!storage_->file() || offset >= view_.size()) return;
-    size = std::min(size, view_.size() - offset);
-    // Only whole pages inside the range may go.
+namespace {
+
+// Whole pages inside [data, data+size), or an empty range.
+std::pair<void*, std::size_t> inner_pages(const std::uint8_t* data, std::size_t size) {
     const std::uintptr_t page = 4096;
-    auto begin = reinterpret_cast<std::uintptr_t>(view_.data() + offset);
+    auto begin = reinterpret_cast<std::uintptr_t>(data);
     auto end = begin + size;
     begin = (begin + page - 1) & ~(page - 1);
     end &= ~(page - 1);
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    if (end <= begin) return {nullptr, 0};
+    return {reinterpret_cast<void*>(begin), end - begin};
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14; older kernels refuse it, which is harmless
+#endif
+
+} // namespace
+
+void Payload::release(std::size_t offset, std::size_t size) const noexcept {
+    if (!storage_->file() || offset >= view_.size()) return;
+    auto [address, length] = inner_pages(view_.data() + offset, std::min(size, view_.size() - offset));
+    if (length) ::madvise(address, length, MADV_DONTNEED);
+}
+
+void Payload::prefetch(std::size_t offset, std::size_t size) const noexcept {
+    if (!storage_->file() || offset >= view_.size()) return;
+    // Widen to the enclosing pages: a partial first page is worth mapping too.
+    auto first = reinterpret_cast<std::uintptr_t>(view_.data() + offset) & ~std::uintptr_t{4095};
+    auto last = reinterpret_cast<std::uintptr_t>(view_.data() + offset + std::min(size, view_.size() - offset));
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_POPULATE_READ);
 }
 
 Payload Payload::slice(std::size_t offset, std::size_t size) const {

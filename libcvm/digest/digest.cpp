@@ -137,6 +137,7 @@ Digest hash(HashAlgorithm algorithm, const Payload& payload) {
     Hasher h(algorithm);
     for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
         std::size_t n = std::min(kChunk, bytes.size() - at);
+        payload.prefetch(at, n);
         h.update(bytes.subspan(at, n));
         payload.release(at, n);
     }
