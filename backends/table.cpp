@@ -2,6 +2,7 @@
 #include "cvm/backend.hpp"
 
 #include "backends/amd-sev/sev_backend.hpp"
+#include "backends/arm-rme/arm_cca_backend.hpp"
 #include "backends/plain/plain_backend.hpp"
 
 namespace cvm {
@@ -12,6 +13,7 @@ std::span<const Backend* const> all_backends() {
         &amd_sev_backend(),
         &amd_sev_es_backend(),
         &amd_sev_snp_backend(),
+        &arm_cca_backend(),
     };
     return table;
 }

@@ -1,0 +1,43 @@
+// The arm-cca backend: realms on Arm CCA (RME) through Linux KVM. Layouts
+// for libcvm, kvmtool and QEMU; a TF-RMM-exact RIM predictor; a launcher for
+// both out-of-tree host ABIs (KVM_CAP_ARM_RME, KVM_CAP_ARM_RMI).
+#include "backends/arm-rme/arm_cca_backend.hpp"
+
+#include "backends/arm-rme/realm_launcher.hpp"
+#include "backends/arm-rme/realm_options.hpp"
+#include "backends/arm-rme/realm_plan.hpp"
+#include "backends/arm-rme/rim_predictor.hpp"
+
+namespace cvm {
+namespace {
+
+class ArmCcaBackend final : public Backend {
+public:
+    std::string_view name() const override { return cca::kTechnology; }
+    std::string_view summary() const override {
+        return "Arm CCA realm (RME); RIM predicted as TF-RMM computes it; layouts libcvm, kvmtool, qemu";
+    }
+    std::vector<OptionInfo> options() const override {
+        auto infos = cca::realm_option_infos();
+        auto launch = cca::launch_option_infos();
+        infos.insert(infos.end(), launch.begin(), launch.end());
+        return infos;
+    }
+    LaunchPlan build_plan(const VmSpec& spec) const override {
+        return cca::build_realm_plan(spec, resolve_options(*this, spec));
+    }
+    Measurement predict(const LaunchPlan& plan) const override { return cca::predict_rim(plan); }
+    std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return cca::rim_events(plan); }
+    RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
+        return cca::launch_realm(plan, options);
+    }
+};
+
+} // namespace
+
+const Backend& arm_cca_backend() {
+    static const ArmCcaBackend backend;
+    return backend;
+}
+
+} // namespace cvm

@@ -1,0 +1,49 @@
+#include <fmt/format.h>
+#include <libfdt.h>
+
+#include "backends/arm-rme/layout.hpp"
+#include "cvm/error.hpp"
+
+namespace cvm::cca {
+namespace {
+
+std::uint32_t be32(ByteSpan b, std::size_t off) {
+    return std::uint32_t{b[off]} << 24 | std::uint32_t{b[off + 1]} << 16 | std::uint32_t{b[off + 2]} << 8 | b[off + 3];
+}
+
+} // namespace
+
+void check_dtb(ByteSpan blob, const std::string& name) {
+    constexpr std::size_t kHeader = 40;
+    if (blob.size() < kHeader)
+        throw_format_error(name, 0, "file size", "at least the 40-byte FDT header",
+                           fmt::format("{} bytes", blob.size()));
+    if (be32(blob, 0) != FDT_MAGIC)
+        throw_format_error(name, 0, "FDT magic", "0xd00dfeed", fmt::format("{:#010x}", be32(blob, 0)));
+    const std::uint32_t total = be32(blob, 4);
+    if (total > blob.size() || total < kHeader)
+        throw_format_error(name, 4, "FDT totalsize", fmt::format("40 to {} bytes (the file size)", blob.size()),
+                           fmt::format("{}", total));
+    if (int rc = fdt_check_header(blob.data()); rc != 0)
+        throw_format_error(name, 0, "FDT header", "a version 16/17 header with blocks inside totalsize",
+                           fdt_strerror(rc));
+    // Walk the structure block tag by tag so a damaged tree is reported at
+    // the first tag libfdt cannot read.
+    const void* fdt = blob.data();
+    const std::uint32_t struct_off = be32(blob, 8);
+    int offset = 0;
+    for (;;) {
+        int next = 0;
+        std::uint32_t tag = fdt_next_tag(fdt, offset, &next);
+        if (next < 0)
+            throw_format_error(name, struct_off + static_cast<std::uint64_t>(offset), "FDT structure tag",
+                               "a well-formed tag inside the structure block", fdt_strerror(next));
+        if (tag == FDT_END) break;
+        offset = next;
+    }
+    if (int rc = fdt_check_full(fdt, total); rc != 0)
+        throw_format_error(name, struct_off, "FDT structure block",
+                           "balanced nodes, properties with names in the strings block", fdt_strerror(rc));
+}
+
+} // namespace cvm::cca

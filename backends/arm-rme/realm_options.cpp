@@ -1,0 +1,97 @@
+#include "backends/arm-rme/realm_options.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+namespace cvm::cca {
+namespace {
+
+unsigned parse_unsigned(const std::string& key, const std::string& text, unsigned lo, unsigned hi) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < lo || value > hi)
+        throw Error(fmt::format("option '{}' is '{}': expected an integer from {} to {}", key, text, lo, hi));
+    return value;
+}
+
+} // namespace
+
+std::string_view to_string(RmmVersion version) { return version == RmmVersion::v1_0 ? "1.0" : "2.0"; }
+
+std::vector<OptionInfo> realm_option_infos() {
+    return {
+        {"rmm", "RMM specification the host runs: 1.0 measures RIPAS ranges into the RIM, 2.0 does not", "1.0",
+         {"1.0", "2.0"}},
+        {"layout", "VMM layout to reproduce: libcvm's own, kvmtool-cca's or QEMU virt's (for predicting "
+                   "realms those VMMs launch)", "libcvm", {"libcvm", "kvmtool", "qemu"}},
+        {"hash", "realm measurement algorithm (default: sha256 for libcvm and kvmtool, sha512 for qemu)", "",
+         {"sha256", "sha512"}},
+        {"rpv", "realm personalization value, hex, most significant byte first, at most 64 bytes (default zero)",
+         "", {}},
+        {"ipa-bits", "host limit on the IPA width (default: none; the layout's width is used)", "", {}},
+        {"num-bps", "host breakpoint count (2-64) given to the realm", "6", {}},
+        {"num-wps", "host watchpoint count (2-64) given to the realm", "6", {}},
+        {"pmu", "give the realm a PMU", "off", {"off", "on"}},
+        {"pmu-counters", "host PMU counter count (0-31), required with --pmu on", "", {}},
+        {"sve-vl", "SVE vector length in bits (multiple of 128 up to 2048; 0: no SVE)", "0", {}},
+    };
+}
+
+RealmOptions parse_realm_options(const std::map<std::string, std::string>& options) {
+    RealmOptions o;
+    auto get = [&](const char* key) -> std::string {
+        auto it = options.find(key);
+        return it == options.end() ? std::string() : it->second;
+    };
+    o.rmm = get("rmm") == "2.0" ? RmmVersion::v2_0 : RmmVersion::v1_0;
+    if (!get("layout").empty()) o.layout = get("layout");
+    if (!get("hash").empty()) o.hash = parse_hash_algorithm(get("hash"));
+    if (auto rpv = get("rpv"); !rpv.empty()) {
+        std::string_view hex = rpv;
+        if (hex.starts_with("0x") || hex.starts_with("0X")) hex.remove_prefix(2);
+        auto bytes = from_hex(hex, "option 'rpv'");
+        if (bytes.size() > o.rpv.size())
+            throw Error(fmt::format("option 'rpv' has {} bytes: expected at most 64", bytes.size()));
+        std::copy(bytes.begin(), bytes.end(), o.rpv.begin());
+    }
+    if (auto v = get("ipa-bits"); !v.empty()) o.ipa_bits = parse_unsigned("ipa-bits", v, 32, 52);
+    if (auto v = get("num-bps"); !v.empty()) o.num_bps = parse_unsigned("num-bps", v, 2, 64);
+    if (auto v = get("num-wps"); !v.empty()) o.num_wps = parse_unsigned("num-wps", v, 2, 64);
+    o.pmu = get("pmu") == "on";
+    if (auto v = get("pmu-counters"); !v.empty()) o.pmu_counters = parse_unsigned("pmu-counters", v, 0, 31);
+    if (o.pmu && !o.pmu_counters)
+        throw Error("option 'pmu' is on but 'pmu-counters' is not set: the realm's PMU counter count is measured");
+    if (auto v = get("sve-vl"); !v.empty()) {
+        o.sve_vl = parse_unsigned("sve-vl", v, 0, 2048);
+        if (o.sve_vl % 128)
+            throw Error(fmt::format("option 'sve-vl' is {}: expected 0 or a multiple of 128 up to 2048", o.sve_vl));
+    }
+    return o;
+}
+
+RealmParams realm_params(const RealmOptions& options, unsigned layout_ipa_bits, HashAlgorithm algorithm) {
+    RealmParams p;
+    p.s2sz = options.ipa_bits ? std::min(*options.ipa_bits, layout_ipa_bits) : layout_ipa_bits;
+    if (p.s2sz > 48)
+        throw Error(fmt::format("the realm would have {} IPA bits: more than 48 needs LPA2, which libcvm does not "
+                                "model; lower --ipa-bits", p.s2sz));
+    p.num_bps = options.num_bps - 1;
+    p.num_wps = options.num_wps - 1;
+    if (options.sve_vl) {
+        p.flags |= RealmParams::kFlagSve;
+        p.sve_vl = options.sve_vl / 128 - 1;
+    }
+    if (options.pmu) {
+        p.flags |= RealmParams::kFlagPmu;
+        p.pmu_num_ctrs = *options.pmu_counters;
+    }
+    p.algorithm = algorithm;
+    rmi_hash_algorithm(algorithm);  // throws for SHA-384
+    return p;
+}
+
+} // namespace cvm::cca

@@ -1,0 +1,120 @@
+#include "backends/arm-rme/realm_plan.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "backends/arm-rme/layout.hpp"
+#include "backends/arm-rme/realm_options.hpp"
+#include "cvm/error.hpp"
+
+namespace cvm::cca {
+namespace {
+
+std::uint64_t parse_number(const std::string& key, const std::string& text) {
+    std::uint64_t value = 0;
+    int base = 10;
+    std::string_view digits = text;
+    if (digits.starts_with("0x")) {
+        digits.remove_prefix(2);
+        base = 16;
+    }
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
+        throw Error(fmt::format("arm-cca plan: create-vm parameter {}='{}' is not a number", key, text));
+    return value;
+}
+
+} // namespace
+
+LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std::string>& resolved) {
+    RealmOptions options = parse_realm_options(resolved);
+    LayoutInputs in;
+    in.spec = &spec;
+    in.pmu = options.pmu;
+    for (const auto& image : spec.images) {
+        if (!image.measured)
+            throw Error(fmt::format("arm-cca: the {} image is marked unmeasured; realm images are populated with "
+                                    "measurement", to_string(image.role)), 0, image.payload.name());
+        if (image.role == ImageRole::blob)
+            throw Error("arm-cca: extra blobs are not part of any realm layout", 0, image.payload.name());
+    }
+    in.kernel = spec.image(ImageRole::kernel);
+    in.initrd = spec.image(ImageRole::initrd);
+    in.firmware = spec.image(ImageRole::firmware);
+    in.dtb = spec.image(ImageRole::dtb);
+    if (spec.vcpus.count == 0 || spec.vcpus.count > 255)
+        throw Error(fmt::format("{} vCPUs requested: arm-cca supports 1 to 255", spec.vcpus.count));
+
+    RealmLayout layout;
+    if (options.layout == "kvmtool") layout = kvmtool_layout(in);
+    else if (options.layout == "qemu") layout = qemu_layout(in);
+    else if (options.layout == "libcvm") layout = libcvm_layout(in);
+    else throw Error(fmt::format("arm-cca: unknown layout '{}'", options.layout));
+
+    HashAlgorithm algorithm = options.hash.value_or(layout.default_hash);
+    RealmParams params = realm_params(options, layout.ipa_bits, algorithm);
+
+    LaunchPlan plan(kTechnology, algorithm);
+    plan.add(op::CreateVm{{
+        {"layout", options.layout},
+        {"rmm", std::string(to_string(options.rmm))},
+        {"flags", fmt::format("{:#x}", params.flags)},
+        {"s2sz", std::to_string(params.s2sz)},
+        {"sve_vl", std::to_string(params.sve_vl)},
+        {"num_bps", std::to_string(params.num_bps)},
+        {"num_wps", std::to_string(params.num_wps)},
+        {"pmu_num_ctrs", std::to_string(params.pmu_num_ctrs)},
+        {"rpv", to_hex(ByteSpan(options.rpv.data(), options.rpv.size()))},
+    }});
+    plan.add(op::AddMemory{layout.ram_base, layout.ram_size, true, "ram"});
+    // Measured data in ascending IPA order, the convention every VMM follows.
+    std::stable_sort(layout.loads.begin(), layout.loads.end(),
+                     [](const auto& a, const auto& b) { return a.gpa < b.gpa; });
+    for (auto& load : layout.loads) plan.add(op::LoadData{load.gpa, load.data, true, load.label, {}});
+    plan.add(op::CreateVcpus{spec.vcpus.count});
+    std::vector<op::Register> registers{{"pc", layout.pc}, {"x0", layout.x0}};
+    for (int i = 1; i < 8; ++i) registers.push_back({fmt::format("x{}", i), 0});
+    plan.add(op::SetRegisters{0, std::move(registers)});
+    plan.add(op::Finalize{});
+    return plan;
+}
+
+PlannedRealm planned_realm(const LaunchPlan& plan, const op::CreateVm& create) {
+    PlannedRealm realm;
+    realm.params.algorithm = plan.algorithm();
+    rmi_hash_algorithm(plan.algorithm());
+    for (const auto& [key, value] : create.params) {
+        if (key == "layout") continue;  // informative: the layout already placed everything
+        if (key == "rmm") {
+            if (value == "1.0") realm.rmm = RmmVersion::v1_0;
+            else if (value == "2.0") realm.rmm = RmmVersion::v2_0;
+            else throw Error(fmt::format("arm-cca plan: unknown RMM version '{}'", value));
+        } else if (key == "rpv") {
+            auto bytes = from_hex(value, "arm-cca plan rpv");
+            if (bytes.size() != realm.rpv.size()) throw Error("arm-cca plan: rpv must be 64 bytes");
+            std::copy(bytes.begin(), bytes.end(), realm.rpv.begin());
+        } else {
+            std::uint64_t n = parse_number(key, value);
+            auto u32 = [&](std::uint32_t& field) {
+                if (n > 0xffffffff) throw Error(fmt::format("arm-cca plan: {}={} is out of range", key, value));
+                field = static_cast<std::uint32_t>(n);
+            };
+            if (key == "flags") {
+                if (n & ~(RealmParams::kFlagSve | RealmParams::kFlagPmu))
+                    throw Error(fmt::format("arm-cca plan: realm flags {} hold bits the model does not know", value));
+                realm.params.flags = n;
+            } else if (key == "s2sz") u32(realm.params.s2sz);
+            else if (key == "sve_vl") u32(realm.params.sve_vl);
+            else if (key == "num_bps") u32(realm.params.num_bps);
+            else if (key == "num_wps") u32(realm.params.num_wps);
+            else if (key == "pmu_num_ctrs") u32(realm.params.pmu_num_ctrs);
+            else throw Error(fmt::format("arm-cca plan: unknown create-vm parameter '{}'", key));
+        }
+    }
+    if (realm.params.s2sz == 0) throw Error("arm-cca plan: create-vm lacks s2sz");
+    return realm;
+}
+
+} // namespace cvm::cca

@@ -1,0 +1,211 @@
+// The two out-of-tree Linux KVM host ABIs for Arm CCA realms, and the arm64
+// KVM definitions the realm launcher needs, written out here because neither
+// ABI is in any distribution's headers and because this file must compile
+// on every host (the x86 build tests the launcher at the ioctl seam).
+//
+//   "RME": Steven Price's "arm64: Support for Arm CCA in KVM" v5/v6
+//          (2024-10-04 / 2024-12-12, patches 07, 08 and 10 of v6), RMM 1.0.
+//          KVM_CAP_ARM_RME = 300 with KVM_ENABLE_CAP sub-commands.
+//   "RMI": the same series from v12 (2025-12-17), v13 (2026-03-18) and v14
+//          (2026-05-13), RMM 2.0 beta: KVM_CAP_ARM_RMI and KVM_ARM_RMI_POPULATE.
+// The v7-v11 renumbering (KVM_CAP_ARM_RME 240, ...) is not pinned down by a
+// source and is deliberately absent. Every struct below is checked for size
+// and field offsets against the layouts in those patches; all fields are
+// little-endian on arm64, the only host these ABIs exist on.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <linux/ioctl.h>
+#include <linux/kvm.h>
+
+namespace cvm::cca::uapi {
+
+// ---- Generic KVM, newer than Debian 12's 6.1 headers (Linux 6.8) ----
+
+inline constexpr std::uint32_t kKvmMemGuestMemfd = 1u << 2;
+inline constexpr std::uint64_t kKvmMemoryAttributePrivate = 1ull << 3;
+
+struct kvm_userspace_memory_region2 {
+    std::uint32_t slot;
+    std::uint32_t flags;
+    std::uint64_t guest_phys_addr;
+    std::uint64_t memory_size;
+    std::uint64_t userspace_addr;
+    std::uint64_t guest_memfd_offset;
+    std::uint32_t guest_memfd;
+    std::uint32_t pad1;
+    std::uint64_t pad2[14];
+};
+static_assert(sizeof(kvm_userspace_memory_region2) == 160);
+static_assert(offsetof(kvm_userspace_memory_region2, guest_phys_addr) == 8);
+static_assert(offsetof(kvm_userspace_memory_region2, userspace_addr) == 24);
+static_assert(offsetof(kvm_userspace_memory_region2, guest_memfd_offset) == 32);
+static_assert(offsetof(kvm_userspace_memory_region2, guest_memfd) == 40);
+
+struct kvm_create_guest_memfd {
+    std::uint64_t size;
+    std::uint64_t flags;
+    std::uint64_t reserved[6];
+};
+static_assert(sizeof(kvm_create_guest_memfd) == 64);
+
+struct kvm_memory_attributes {
+    std::uint64_t address;
+    std::uint64_t size;
+    std::uint64_t attributes;
+    std::uint64_t flags;
+};
+static_assert(sizeof(kvm_memory_attributes) == 32);
+static_assert(offsetof(kvm_memory_attributes, attributes) == 16);
+
+inline constexpr unsigned long kKvmSetUserMemoryRegion2 = _IOW(KVMIO, 0x49, kvm_userspace_memory_region2);
+inline constexpr unsigned long kKvmCreateGuestMemfd = _IOWR(KVMIO, 0xd4, kvm_create_guest_memfd);
+inline constexpr unsigned long kKvmSetMemoryAttributes = _IOW(KVMIO, 0xd2, kvm_memory_attributes);
+static_assert(kKvmSetUserMemoryRegion2 == 0x40a0ae49);
+static_assert(kKvmCreateGuestMemfd == 0xc040aed4);
+static_assert(kKvmSetMemoryAttributes == 0x4020aed2);
+
+inline constexpr long kKvmCapGuestMemfd = 234;
+inline constexpr long kKvmCapMemoryAttributes = 233;
+
+// ---- arm64 KVM (arch/arm64/include/uapi/asm/kvm.h), not in x86 headers ----
+
+struct kvm_vcpu_init {
+    std::uint32_t target;
+    std::uint32_t features[7];
+};
+static_assert(sizeof(kvm_vcpu_init) == 32);
+static_assert(offsetof(kvm_vcpu_init, features) == 4);
+
+inline constexpr unsigned long kKvmArmVcpuInit = _IOW(KVMIO, 0xae, kvm_vcpu_init);
+inline constexpr unsigned long kKvmArmPreferredTarget = _IOR(KVMIO, 0xaf, kvm_vcpu_init);
+inline constexpr unsigned long kKvmArmVcpuFinalize = _IOW(KVMIO, 0xc2, int);
+static_assert(kKvmArmVcpuInit == 0x4020aeae);
+static_assert(kKvmArmPreferredTarget == 0x8020aeaf);
+static_assert(kKvmArmVcpuFinalize == 0x4004aec2);
+
+inline constexpr unsigned kVcpuFeaturePowerOff = 0;
+inline constexpr unsigned kVcpuFeaturePsci02 = 2;
+
+// KVM_{GET,SET}_ONE_REG ids: core registers by their offset in struct
+// kvm_regs / 4 (X0..X30 at 8-byte steps, PC after SP), system registers by
+// op0:op1:CRn:CRm:op2.
+inline constexpr std::uint64_t kRegArm64 = 0x6000000000000000ull;
+inline constexpr std::uint64_t kRegSizeU64 = 0x0030000000000000ull;
+inline constexpr std::uint64_t kRegArmCore = 0x0010ull << 16;
+inline constexpr std::uint64_t kRegArm64Sysreg = 0x0013ull << 16;
+inline constexpr std::uint64_t core_reg_x(unsigned n) { return kRegArm64 | kRegSizeU64 | kRegArmCore | (2u * n); }
+inline constexpr std::uint64_t kCoreRegPc = kRegArm64 | kRegSizeU64 | kRegArmCore | (2u * 32);
+inline constexpr std::uint64_t sysreg(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2) {
+    return kRegArm64 | kRegSizeU64 | kRegArm64Sysreg | (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+}
+inline constexpr std::uint64_t kIdAa64Dfr0El1 = sysreg(3, 0, 0, 5, 0);
+static_assert(core_reg_x(0) == 0x6030000000100000ull);
+static_assert(kCoreRegPc == 0x6030000000100040ull);
+static_assert(kIdAa64Dfr0El1 == 0x603000000013c028ull);
+// ID_AA64DFR0_EL1: BRPs at bits 15:12 and WRPs at 23:20, each count - 1.
+inline constexpr unsigned kDfr0BrpsShift = 12, kDfr0WrpsShift = 20;
+
+// The in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3 and its attribute groups).
+inline constexpr std::uint32_t kDevTypeArmVgicV3 = 7;
+inline constexpr std::uint32_t kVgicGroupAddr = 0;
+inline constexpr std::uint32_t kVgicGroupCtrl = 4;
+inline constexpr std::uint64_t kVgicV3AddrDist = 2;
+inline constexpr std::uint64_t kVgicV3AddrRedist = 3;
+inline constexpr std::uint64_t kVgicCtrlInit = 0;
+
+// KVM_CREATE_VM type: bits 7:0 hold the IPA size (KVM_VM_TYPE_ARM_IPA_SIZE).
+inline constexpr unsigned long kVmTypeIpaSizeMask = 0xff;
+
+// ---- "RME" ABI, kernel series v5/v6 (KVM_CAP_ARM_RME) ----
+namespace rme {
+
+inline constexpr long kCapArmRme = 300;                        // v5/v6
+inline constexpr unsigned long kVmTypeRealm = 1ul << 8;        // KVM_VM_TYPE_ARM_REALM
+inline constexpr unsigned kVcpuFeatureRec = 8;                 // KVM_ARM_VCPU_REC
+
+// KVM_ENABLE_CAP(KVM_CAP_ARM_RME) args[0] sub-commands.
+inline constexpr std::uint64_t kConfigRealm = 0;
+inline constexpr std::uint64_t kCreateRd = 1;
+inline constexpr std::uint64_t kInitIpaRealm = 2;
+inline constexpr std::uint64_t kPopulateRealm = 3;
+inline constexpr std::uint64_t kActivateRealm = 4;
+
+// CONFIG_REALM items.
+inline constexpr std::uint32_t kCfgRpv = 0;
+inline constexpr std::uint32_t kCfgHashAlgo = 1;
+inline constexpr std::uint32_t kHashSha256 = 0;
+inline constexpr std::uint32_t kHashSha512 = 1;
+
+struct kvm_cap_arm_rme_config_item {
+    std::uint32_t cfg;
+    union {
+        std::uint8_t rpv[64];
+        std::uint32_t hash_algo;
+        std::uint8_t reserved[256];
+    };
+};
+static_assert(sizeof(kvm_cap_arm_rme_config_item) == 260);
+static_assert(offsetof(kvm_cap_arm_rme_config_item, rpv) == 4);
+static_assert(offsetof(kvm_cap_arm_rme_config_item, hash_algo) == 4);
+
+inline constexpr std::uint32_t kPopulateFlagsMeasure = 1u << 0;
+struct kvm_cap_arm_rme_populate_realm_args {
+    std::uint64_t populate_ipa_base;
+    std::uint64_t populate_ipa_size;
+    std::uint32_t flags;
+    std::uint32_t reserved[3];
+};
+static_assert(sizeof(kvm_cap_arm_rme_populate_realm_args) == 32);
+static_assert(offsetof(kvm_cap_arm_rme_populate_realm_args, populate_ipa_size) == 8);
+static_assert(offsetof(kvm_cap_arm_rme_populate_realm_args, flags) == 16);
+
+struct kvm_cap_arm_rme_init_ipa_args {
+    std::uint64_t init_ipa_base;
+    std::uint64_t init_ipa_size;
+    std::uint32_t reserved[4];
+};
+static_assert(sizeof(kvm_cap_arm_rme_init_ipa_args) == 32);
+static_assert(offsetof(kvm_cap_arm_rme_init_ipa_args, init_ipa_size) == 8);
+
+} // namespace rme
+
+// ---- "RMI" ABI, kernel series v12, v13, v14 (KVM_CAP_ARM_RMI) ----
+namespace rmi {
+
+inline constexpr long kCapArmRmiV12 = 247;
+inline constexpr long kCapArmRmiV13 = 248;
+inline constexpr long kCapArmRmiV14 = 249;
+inline constexpr unsigned long kVmTypeRealmV12 = 1ul << 8;   // v12, v13
+inline constexpr unsigned long kVmTypeRealmV14 = 1ul << 30;  // v14
+
+inline constexpr std::uint32_t kPopulateFlagsMeasure = 1u << 0;
+struct kvm_arm_rmi_populate {
+    std::uint64_t base;
+    std::uint64_t size;
+    std::uint64_t source_uaddr;
+    std::uint32_t flags;
+    std::uint32_t reserved;
+};
+static_assert(sizeof(kvm_arm_rmi_populate) == 32);
+static_assert(offsetof(kvm_arm_rmi_populate, size) == 8);
+static_assert(offsetof(kvm_arm_rmi_populate, source_uaddr) == 16);
+static_assert(offsetof(kvm_arm_rmi_populate, flags) == 24);
+static_assert(offsetof(kvm_arm_rmi_populate, reserved) == 28);
+
+// v12 is write-only and returns the bytes populated; v13/v14 update the
+// struct in place and return 0.
+inline constexpr unsigned long kPopulateV12 = _IOW(KVMIO, 0xd7, kvm_arm_rmi_populate);
+inline constexpr unsigned long kPopulateV13 = _IOWR(KVMIO, 0xd7, kvm_arm_rmi_populate);
+static_assert(kPopulateV12 == 0x4020aed7);
+static_assert(kPopulateV13 == 0xc020aed7);
+
+} // namespace rmi
+
+// KVM_ENABLE_CAP itself (struct kvm_enable_cap is generic and in the 6.1 headers).
+static_assert(sizeof(kvm_enable_cap) == 104);
+static_assert(KVM_ENABLE_CAP == 0x4068aea3);
+
+} // namespace cvm::cca::uapi
