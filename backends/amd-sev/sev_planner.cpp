@@ -108,9 +108,9 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
 
     if ((mode == Mode::es || mode == Mode::snp) && !ovmf.reset_address)
         throw Error(fmt::format("{}: the firmware has no SEV-ES reset block in its OVMF table, so APs of an {} guest "
-                                "have no start address", fw_name, tech), 0, fw_name);
+                                "have no start address", fw_name, tech));
     if (mode == Mode::snp && !ovmf.metadata)
-        throw Error(fmt::format("{}: the firmware has no SEV metadata (\"ASEV\"), which SEV-SNP needs", fw_name), 0, fw_name);
+        throw Error(fmt::format("{}: the firmware has no SEV metadata (\"ASEV\"), which SEV-SNP needs", fw_name));
 
     std::optional<HashTable> table;
     if (kernel) {
@@ -129,10 +129,10 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
     if (mode != Mode::snp && table) {
         if (!ovmf.hash_area || ovmf.hash_area->base == 0)
             throw Error(fmt::format("{}: Kernel specified but OVMF doesn't support kernel/initrd/cmdline measurement "
-                                    "(no SEV hash table area in its OVMF table)", fw_name), 0, fw_name);
+                                    "(its OVMF table has no SEV hash table area, or one at GPA 0)", fw_name));
         if (ovmf.hash_area->size < kPaddedHashTableSize)
             throw Error(fmt::format("{}: the SEV hash table area holds {} bytes, the table needs {}", fw_name,
-                                    ovmf.hash_area->size, kPaddedHashTableSize), 0, fw_name);
+                                    ovmf.hash_area->size, kPaddedHashTableSize));
         require_in_ram(ovmf.hash_area->base, kPaddedHashTableSize, "the SEV hash table area");
         plan.add(op::LoadData{ovmf.hash_area->base,
                               Payload::from_bytes({table->begin(), table->end()}, "SEV kernel hashes table"),
@@ -146,11 +146,11 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
                                        [](const auto& s) { return s.type == SectionType::kernel_hashes; });
             if (hashes == sections.end())
                 throw Error(fmt::format("{}: Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES "
-                                        "section", fw_name), 0, fw_name);
+                                        "section", fw_name));
             if (!ovmf.hash_area || hashes->size != kPage || (ovmf.hash_area->base & ~(kPage - 1)) != hashes->gpa ||
                 (ovmf.hash_area->base & (kPage - 1)) + kPaddedHashTableSize > kPage)
                 throw Error(fmt::format("{}: the SEV hash table area does not lie in the one-page SNP_KERNEL_HASHES "
-                                        "section at {:#x}", fw_name, hashes->gpa), 0, fw_name);
+                                        "section at {:#x}", fw_name, hashes->gpa));
         }
         // EC2 measures the CPUID page after every other metadata page.
         if (config.vmm == VmmModel::ec2)

@@ -10,6 +10,7 @@
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "sev_owner_commands.hpp"
 #include "spec_options.hpp"
 
 namespace {
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
     plan_options.add_to(*plan);
     auto* measure = app.add_subcommand("measure", "Predict the launch measurement, without any hardware");
     measure_options.add_to(*measure);
+    cvmlaunch::SevOwnerCommands sev_owner;
+    sev_owner.add_to(app);
 
     try {
         app.parse(argc, argv);
@@ -104,6 +107,7 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (int code = 0; sev_owner.run_if_parsed(code)) return code;
         if (run->parsed()) return cmd_run(run_options, timeout);
         if (plan->parsed()) return cmd_plan(plan_options);
         return cmd_measure(measure_options);

@@ -1,0 +1,69 @@
+// The guest owner's side of an SEV launch, which needs no SEV hardware:
+// checking the LAUNCH_MEASURE blob against a predicted launch digest,
+// wrapping a secret for LAUNCH_SECRET, and building the LAUNCH_START session
+// blob that hands the transport keys (TEK, TIK) to the firmware.
+// Formulas: docs/amd-sev.md, "Measurement blob and HMAC" and "Secret packet
+// and session blob". Keys and plaintext copies are wiped after use.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "cvm/bytes.hpp"
+
+namespace cvm::sev {
+
+using Key128 = std::array<std::uint8_t, 16>;
+
+// The transport keys; the destructor wipes them.
+struct TransportKeys {
+    Key128 tek{};  // encryption key
+    Key128 tik{};  // integrity key
+    ~TransportKeys();
+    static TransportKeys random();
+};
+
+struct PlatformVersion {
+    std::uint8_t api_major = 0, api_minor = 0, build = 0;
+};
+
+// MEASURE = HMAC-SHA256(TIK, 0x04 || api_major || api_minor || build ||
+// policy (u32 LE) || launch digest || mnonce).
+std::array<std::uint8_t, 32> launch_measure_mac(const Key128& tik, PlatformVersion version, std::uint32_t policy,
+                                                ByteSpan launch_digest, ByteSpan mnonce);
+
+// Checks the 48-byte LAUNCH_MEASURE blob (MEASURE || MNONCE) in constant time.
+// Throws on malformed sizes; returns whether the blob proves `launch_digest`.
+bool verify_launch_measure(const Key128& tik, PlatformVersion version, std::uint32_t policy, ByteSpan launch_digest,
+                           ByteSpan blob);
+
+// A LAUNCH_SECRET packet: the 52-byte header {flags, iv, mac} and the ciphertext.
+struct SecretPacket {
+    std::array<std::uint8_t, 52> header{};
+    std::vector<std::uint8_t> ciphertext;
+};
+
+// ciphertext = AES-128-CTR(TEK, iv, secret); mac = HMAC-SHA256(TIK, 0x01 ||
+// flags || iv || len(secret) || len(ciphertext) || ciphertext || MEASURE).
+// `measure` is the 32-byte MEASURE of the launch the secret is for.
+SecretPacket make_secret_packet(const TransportKeys& keys, ByteSpan measure, ByteSpan secret, std::uint32_t flags,
+                                const Key128& iv);
+
+// The 128-byte LAUNCH_START session blob, from the ECDH shared secret Z
+// with the platform's PDH: nonce || wrap_tk || wrap_iv || wrap_mac || policy_mac.
+std::array<std::uint8_t, 128> make_launch_session(const TransportKeys& keys, ByteSpan shared_secret,
+                                                  std::uint32_t policy, const Key128& nonce, const Key128& wrap_iv);
+
+// NIST SP 800-108 counter-mode KDF with HMAC-SHA256, 16 bytes of output:
+// HMAC(key, 1 (u32 LE) || label || 0x00 || context || 128 (u32 LE))[0..16).
+Key128 sev_kdf(ByteSpan key, std::string_view label, ByteSpan context);
+
+// ECDH on P-384: the x coordinate of our_private * peer_public, both given
+// as OpenSSL keys in PEM. Returned big-endian, as OpenSSL derives it.
+std::vector<std::uint8_t> ecdh_p384(const std::string& private_pem, const std::string& peer_public_pem);
+
+// AES-128-CTR, used by the packet and the session (encrypt = decrypt).
+std::vector<std::uint8_t> aes128_ctr(const Key128& key, const Key128& iv, ByteSpan data);
+
+} // namespace cvm::sev

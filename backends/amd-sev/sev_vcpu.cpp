@@ -1,0 +1,176 @@
+#include "backends/amd-sev/sev_vcpu.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+#include "libcvm/core/le.hpp"
+
+namespace cvm::sev {
+namespace {
+
+// Linux 6.1's UAPI declares the flexible arrays of kvm_cpuid2 and kvm_msrs
+// with __DECLARE_FLEX_ARRAY, which in C++ adds 4 bytes to the structs and
+// so changes the ioctl numbers that encode their size. Spell them out.
+struct FlexHeader {
+    std::uint32_t count;
+    std::uint32_t padding;
+};
+static_assert(sizeof(FlexHeader) == 8);
+static_assert(sizeof(kvm_cpuid_entry2) == 40 && sizeof(kvm_msr_entry) == 16);
+constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, FlexHeader);
+constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, FlexHeader);
+constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, FlexHeader);
+constexpr std::uint32_t kMsrPat = 0x277;
+
+template <class Entry>
+struct FlexBuffer {
+    explicit FlexBuffer(std::size_t count) : storage(sizeof(FlexHeader) + count * sizeof(Entry)) {
+        header()->count = static_cast<std::uint32_t>(count);
+    }
+    FlexHeader* header() { return reinterpret_cast<FlexHeader*>(storage.data()); }
+    Entry* entries() { return reinterpret_cast<Entry*>(storage.data() + sizeof(FlexHeader)); }
+    std::vector<std::uint8_t> storage;
+};
+
+// VMCB attribute bits -> kvm_segment fields.
+void set_attrib(kvm_segment& s, std::uint64_t attrib) {
+    s.type = attrib & 0xf;
+    s.s = (attrib >> 4) & 1;
+    s.dpl = (attrib >> 5) & 3;
+    s.present = (attrib >> 7) & 1;
+    s.avl = (attrib >> 8) & 1;
+    s.l = (attrib >> 9) & 1;
+    s.db = (attrib >> 10) & 1;
+    s.g = (attrib >> 11) & 1;
+    s.unusable = s.present ? 0 : 1;
+}
+
+kvm_segment* segment(kvm_sregs& sregs, std::string_view name) {
+    if (name == "es") return &sregs.es;
+    if (name == "cs") return &sregs.cs;
+    if (name == "ss") return &sregs.ss;
+    if (name == "ds") return &sregs.ds;
+    if (name == "fs") return &sregs.fs;
+    if (name == "gs") return &sregs.gs;
+    if (name == "ldtr") return &sregs.ldt;
+    if (name == "tr") return &sregs.tr;
+    return nullptr;
+}
+
+__u64* gpr(kvm_regs& regs, std::string_view n) {
+    struct { const char* name; __u64 kvm_regs::*field; } const table[] = {
+        {"rax", &kvm_regs::rax}, {"rbx", &kvm_regs::rbx}, {"rcx", &kvm_regs::rcx}, {"rdx", &kvm_regs::rdx},
+        {"rsi", &kvm_regs::rsi}, {"rdi", &kvm_regs::rdi}, {"rsp", &kvm_regs::rsp}, {"rbp", &kvm_regs::rbp},
+        {"r8", &kvm_regs::r8}, {"r9", &kvm_regs::r9}, {"r10", &kvm_regs::r10}, {"r11", &kvm_regs::r11},
+        {"r12", &kvm_regs::r12}, {"r13", &kvm_regs::r13}, {"r14", &kvm_regs::r14}, {"r15", &kvm_regs::r15},
+        {"rip", &kvm_regs::rip}, {"rflags", &kvm_regs::rflags},
+    };
+    for (const auto& t : table)
+        if (n == t.name) return &(regs.*t.field);
+    return nullptr;
+}
+
+} // namespace
+
+std::vector<kvm_cpuid_entry2> supported_cpuid(const KvmSystem& kvm) {
+    for (std::size_t entries = 128; entries <= 4096; entries *= 2) {
+        FlexBuffer<kvm_cpuid_entry2> buffer(entries);
+        int rc = kvm.seam().ioctl(kvm.fd(), kGetSupportedCpuid, buffer.header());
+        if (rc == -E2BIG) continue;
+        if (rc < 0) throw Error("KVM_GET_SUPPORTED_CPUID failed", -rc, "kvm");
+        return {buffer.entries(), buffer.entries() + buffer.header()->count};
+    }
+    throw Error("KVM_GET_SUPPORTED_CPUID wants more than 4096 entries", E2BIG, "kvm");
+}
+
+void set_cpuid(const Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& cpuid) {
+    FlexBuffer<kvm_cpuid_entry2> buffer(cpuid.size());
+    std::memcpy(buffer.entries(), cpuid.data(), cpuid.size() * sizeof(kvm_cpuid_entry2));
+    for (std::size_t i = 0; i < cpuid.size(); ++i) {
+        auto& e = buffer.entries()[i];
+        if (e.function == 1) e.ebx = (e.ebx & 0x00ffffff) | (vcpu.id() << 24);  // initial APIC ID
+    }
+    vcpu.ioctl(kSetCpuid2, buffer.header(), "KVM_SET_CPUID2");
+}
+
+void apply_registers(const Vcpu& vcpu, const op::SetRegisters& state) {
+    kvm_sregs sregs{};
+    vcpu.ioctl(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+    kvm_regs regs{};
+    auto fpu = std::make_unique<kvm_fpu>();
+    vcpu.ioctl(KVM_GET_FPU, fpu.get(), "KVM_GET_FPU");
+    kvm_xcrs xcrs{};
+    kvm_debugregs debug{};
+    std::uint64_t pat = 0x0007040600070406;
+
+    for (const auto& r : state.registers) {
+        const std::string& n = r.name;
+        auto dot = n.find('.');
+        if (dot != std::string::npos) {
+            std::string_view base(n.data(), dot), field(n.data() + dot + 1, n.size() - dot - 1);
+            if (kvm_segment* s = segment(sregs, base)) {
+                if (field == "selector") s->selector = static_cast<std::uint16_t>(r.value);
+                else if (field == "attrib") set_attrib(*s, r.value);
+                else if (field == "limit") s->limit = static_cast<std::uint32_t>(r.value);
+                else if (field == "base") s->base = r.value;
+                else throw Error(fmt::format("unknown segment field '{}' in the plan", n));
+                continue;
+            }
+            kvm_dtable* table = base == "gdtr" ? &sregs.gdt : base == "idtr" ? &sregs.idt : nullptr;
+            if (table && field == "base") { table->base = r.value; continue; }
+            if (table && field == "limit") { table->limit = static_cast<std::uint16_t>(r.value); continue; }
+            throw Error(fmt::format("unknown x86 register '{}' in the plan", n));
+        }
+        if (__u64* g = gpr(regs, n)) *g = r.value;
+        else if (n == "cr0") sregs.cr0 = r.value;
+        else if (n == "cr3") sregs.cr3 = r.value;
+        else if (n == "cr4") sregs.cr4 = r.value;
+        else if (n == "efer") sregs.efer = r.value;
+        else if (n == "dr6") debug.dr6 = r.value;
+        else if (n == "dr7") debug.dr7 = r.value;
+        else if (n == "pat") pat = r.value;
+        else if (n == "xcr0") { xcrs.nr_xcrs = 1; xcrs.xcrs[0].xcr = 0; xcrs.xcrs[0].value = r.value; }
+        else if (n == "mxcsr") fpu->mxcsr = static_cast<std::uint32_t>(r.value);
+        else if (n == "fcw") fpu->fcw = static_cast<std::uint16_t>(r.value);
+        else throw Error(fmt::format("unknown x86 register '{}' in the plan", n));
+    }
+    vcpu.ioctl(KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+    vcpu.ioctl(KVM_SET_REGS, &regs, "KVM_SET_REGS");
+    vcpu.ioctl(KVM_SET_FPU, fpu.get(), "KVM_SET_FPU");
+    if (xcrs.nr_xcrs) vcpu.ioctl(KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS");
+    FlexBuffer<kvm_msr_entry> msrs(1);
+    msrs.entries()[0] = kvm_msr_entry{kMsrPat, 0, pat};
+    int written = vcpu.ioctl(kSetMsrs, msrs.header(), "KVM_SET_MSRS");
+    if (written != 1) throw Error("KVM_SET_MSRS did not take the PAT MSR", 0, "kvm");
+    vcpu.ioctl(KVM_SET_DEBUGREGS, &debug, "KVM_SET_DEBUGREGS");
+}
+
+void fill_snp_cpuid_page(std::span<std::uint8_t> page, const std::vector<kvm_cpuid_entry2>& cpuid) {
+    constexpr std::size_t kMaxLeaves = 64, kHeader = 16, kEntry = 48;
+    static_assert(kHeader + kMaxLeaves * kEntry <= 4096);
+    if (page.size() != 4096) throw Error("the SNP CPUID page is one 4 KiB page");
+    if (cpuid.size() > kMaxLeaves)
+        throw Error(fmt::format("KVM reports {} CPUID leaves; the SNP CPUID page holds {}", cpuid.size(), kMaxLeaves));
+    std::fill(page.begin(), page.end(), 0);
+    le::write<std::uint32_t>(page, 0, static_cast<std::uint32_t>(cpuid.size()));
+    for (std::size_t i = 0; i < cpuid.size(); ++i) {
+        const auto& e = cpuid[i];
+        std::size_t at = kHeader + i * kEntry;
+        bool xsave_leaf = e.function == 0xd && (e.index == 0 || e.index == 1);
+        le::write<std::uint32_t>(page, at, e.function);
+        le::write<std::uint32_t>(page, at + 4, e.index);
+        le::write<std::uint64_t>(page, at + 8, xsave_leaf ? 1 : 0);   // xcr0_in
+        le::write<std::uint64_t>(page, at + 16, 0);                    // xss_in
+        le::write<std::uint32_t>(page, at + 24, e.eax);
+        le::write<std::uint32_t>(page, at + 28, xsave_leaf ? 0x240 : e.ebx);  // XSAVE area for x87+SSE
+        le::write<std::uint32_t>(page, at + 32, e.ecx);
+        le::write<std::uint32_t>(page, at + 36, e.edx);
+    }
+}
+
+} // namespace cvm::sev

@@ -1,0 +1,151 @@
+#include "sev_owner_commands.hpp"
+
+#include <charconv>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+
+#include "backends/amd-sev/guest_owner.hpp"
+#include "cvm/backend.hpp"
+#include "cvm/digest.hpp"
+#include "cvm/error.hpp"
+
+namespace cvmlaunch {
+namespace {
+
+using cvm::sev::Key128;
+
+std::vector<std::uint8_t> read_all(const std::string& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw cvm::Error(fmt::format("cannot read the {}", what), errno, path);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+Key128 read_key(const std::string& path, const char* what) {
+    auto bytes = read_all(path, what);
+    if (bytes.size() != 16)
+        throw cvm::Error(fmt::format("the {} file holds {} bytes, expected 16 raw bytes", what, bytes.size()), 0, path);
+    Key128 key{};
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    OPENSSL_cleanse(bytes.data(), bytes.size());
+    return key;
+}
+
+void write_all(const std::string& path, cvm::ByteSpan bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw cvm::Error("cannot write", errno, path);
+}
+
+std::uint32_t parse_u32(const std::string& text, const char* option) {
+    std::string_view digits = text;
+    int base = 10;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) { digits.remove_prefix(2); base = 16; }
+    std::uint32_t value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
+        throw cvm::Error(fmt::format("{} '{}': expected a 32-bit number", option, text), 0, option);
+    return value;
+}
+
+cvm::sev::PlatformVersion parse_version(const std::string& api, unsigned build) {
+    auto dot = api.find('.');
+    if (dot == std::string::npos) throw cvm::Error(fmt::format("--api '{}': expected MAJOR.MINOR", api), 0, "--api");
+    auto major = parse_u32(api.substr(0, dot), "--api"), minor = parse_u32(api.substr(dot + 1), "--api");
+    if (major > 255 || minor > 255 || build > 255) throw cvm::Error("--api and --build are bytes (0-255)", 0, "--api");
+    return {static_cast<std::uint8_t>(major), static_cast<std::uint8_t>(minor), static_cast<std::uint8_t>(build)};
+}
+
+} // namespace
+
+void SevOwnerCommands::add_to(CLI::App& app) {
+    verify_ = app.add_subcommand("verify-measurement",
+                                 "AMD SEV guest owner: check a LAUNCH_MEASURE blob against the predicted launch digest");
+    spec_.add_to(*verify_);
+    verify_->add_option("--measurement", measurement, "The 48-byte LAUNCH_MEASURE blob (MEASURE || MNONCE), hex")->required();
+    verify_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
+    verify_->add_option("--api", api_version, "SEV API version of the platform, MAJOR.MINOR (PLATFORM_STATUS)")->required();
+    verify_->add_option("--build", build, "SEV firmware build (PLATFORM_STATUS)")->required();
+    verify_->add_option("--launch-digest", launch_digest,
+                        "Expected launch digest (hex) instead of predicting it from --tech/--firmware/...");
+
+    secret_ = app.add_subcommand("make-secret", "AMD SEV guest owner: wrap a secret into a LAUNCH_SECRET packet");
+    secret_->add_option("--measurement", measurement, "The verified LAUNCH_MEASURE blob (48 bytes) or MEASURE (32), hex")
+        ->required();
+    secret_->add_option("--tek-file", tek_file, "File with the 16-byte transport encryption key")->required();
+    secret_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
+    secret_->add_option("--secret-file", secret_file, "The secret (a multiple of 16 bytes, e.g. an OVMF secret table)")
+        ->required();
+    secret_->add_option("--iv", iv, "16-byte IV, hex (default: random)");
+    secret_->add_option("--flags", flags, "Packet header flags (default 0)");
+    secret_->add_option("--header-out", header_out, "Write the 52-byte packet header here")->required();
+    secret_->add_option("--secret-out", secret_out, "Write the ciphertext here")->required();
+}
+
+bool SevOwnerCommands::run_if_parsed(int& exit_code) const {
+    if (verify_ && verify_->parsed()) { exit_code = verify(); return true; }
+    if (secret_ && secret_->parsed()) { exit_code = make_secret(); return true; }
+    return false;
+}
+
+int SevOwnerCommands::verify() const {
+    std::vector<std::uint8_t> digest;
+    std::uint32_t policy_value = 0;
+    if (!launch_digest.empty()) {
+        digest = cvm::from_hex(launch_digest, "--launch-digest");
+        auto it = spec_.backend_options.find("policy");
+        policy_value = parse_u32(it != spec_.backend_options.end() && !it->second.empty() ? it->second : policy, "--policy");
+    } else {
+        auto spec = spec_.to_spec();
+        if (spec.technology != "amd-sev" && spec.technology != "amd-sev-es")
+            throw cvm::Error(fmt::format("verify-measurement checks AMD SEV and SEV-ES launches, not '{}'", spec.technology));
+        const auto& backend = cvm::find_backend(spec.technology);
+        auto options = cvm::resolve_options(backend, spec);
+        policy_value = parse_u32(options.at("policy"), "--policy");
+        auto predicted = backend.predict(backend.build_plan(spec));
+        digest.assign(predicted.value.bytes().begin(), predicted.value.bytes().end());
+    }
+    auto blob = cvm::from_hex(measurement, "--measurement");
+    Key128 tik = read_key(tik_file, "TIK");
+    auto version = parse_version(api_version, build);
+    bool ok = cvm::sev::verify_launch_measure(tik, version, policy_value, digest, blob);
+    OPENSSL_cleanse(tik.data(), tik.size());
+    if (spec_.json) {
+        nlohmann::ordered_json j{{"verified", ok}, {"launch_digest", cvm::to_hex(digest)}, {"policy", policy_value}};
+        fmt::print("{}\n", j.dump(2));
+    } else {
+        fmt::print("{}: launch digest {}\n", ok ? "verified" : "MISMATCH", cvm::to_hex(digest));
+    }
+    if (!ok) fmt::print(stderr, "cvm-launch: the LAUNCH_MEASURE blob does not prove this launch digest "
+                                "(wrong TIK, platform version, policy or launch)\n");
+    return ok ? 0 : 1;
+}
+
+int SevOwnerCommands::make_secret() const {
+    auto blob = cvm::from_hex(measurement, "--measurement");
+    if (blob.size() != 48 && blob.size() != 32)
+        throw cvm::Error(fmt::format("--measurement: {} bytes, expected 48 (blob) or 32 (MEASURE)", blob.size()));
+    Key128 iv_bytes{};
+    if (iv.empty()) {
+        iv_bytes = cvm::sev::TransportKeys::random().tek;  // 16 fresh random bytes
+    } else {
+        auto parsed = cvm::from_hex(iv, "--iv");
+        if (parsed.size() != 16) throw cvm::Error("--iv: expected 16 bytes of hex", 0, "--iv");
+        std::copy(parsed.begin(), parsed.end(), iv_bytes.begin());
+    }
+    cvm::sev::TransportKeys keys;
+    keys.tek = read_key(tek_file, "TEK");
+    keys.tik = read_key(tik_file, "TIK");
+    auto secret = read_all(secret_file, "secret");
+    auto packet = cvm::sev::make_secret_packet(keys, cvm::ByteSpan(blob).first(32), secret, flags, iv_bytes);
+    OPENSSL_cleanse(secret.data(), secret.size());
+    write_all(header_out, packet.header);
+    write_all(secret_out, packet.ciphertext);
+    fmt::print("wrote {} ({} bytes) and {} ({} bytes)\n", header_out, packet.header.size(), secret_out,
+               packet.ciphertext.size());
+    return 0;
+}
+
+} // namespace cvmlaunch

@@ -1,0 +1,35 @@
+// The guest owner's side of an AMD SEV launch on the command line:
+//   verify-measurement  checks a LAUNCH_MEASURE blob against the launch
+//                       digest predicted for the same spec as `measure`
+//   make-secret         wraps a secret for LAUNCH_SECRET
+// Keys are read from files (16 raw bytes), never from the command line,
+// where other users could see them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "spec_options.hpp"
+
+namespace cvmlaunch {
+
+class SevOwnerCommands {
+public:
+    void add_to(CLI::App& app);
+    // If one of the subcommands was given, runs it and stores its exit code.
+    bool run_if_parsed(int& exit_code) const;
+
+private:
+    int verify() const;
+    int make_secret() const;
+
+    CLI::App* verify_ = nullptr;
+    CLI::App* secret_ = nullptr;
+    SpecOptions spec_;
+    std::string tik_file, tek_file, measurement, launch_digest, secret_file, iv, header_out, secret_out;
+    std::string api_version;  // "MAJOR.MINOR"
+    unsigned build = 0;
+    std::string policy = "0x1";
+    unsigned flags = 0;
+};
+
+} // namespace cvmlaunch

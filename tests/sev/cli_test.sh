@@ -1,0 +1,65 @@
+#!/bin/bash
+# cvm-launch against the public SEV vectors: every row of golden.tsv through
+# `measure --json` (digests, and the expected errors with a non-zero exit),
+# then the guest owner's verify-measurement and make-secret, checked with
+# the openssl command line from the documented formulas.
+set -u
+cli=$1
+vectors=${CVM_VECTORS_DIR:?}/sev
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+declare -A fw=([FW_DEB12]=OVMF-deb12.fd [FW_AMDSEV_SUFFIX]=ovmf_AmdSev_suffix.bin [FW_SYN]=synthetic_fw.bin)
+declare -A tech=([sev]=amd-sev [seves]=amd-sev-es [snp]=amd-sev-snp)
+rows=0
+while IFS=$'\t' read -r firmware mode vcpus vcpu_type inputs expected; do
+    [[ $firmware == \#* || $firmware == firmware ]] && continue
+    rows=$((rows + 1))
+    args=(measure --json --tech "${tech[$mode]}" --firmware "$vectors/${fw[$firmware]}")
+    [[ $vcpus != - ]] && args+=(--vcpus "$vcpus")
+    [[ $vcpu_type != - ]] && args+=(--vcpu-type "$vcpu_type")
+    [[ $inputs != none ]] && args+=(--kernel "$vectors/kernel.bin")
+    [[ $inputs == K_SYN+I+C ]] && args+=(--initrd "$vectors/initrd.bin" --cmdline 'console=ttyS0 root=/dev/vda')
+    out=$("$cli" "${args[@]}" 2>"$tmp/err"); rc=$?
+    if [[ $expected == ERROR:* ]]; then
+        message=${expected#ERROR: Error: }
+        [[ $rc -ne 0 ]] || fail "$firmware $mode $vcpus $inputs: exit 0, expected an error"
+        grep -qF "$message" "$tmp/err" || fail "$firmware $mode $vcpus $inputs: error '$(cat "$tmp/err")' lacks '$message'"
+    else
+        got=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["measurement"])' <<<"$out")
+        [[ $rc -eq 0 && $got == "$expected" ]] || fail "$firmware $mode $vcpus $inputs: got '$got' (exit $rc), expected $expected"
+    fi
+done < "$vectors/golden.tsv"
+[[ $rows -eq 40 ]] || fail "read $rows rows of golden.tsv, expected 40"
+
+# README 4.1 (b): the LAUNCH_MEASURE blob of FW_SYN/sev/K_SYN+I+C with TIK 00..0f.
+printf '000102030405060708090a0b0c0d0e0f' | xxd -r -p > "$tmp/tik"
+blob=cb29014d14420b574d027a193760be7ad8a1670841553869a99f7660a99a583ba0a1a2a3a4a5a6a7a8a9aaabacadaeaf
+spec=(--tech amd-sev --firmware "$vectors/synthetic_fw.bin" --kernel "$vectors/kernel.bin"
+      --initrd "$vectors/initrd.bin" --cmdline 'console=ttyS0 root=/dev/vda')
+"$cli" verify-measurement "${spec[@]}" --measurement $blob --tik-file "$tmp/tik" --api 1.55 --build 21 >/dev/null \
+    || fail "verify-measurement rejected the README 4.1(b) blob"
+"$cli" verify-measurement "${spec[@]}" --measurement $blob --tik-file "$tmp/tik" --api 1.55 --build 22 >/dev/null 2>&1 \
+    && fail "verify-measurement accepted a blob for another firmware build"
+"$cli" verify-measurement --tech amd-sev --firmware "$vectors/synthetic_fw.bin" --measurement $blob \
+    --tik-file "$tmp/tik" --api 1.55 --build 21 >/dev/null 2>&1 \
+    && fail "verify-measurement accepted a blob for another launch (no kernel)"
+
+# make-secret: AES-128-CTR and the header HMAC, recomputed with openssl.
+printf '101112131415161718191a1b1c1d1e1f' | xxd -r -p > "$tmp/tek"
+head -c 32 /dev/urandom > "$tmp/secret"
+iv=303132333435363738393a3b3c3d3e3f
+"$cli" make-secret --measurement $blob --tek-file "$tmp/tek" --tik-file "$tmp/tik" --secret-file "$tmp/secret" \
+    --iv $iv --header-out "$tmp/header" --secret-out "$tmp/cipher" >/dev/null || fail "make-secret failed"
+openssl enc -d -aes-128-ctr -K 101112131415161718191a1b1c1d1e1f -iv $iv -in "$tmp/cipher" -out "$tmp/plain"
+cmp -s "$tmp/plain" "$tmp/secret" || fail "make-secret ciphertext does not decrypt to the secret"
+{ printf '0100000000'; printf $iv; printf '2000000020000000'; xxd -p -c 256 "$tmp/cipher" | tr -d '\n'
+  printf '%s' "${blob:0:64}"; } | xxd -r -p > "$tmp/mac-input"
+mac=$(openssl dgst -sha256 -mac HMAC -macopt hexkey:000102030405060708090a0b0c0d0e0f "$tmp/mac-input" | awk '{print $NF}')
+header=$(xxd -p -c 256 "$tmp/header")
+[[ $header == "00000000$iv$mac" ]] || fail "make-secret header $header, expected 00000000$iv$mac"
+
+[[ $failures -eq 0 ]] && echo "ok: $rows golden rows, verify-measurement, make-secret"
+exit $((failures > 0))
