@@ -1,0 +1,48 @@
+// The riscv-cove backend: a RISC-V CoVE TVM launched through the 2023 CoVE
+// KVM RFC interface in kvmtool's layout and order, and its measurement
+// predicted with the Salus TSM's model.
+#include "backends/riscv-cove/cove_backend.hpp"
+
+#include "backends/riscv-cove/cove_launcher.hpp"
+#include "backends/riscv-cove/cove_planner.hpp"
+#include "backends/riscv-cove/cove_predictor.hpp"
+#include "libcvm/plan/software_measurement.hpp"
+
+namespace cvm {
+namespace {
+
+class RiscvCoveBackend final : public Backend {
+public:
+    std::string_view name() const override { return "riscv-cove"; }
+    std::string_view summary() const override {
+        return "RISC-V CoVE TVM (KVM RFC 2023, kvmtool layout); TVM measurement of the Salus TSM (SHA-384)";
+    }
+    std::vector<OptionInfo> options() const override {
+        return {
+            {"tsm-abi", "CoVE COVH ABI revision of the host kernel and TSM (function numbering)", "v0.5",
+             {"v0.5", "v0.7"}},
+            {"isa", "riscv,isa of every hart in the generated DTB", "rv64imafdc", {}},
+            {"mmu-type", "mmu-type of every hart in the generated DTB", "sv48", {"sv39", "sv48", "sv57"}},
+            {"timebase-frequency", "timebase-frequency in Hz in the generated DTB", "10000000", {}},
+        };
+    }
+    LaunchPlan build_plan(const VmSpec& spec) const override {
+        return cove::build_cove_plan(spec, resolve_options(*this, spec));
+    }
+    Measurement predict(const LaunchPlan& plan) const override { return cove::predict_cove(plan); }
+    // Salus keeps no event log (rivosinc/salus#74): the events are the plan's
+    // software events, which name every measured step.
+    std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return software_events(plan); }
+    RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
+        return cove::launch_cove(plan, options);
+    }
+};
+
+} // namespace
+
+const Backend& riscv_cove_backend() {
+    static const RiscvCoveBackend backend;
+    return backend;
+}
+
+} // namespace cvm

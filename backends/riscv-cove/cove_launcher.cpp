@@ -1,0 +1,166 @@
+// The calls follow kvmtool's CoVE launch (rivosinc/kvmtool
+// cove-integration-03072023): KVM_CREATE_VM with the TVM type; one memslot,
+// which the RFC kernel registers as the TVM's confidential region; each blob
+// copied into guest memory and measured with one
+// KVM_RISCV_COVE_MEASURE_REGION in plan order (kernel, initrd); the vCPUs;
+// the FDT, measured; pc/a0/a1 of vCPU 0 with KVM_SET_ONE_REG; and the first
+// KVM_RUN, on which the kernel finalizes the TVM with that pc and a1.
+#include "backends/riscv-cove/cove_launcher.hpp"
+
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "backends/riscv-cove/cove_layout.hpp"
+#include "backends/riscv-cove/cove_uapi.hpp"
+#include "cvm/error.hpp"
+#include "libcvm/devices/serial_16550.hpp"
+#include "libcvm/kvm/guest_memory.hpp"
+#include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/vcpu_runner.hpp"
+
+namespace cvm::cove {
+namespace {
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+// SBI v0.1 legacy console calls, which KVM forwards to userspace.
+constexpr unsigned long kSbiLegacyPutchar = 0x01;
+constexpr unsigned long kSbiLegacyGetchar = 0x02;
+constexpr long kSbiErrNotSupported = -2;
+
+std::uint64_t register_id(const std::string& name) {
+    if (name == "pc") return kRegPc;
+    if (name == "a0") return kRegA0;
+    if (name == "a1") return kRegA1;
+    throw Error(fmt::format("the riscv-cove launcher cannot set register '{}' (only pc, a0, a1)", name));
+}
+
+class TvmExitHandler final : public ExitHandler {
+public:
+    explicit TvmExitHandler(int console_fd) : console_fd_(console_fd), uart_(console_fd, [](bool) {}) {}
+
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
+        kvm_run* run = vcpu.run();
+        switch (run->exit_reason) {
+        case KVM_EXIT_MMIO: {
+            std::uint64_t address = run->mmio.phys_addr;
+            std::span<std::uint8_t> data(run->mmio.data, std::min<std::size_t>(run->mmio.len, sizeof run->mmio.data));
+            std::lock_guard lock(mutex_);
+            if (address >= kUartBase && address < kUartBase + 8) {
+                auto offset = static_cast<std::uint16_t>(address - kUartBase);
+                if (run->mmio.is_write) uart_.write(offset, data);
+                else uart_.read(offset, data);
+            } else if (!run->mmio.is_write) {
+                std::memset(data.data(), 0xff, data.size());  // nothing there: the bus floats high
+            }
+            return std::nullopt;
+        }
+        case KVM_EXIT_RISCV_SBI: {
+            auto& sbi = run->riscv_sbi;
+            if (sbi.extension_id == kSbiLegacyPutchar) {
+                auto c = static_cast<char>(sbi.args[0]);
+                std::lock_guard lock(mutex_);
+                if (console_fd_ >= 0 && ::write(console_fd_, &c, 1) < 0) {
+                    // A closed console loses output; the guest goes on.
+                }
+                sbi.ret[0] = 0;
+            } else if (sbi.extension_id == kSbiLegacyGetchar) {
+                sbi.ret[0] = static_cast<unsigned long>(-1L);  // no input
+            } else {
+                sbi.ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
+            }
+            return std::nullopt;
+        }
+        case KVM_EXIT_SYSTEM_EVENT:
+            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                return StopRequest{ExitReason::power_off, "the guest powered off"};
+            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+                return StopRequest{ExitReason::reset, "the guest asked for a reset"};
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
+        case KVM_EXIT_INTERNAL_ERROR:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM internal error on vCPU {} (suberror {})", vcpu.id(), run->internal.suberror)};
+        default:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
+        }
+    }
+
+private:
+    int console_fd_;
+    std::mutex mutex_;
+    Serial16550 uart_;
+};
+
+} // namespace
+
+RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
+    if (plan.technology() != "riscv-cove")
+        throw Error(fmt::format("the riscv-cove launcher cannot run a '{}' plan", plan.technology()));
+    KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
+
+    // Declaration order is teardown order in reverse: vCPUs before the VM,
+    // the VM before /dev/kvm, guest memory last.
+    GuestMemory memory;
+    std::optional<KvmSystem> kvm;
+    std::optional<Vm> vm;
+    std::vector<Vcpu> vcpus;
+
+    for (const auto& operation : plan.operations()) {
+        std::visit(overloaded{
+            [&](const op::CreateVm& o) {
+                for (const auto& [key, value] : o.params)
+                    if (key == "tsm-abi" && parse_tsm_abi(value) != TsmAbi::v0_5)
+                        throw Error(fmt::format("TSM ABI {}: the CoVE KVM interface libcvm drives (RFC 2023) is "
+                                                "the v0.5 one", value));
+                kvm.emplace(seam, options.device);
+                if (kvm->check_extension(KVM_CAP_ONE_REG) <= 0)
+                    throw Error("this KVM lacks KVM_CAP_ONE_REG, which a RISC-V launch needs", 0, "kvm");
+                vm.emplace(kvm->create_vm(kVmTypeRiscvCove));
+            },
+            [&](const op::AddMemory& o) {
+                if (!vm) throw Error("the plan adds memory before creating the VM");
+                if (!memory.regions().empty())
+                    throw Error("the CoVE RFC kernel tracks one confidential region; the plan adds a second");
+                const auto& region = memory.add(o.gpa, o.size);
+                vm->set_user_memory_region(0, o.gpa, o.size, region.host.get());
+            },
+            [&](const op::LoadData& o) {
+                if (!vm) throw Error("the plan loads data before creating the VM");
+                if (!o.measured) throw Error(fmt::format("'{}' is unmeasured; a TVM maps only measured pages", o.label));
+                auto bytes = o.data.bytes();
+                auto target = memory.at(o.gpa, bytes.size());
+                std::memcpy(target.data(), bytes.data(), bytes.size());
+                MeasureRegion region{reinterpret_cast<std::uint64_t>(target.data()), o.gpa, bytes.size()};
+                vm->ioctl(kMeasureRegion, &region, fmt::format("KVM_RISCV_COVE_MEASURE_REGION ({})", o.label));
+            },
+            [&](const op::CreateVcpus& o) {
+                if (!vm) throw Error("the plan creates vCPUs before creating the VM");
+                for (unsigned id = 0; id < o.count; ++id) vcpus.push_back(vm->create_vcpu(id));
+            },
+            [&](const op::SetRegisters& o) {
+                if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
+                for (const auto& r : o.registers) {
+                    std::uint64_t value = r.value;
+                    kvm_one_reg reg{register_id(r.name), reinterpret_cast<std::uint64_t>(&value)};
+                    vcpus[o.vcpu].ioctl(KVM_SET_ONE_REG, &reg, fmt::format("KVM_SET_ONE_REG {}", r.name));
+                }
+            },
+            // The RFC has no finalize call: the first KVM_RUN finalizes.
+            [&](const op::Finalize&) {},
+        }, operation);
+    }
+    if (vcpus.empty()) throw Error("the plan creates no vCPU");
+
+    TvmExitHandler handler(options.console_fd);
+    VcpuRunner runner(vcpus, handler);
+    return runner.run(options.timeout);
+}
+
+} // namespace cvm::cove
