@@ -109,6 +109,12 @@ int FakeSev::sev_command(void* arg) {
         else std::memset(reinterpret_cast<void*>(a->uaddr), 0xab, a->len);
         break;
     }
+    case uapi::kGetAttestationReport: {
+        auto* a = static_cast<uapi::AttestationReport*>(data);
+        if (a->len == 0) { a->len = 64; rc = -EINVAL; }
+        else std::memset(reinterpret_cast<void*>(a->uaddr), 0xcd, a->len);
+        break;
+    }
     case uapi::kSnpLaunchUpdate: {
         // Partial progress, as KVM reports it: one page at a time.
         auto* a = static_cast<uapi::SnpLaunchUpdate*>(data);
@@ -131,13 +137,23 @@ int FakeSev::ioctl(int fd, unsigned long request, void* arg) {
     if (request == uapi::kMemoryEncryptOp) return sev_command(arg);
     if (request == uapi::kSevIssueCmd) {
         auto* cmd = static_cast<uapi::IssueCommand*>(arg);
+        int rc = 0;
         if (cmd->cmd == uapi::kPlatformStatus) {
             auto* s = reinterpret_cast<uapi::PlatformStatus*>(cmd->data);
             *s = uapi::PlatformStatus{1, 55, 2, uapi::kStatusFlagConfigEs, 21, 0};
+        } else if (cmd->cmd == uapi::kPdhCertExport) {
+            // Empty buffers: the firmware reports the lengths with INVALID_LEN.
+            auto* e = reinterpret_cast<uapi::PdhCertExport*>(cmd->data);
+            if (e->pdh_cert_address == 0) { e->pdh_cert_len = 2084; e->cert_chain_len = 3 * 2084; cmd->error = SEV_RET_INVALID_LEN; rc = -EIO; }
+            else std::memset(reinterpret_cast<void*>(e->pdh_cert_address), 0x11, e->pdh_cert_len);
+        } else if (cmd->cmd == uapi::kGetId2) {
+            auto* g = reinterpret_cast<uapi::GetId2*>(cmd->data);
+            if (g->address == 0) { g->length = 64; cmd->error = SEV_RET_INVALID_LEN; rc = -EIO; }
+            else std::memset(reinterpret_cast<void*>(g->address), 0x22, g->length);
         }
         std::lock_guard lock(mutex_);
         log_.push_back(fmt::format("{} SEV_ISSUE_CMD {}", role(fd), std::uint32_t{cmd->cmd}));
-        return 0;
+        return rc;
     }
     std::string name = kvm_name(request);
     int rc;
