@@ -81,6 +81,8 @@ op::CreateVm to_create_vm(const LaunchConfig& c) {
         {"policy", fmt::format("{:#x}", c.policy)},
         {"sev-features", fmt::format("{:#x}", c.sev_features)},
     };
+    if (!c.owner_dh_cert.empty()) vm.params.emplace_back("owner-dh-cert", c.owner_dh_cert);
+    if (!c.owner_session.empty()) vm.params.emplace_back("owner-session", c.owner_session);
     return vm;
 }
 
@@ -91,7 +93,8 @@ LaunchConfig config_of(const LaunchPlan& plan) {
     std::map<std::string, std::string> p(vm->params.begin(), vm->params.end());
     const std::vector<std::string> expected{"init", "mode", "policy", "sev-features", "vmm"};
     std::vector<std::string> keys;
-    for (const auto& [k, v] : p) keys.push_back(k);
+    for (const auto& [k, v] : p)
+        if (k != "owner-dh-cert" && k != "owner-session") keys.push_back(k);
     if (keys != expected || p.size() != vm->params.size())
         throw Error(fmt::format("the {} plan's create-vm parameters are [{}], expected [{}]", plan.technology(),
                                 fmt::join(keys, ", "), fmt::join(expected, ", ")));
@@ -111,6 +114,12 @@ LaunchConfig config_of(const LaunchPlan& plan) {
     else throw Error(fmt::format("unknown VMM model '{}' in the plan", p["vmm"]));
     c.policy = parse_u64(p["policy"], "policy");
     c.sev_features = parse_u64(p["sev-features"], "sev-features");
+    c.owner_dh_cert = p["owner-dh-cert"];
+    c.owner_session = p["owner-session"];
+    if (c.owner_dh_cert.empty() != c.owner_session.empty())
+        throw Error("a guest owner's LAUNCH_START needs both the owner's PDH certificate and the session blob");
+    if (c.mode == Mode::snp && !c.owner_session.empty())
+        throw Error("SEV-SNP has no LAUNCH_START session; the guest owner attests the guest instead");
     if (c.mode == Mode::snp && c.init != InitKind::init2)
         throw Error("SEV-SNP VMs exist only through KVM_SEV_INIT2; the plan asks for the legacy init");
     if (c.mode == Mode::snp && (c.sev_features & 1) == 0)

@@ -39,6 +39,11 @@ public:
             o.push_back({"guest-features", "SEV features of the VMSAs (bit 0 SNPActive; 0x21 adds DebugSwap)", "0x1", {}});
             break;
         }
+        if (mode_ != sev::Mode::snp) {
+            o.push_back({"owner-dh-cert", "guest owner's PDH certificate file (SEV format) for LAUNCH_START; "
+                                          "with --owner-session", "", {}});
+            o.push_back({"owner-session", "guest owner's 128-byte launch session blob file for LAUNCH_START", "", {}});
+        }
         if (mode_ != sev::Mode::snp)
             o.push_back({"sev-init", "KVM init: legacy KVM_SEV_INIT/ES_INIT on a default VM, or KVM_SEV_INIT2",
                          "init2", {"legacy", "init2"}});

@@ -207,7 +207,15 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<SevStarted> sev_started;
     std::optional<SnpStarted> snp_started;
     if (snp) snp_started.emplace(std::move(*snp_new).start(config.policy));
-    else sev_started.emplace(std::move(*sev_new).start(static_cast<std::uint32_t>(config.policy)));
+    else {
+        Payload owner_dh_cert, owner_session;  // none: the firmware makes the transport keys
+        if (!config.owner_session.empty()) {
+            owner_dh_cert = Payload::map_file(config.owner_dh_cert);
+            owner_session = Payload::map_file(config.owner_session);
+        }
+        sev_started.emplace(std::move(*sev_new).start(static_cast<std::uint32_t>(config.policy), owner_dh_cert.bytes(),
+                                                      owner_session.bytes()));
+    }
 
     while (const auto* o = cursor.take<op::LoadData>()) {
         if (!o->measured) throw Error(fmt::format("'{}' is unmeasured; an SEV guest's memory is all measured", o->label));

@@ -17,6 +17,8 @@ namespace {
 constexpr std::uint64_t kPage = 4096;
 // RAM above this goes above 4 GiB, leaving room for the firmware and devices.
 constexpr std::uint64_t kLowRamLimit = 0xc000'0000;
+// nonce, wrapped TEK || TIK, wrap IV, wrap MAC, policy MAC (SEV API, LAUNCH_START).
+constexpr std::size_t kSessionBlobSize = 16 + 32 + 16 + 32 + 32;
 
 std::uint64_t parse_number(const std::string& text, const std::string& option) {
     std::string_view digits = text;
@@ -37,6 +39,19 @@ LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::str
         c.init = it->second == "legacy" ? InitKind::legacy : InitKind::init2;
     if (auto it = options.find("vmm"); it != options.end())
         c.vmm = it->second == "ec2" ? VmmModel::ec2 : it->second == "gce" ? VmmModel::gce : VmmModel::qemu;
+    if (auto it = options.find("owner-dh-cert"); it != options.end()) c.owner_dh_cert = it->second;
+    if (auto it = options.find("owner-session"); it != options.end()) c.owner_session = it->second;
+    if (c.owner_dh_cert.empty() != c.owner_session.empty())
+        throw Error("--owner-dh-cert and --owner-session go together: the session blob is made for that certificate",
+                    0, "owner-session");
+    if (!c.owner_session.empty()) {
+        auto session = Payload::map_file(c.owner_session);
+        if (session.size() != kSessionBlobSize)
+            throw_format_error(c.owner_session, 0, "SEV launch session blob size", "128 bytes",
+                               fmt::format("{} bytes", session.size()));
+        if (Payload::map_file(c.owner_dh_cert).size() == 0)
+            throw_format_error(c.owner_dh_cert, 0, "guest owner PDH certificate", "a non-empty file", "0 bytes");
+    }
     if (mode == Mode::snp) {
         c.sev_features = parse_number(options.at("guest-features"), "guest-features");
         if ((c.sev_features & 1) == 0)

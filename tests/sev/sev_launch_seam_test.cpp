@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "backends/amd-sev/sev_uapi.hpp"
@@ -200,6 +201,38 @@ TEST(SevLaunchSeam, SnpSequence) {
     }
     EXPECT_EQ(calls.back().id, uapi::kSnpLaunchFinish);
     EXPECT_EQ(args_of<uapi::SnpLaunchFinish>(calls.back()).id_block_en, 0u);
+}
+
+std::string write_temp(const std::string& name, std::size_t size, std::uint8_t fill) {
+    std::string path = ::testing::TempDir() + name;
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::vector<std::uint8_t> bytes(size, fill);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return path;
+}
+
+TEST(SevLaunchSeam, GuestOwnerSessionGoesToLaunchStart) {
+    auto cert = write_temp("owner-pdh.cert", 2084, 0x33);
+    auto session = write_temp("owner-session.bin", 128, 0x44);
+    FakeSev fake;
+    launch(fake, plan_for("amd-sev", 1, {{"owner-dh-cert", cert}, {"owner-session", session}}));
+    auto start = args_of<uapi::LaunchStart>(fake.sev_calls()[1]);
+    EXPECT_NE(start.dh_uaddr, 0u);
+    EXPECT_EQ(start.dh_len, 2084u);
+    EXPECT_NE(start.session_uaddr, 0u);
+    EXPECT_EQ(start.session_len, 128u);
+
+    EXPECT_THROW(plan_for("amd-sev", 1, {{"owner-session", session}}), Error);
+    auto short_session = write_temp("short-session.bin", 100, 0x44);
+    try {
+        plan_for("amd-sev-es", 1, {{"owner-dh-cert", cert}, {"owner-session", short_session}});
+        ADD_FAILURE() << "a 100-byte session blob was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(short_session), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("128 bytes"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(plan_for("amd-sev-snp", 1, {{"owner-dh-cert", cert}, {"owner-session", session}}), Error);
 }
 
 TEST(SevLaunchSeam, EveryFailureLeavesNoFdOpen) {
