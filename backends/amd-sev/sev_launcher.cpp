@@ -203,7 +203,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     }
 
     std::vector<kvm_cpuid_entry2> cpuid;
-    if (config.mode != Mode::sev || snp) cpuid = supported_cpuid(*kvm);
+    if (config.mode != Mode::sev) cpuid = supported_cpuid(*kvm);
     std::optional<SevStarted> sev_started;
     std::optional<SnpStarted> snp_started;
     if (snp) snp_started.emplace(std::move(*snp_new).start(config.policy));

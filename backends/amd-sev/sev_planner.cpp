@@ -127,6 +127,14 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
     if (mode == Mode::snp && !ovmf.metadata)
         throw Error(fmt::format("{}: the firmware has no SEV metadata (\"ASEV\"), which SEV-SNP needs", fw_name));
 
+    // OVMF works in these pages before it knows the memory map, and APs
+    // start in the reset block's page: RAM must be there on every mode.
+    if (ovmf.metadata)
+        for (const auto& s : *ovmf.metadata)
+            require_in_ram(s.gpa, s.size, fmt::format("the {} section", to_string(s.type)));
+    if (mode != Mode::sev && spec.vcpus.count > 1)
+        require_in_ram(*ovmf.reset_address & ~(kPage - 1), kPage, "the SEV-ES AP reset block");
+
     std::optional<HashTable> table;
     if (kernel) {
         std::optional<ByteSpan> initrd_bytes;
@@ -172,7 +180,6 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
             std::stable_partition(sections.begin(), sections.end(),
                                   [](const auto& s) { return s.type != SectionType::cpuid; });
         for (const auto& s : sections) {
-            require_in_ram(s.gpa, s.size, fmt::format("the {} section", to_string(s.type)));
             std::string label(to_string(s.type));
             std::string type(snp_page_type(s.type, config.vmm, table.has_value()));
             if (s.type == SectionType::kernel_hashes && table) {
@@ -188,14 +195,13 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
 
     plan.add(op::CreateVcpus{spec.vcpus.count});
     if (mode != Mode::sev) {
-        std::uint32_t signature = 0;
-        auto model = options.at("vcpu-type");
-        auto sig = vcpu_signature(model);
-        if (!sig) throw Error(fmt::format("--vcpu-type '{}': unknown; known models: {}", model, vcpu_model_names()), 0,
-                              "vcpu-type");
-        signature = *sig;
+        const auto& model = options.at("vcpu-type");
+        auto signature = vcpu_signature(model);
+        if (!signature)
+            throw Error(fmt::format("--vcpu-type '{}': unknown; known models: {}", model, vcpu_model_names()), 0,
+                        "vcpu-type");
         for (unsigned i = 0; i < spec.vcpus.count; ++i)
-            plan.add(reset_registers(i, i == 0 ? kBspResetEip : *ovmf.reset_address, config.vmm, signature));
+            plan.add(reset_registers(i, i == 0 ? kBspResetEip : *ovmf.reset_address, config.vmm, *signature));
     }
     plan.add(op::Finalize{});
     return plan;

@@ -1,5 +1,7 @@
 #include "backends/amd-sev/vmsa.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
@@ -50,9 +52,12 @@ bool is_vmsa_register(std::string_view name) { return find_field(name) != nullpt
 
 VmsaPage build_vmsa(const op::SetRegisters& state, const LaunchConfig& config) {
     VmsaPage page{};
+    std::set<std::string_view> seen;
     for (const auto& r : state.registers) {
         const Field* f = find_field(r.name);
         if (!f) throw Error(fmt::format("vCPU {}: register '{}' has no place in the SEV-ES VMSA model", state.vcpu, r.name));
+        if (!seen.insert(f->name).second)
+            throw Error(fmt::format("vCPU {}: register '{}' is set twice", state.vcpu, r.name));
         if (f->width < 8 && r.value >> (8 * f->width))
             throw Error(fmt::format("vCPU {}: {} = {:#x} does not fit in {} bytes", state.vcpu, r.name, r.value, f->width));
         bool fpu_control = r.name == "mxcsr" || r.name == "fcw";

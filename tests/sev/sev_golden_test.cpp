@@ -132,6 +132,50 @@ TEST(SevGolden, ReferenceToolGuestFeatureAssertions) {
     }
 }
 
+void expect_error(VmSpec spec, const std::string& fragment) {
+    try {
+        predict_hex(spec);
+        ADD_FAILURE() << "accepted; expected an error mentioning " << fragment;
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+}
+
+TEST(SevGolden, ConfigurationsOutsideTheModelFailClosed) {
+    Row snp{"FW_SYN", "snp", "1", "EPYC-v4", "none", ""};
+    auto spec = spec_for(snp);
+    spec.options["vcpu-type"] = "EPYC-v5";
+    expect_error(spec, "EPYC-Milan");                    // lists the known models
+    spec = spec_for(snp);
+    spec.options["guest-features"] = "0x20";
+    expect_error(spec, "SNPActive");
+    spec = spec_for(snp);
+    spec.options["sev-init"] = "legacy";                 // SNP has no legacy init
+    expect_error(spec, "sev-init");
+    spec = spec_for(snp);
+    spec.options["policy"] = "0x0";
+    expect_error(spec, "bit 17");
+
+    Row es{"FW_SYN", "seves", "1", "EPYC-v4", "none", ""};
+    spec = spec_for(es);
+    spec.options["policy"] = "0x1";
+    expect_error(spec, "bit 2");
+    spec = spec_for(es);
+    spec.images.push_back({ImageRole::dtb, Payload::from_bytes({0xd0, 0x0d, 0xfe, 0xed}, "x.dtb"), true, {}});
+    expect_error(spec, "dtb");
+    spec = spec_for(es);
+    spec.cmdline = "console=ttyS0";                      // a command line without a kernel
+    expect_error(spec, "needs a kernel");
+    spec = spec_for(es);
+    spec.memory.size = 4ull << 20;                       // below the firmware's sections at 8 MiB
+    expect_error(spec, "--memory");
+
+    Row sev{"FW_DEB12", "sev", "-", "-", "none", ""};
+    spec = spec_for(sev);
+    spec.options["vcpu-type"] = "EPYC";                  // SEV has no VMSA: no vCPU type
+    expect_error(spec, "vcpu-type");
+}
+
 TEST(SevHashTable, ByteForByte) {
     auto kernel = Payload::map_file(cvmtest::vector_path("sev/kernel.bin"));
     auto initrd = Payload::map_file(cvmtest::vector_path("sev/initrd.bin"));
