@@ -17,12 +17,7 @@ public:
     std::string_view summary() const override {
         return "Arm CCA realm (RME); RIM predicted as TF-RMM computes it; layouts libcvm, kvmtool, qemu";
     }
-    std::vector<OptionInfo> options() const override {
-        auto infos = cca::realm_option_infos();
-        auto launch = cca::launch_option_infos();
-        infos.insert(infos.end(), launch.begin(), launch.end());
-        return infos;
-    }
+    std::vector<OptionInfo> options() const override { return cca::realm_option_infos(); }
     LaunchPlan build_plan(const VmSpec& spec) const override {
         return cca::build_realm_plan(spec, resolve_options(*this, spec));
     }

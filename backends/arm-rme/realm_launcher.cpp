@@ -1,13 +1,412 @@
 #include "backends/arm-rme/realm_launcher.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "backends/arm-rme/realm_dtb.hpp"
+#include "backends/arm-rme/realm_options.hpp"
+#include "backends/arm-rme/realm_plan.hpp"
+#include "backends/arm-rme/rme_uapi.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/kvm/guest_memory.hpp"
+#include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/vcpu_runner.hpp"
 
 namespace cvm::cca {
+namespace {
 
-std::vector<OptionInfo> launch_option_infos() { return {}; }
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
-RunResult launch_realm(const LaunchPlan&, const RunOptions&) {
-    throw Error("arm-cca: launching realms is not implemented yet");
+enum class Abi { rme_v6, rmi_v12, rmi_v13, rmi_v14 };
+
+const char* abi_name(Abi abi) {
+    switch (abi) {
+    case Abi::rme_v6: return "rme-v6";
+    case Abi::rmi_v12: return "rmi-v12";
+    case Abi::rmi_v13: return "rmi-v13";
+    case Abi::rmi_v14: return "rmi-v14";
+    }
+    return "?";
+}
+
+long abi_capability(Abi abi) {
+    switch (abi) {
+    case Abi::rme_v6: return uapi::rme::kCapArmRme;
+    case Abi::rmi_v12: return uapi::rmi::kCapArmRmiV12;
+    case Abi::rmi_v13: return uapi::rmi::kCapArmRmiV13;
+    case Abi::rmi_v14: return uapi::rmi::kCapArmRmiV14;
+    }
+    return 0;
+}
+
+// The plan, gathered: the launcher issues the ABI's calls in the ABI's
+// order, while every measured step keeps the plan's order.
+struct RealmRequest {
+    PlannedRealm realm;
+    std::vector<op::AddMemory> memory;
+    std::vector<op::LoadData> loads;
+    unsigned vcpus = 0;
+    std::vector<op::Register> boot_registers;
+};
+
+RealmRequest gather(const LaunchPlan& plan) {
+    if (plan.technology() != kTechnology)
+        throw Error(fmt::format("the arm-cca launcher cannot run a '{}' plan", plan.technology()));
+    RealmRequest r;
+    bool created = false, finalized = false;
+    for (const auto& operation : plan.operations()) {
+        std::visit(overloaded{
+            [&](const op::CreateVm& o) {
+                r.realm = planned_realm(plan, o);
+                created = true;
+            },
+            [&](const op::AddMemory& o) { r.memory.push_back(o); },
+            [&](const op::LoadData& o) { r.loads.push_back(o); },
+            [&](const op::CreateVcpus& o) { r.vcpus = o.count; },
+            [&](const op::SetRegisters& o) {
+                if (o.vcpu != 0) throw Error("arm-cca launcher: only vCPU 0 has an initial state");
+                r.boot_registers = o.registers;
+            },
+            [&](const op::Finalize&) { finalized = true; },
+        }, operation);
+    }
+    if (!created || !finalized || r.vcpus == 0 || r.memory.empty())
+        throw Error("arm-cca launcher: the plan lacks create-vm, memory, vCPUs or finalize");
+    // KVM sets these from the vCPUs' PMU and SVE state; the launcher cannot
+    // yet make them equal the planned values, so it refuses rather than
+    // launch a realm whose RIM differs from the prediction.
+    if (r.realm.params.flags & (RealmParams::kFlagPmu | RealmParams::kFlagSve))
+        throw Error("arm-cca launcher: realms with a PMU or SVE are predicted but not launched by libcvm yet");
+    return r;
+}
+
+Abi choose_abi(const KvmSystem& kvm, const std::string& wanted) {
+    const Abi probe_order[] = {Abi::rmi_v14, Abi::rmi_v13, Abi::rmi_v12, Abi::rme_v6};
+    for (Abi abi : probe_order) {
+        if (wanted != "auto" && wanted != abi_name(abi)) continue;
+        if (kvm.check_extension(abi_capability(abi)) > 0) return abi;
+        if (wanted != "auto")
+            throw Error(fmt::format("this host's KVM does not offer the {} realm ABI (capability {})", wanted,
+                                    abi_capability(abi)), 0, "kvm");
+    }
+    throw Error("this host cannot run Arm CCA realms: its KVM offers neither KVM_CAP_ARM_RME (host series v5/v6) "
+                "nor KVM_CAP_ARM_RMI (v12-v14); realms need an RME-capable arm64 CPU, RMM firmware and a kernel "
+                "with the CCA host patches. `cvm-launch measure` predicts the RIM without any of them", 0, "kvm");
+}
+
+void check_abi_fits_plan(Abi abi, const PlannedRealm& realm) {
+    const bool rme = abi == Abi::rme_v6;
+    if (rme != (realm.rmm == RmmVersion::v1_0))
+        throw Error(fmt::format("the host speaks {} ({}) but the plan was made for RMM {}", abi_name(abi),
+                                rme ? "RMM 1.0" : "RMM 2.0", to_string(realm.rmm)));
+    const bool fixed = abi == Abi::rmi_v13 || abi == Abi::rmi_v14;
+    bool rpv_zero = std::all_of(realm.rpv.begin(), realm.rpv.end(), [](std::uint8_t b) { return b == 0; });
+    if (fixed && (realm.params.algorithm != HashAlgorithm::sha256 || !rpv_zero))
+        throw Error(fmt::format("the host speaks {}, which fixes SHA-256 and a zero RPV; the plan asks for {}{}",
+                                abi_name(abi), to_string(realm.params.algorithm), rpv_zero ? "" : " and an RPV"));
+}
+
+struct GicLayout {
+    std::uint64_t dist = 0;
+    std::uint64_t redist = 0;
+};
+
+GicLayout gic_layout(const std::string& layout, unsigned vcpus) {
+    if (layout == "qemu") return {0x08000000, 0x080a0000};
+    // libcvm and kvmtool: distributor at 0x3fff0000, one 128 KiB redistributor per vCPU below it.
+    return {kLibcvmGicDistBase, kLibcvmGicDistBase - std::uint64_t{vcpus} * 0x20000};
+}
+
+// The 16550 (libcvm, kvmtool) or PL011 (qemu) transmit register, enough for
+// a console: transmitted bytes go to the console fd, the status registers
+// always read "ready".
+class RealmExitHandler final : public ExitHandler {
+public:
+    RealmExitHandler(int console_fd, bool pl011) : console_fd_(console_fd), pl011_(pl011) {}
+
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
+        kvm_run* run = vcpu.run();
+        switch (run->exit_reason) {
+        case KVM_EXIT_MMIO: {
+            const std::uint64_t base = pl011_ ? 0x09000000 : kLibcvmUartBase;
+            const std::uint64_t offset = run->mmio.phys_addr - base;
+            const bool uart = run->mmio.phys_addr >= base && offset < 0x1000;
+            if (run->mmio.is_write) {
+                if (uart && offset == 0 && console_fd_ >= 0) {
+                    ssize_t ignored = ::write(console_fd_, run->mmio.data, 1);
+                    (void)ignored;  // a closed console must not stop the guest
+                }
+            } else {
+                std::memset(run->mmio.data, 0, sizeof run->mmio.data);
+                // 16550 LSR (offset 5): THR empty; PL011 FR (0x18): TX FIFO not full.
+                if (uart && !pl011_ && offset == 5) run->mmio.data[0] = 0x60;
+            }
+            return std::nullopt;
+        }
+        case KVM_EXIT_SYSTEM_EVENT:
+            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                return StopRequest{ExitReason::power_off, "the realm powered off (PSCI SYSTEM_OFF)"};
+            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+                return StopRequest{ExitReason::reset, "the realm asked for a reset (PSCI SYSTEM_RESET)"};
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
+        case KVM_EXIT_SHUTDOWN:
+            return StopRequest{ExitReason::triple_fault, fmt::format("vCPU {} stopped (KVM_EXIT_SHUTDOWN)", vcpu.id())};
+        default:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
+        }
+    }
+
+private:
+    int console_fd_;
+    bool pl011_;
+};
+
+void enable_cap(const Vm& vm, std::uint64_t command, void* arg, const char* name) {
+    kvm_enable_cap cap{};
+    cap.cap = uapi::rme::kCapArmRme;
+    cap.args[0] = command;
+    cap.args[1] = reinterpret_cast<std::uint64_t>(arg);
+    vm.ioctl(KVM_ENABLE_CAP, &cap, name);
+}
+
+void set_one_reg(const Vcpu& vcpu, std::uint64_t id, std::uint64_t value, const char* name) {
+    kvm_one_reg reg{};
+    reg.id = id;
+    reg.addr = reinterpret_cast<std::uint64_t>(&value);
+    vcpu.ioctl(KVM_SET_ONE_REG, &reg, name);
+}
+
+class RealmLauncher {
+public:
+    RealmLauncher(const RealmRequest& request, const RunOptions& options)
+        : r_(request), options_(options), seam_(options.seam ? *options.seam : system_kvm_seam()) {}
+
+    RunResult run() {
+        kvm_.emplace(seam_, options_.device);
+        abi_ = choose_abi(*kvm_, r_.realm.abi);
+        check_abi_fits_plan(abi_, r_.realm);
+        const unsigned long ipa = r_.realm.params.s2sz & uapi::kVmTypeIpaSizeMask;
+        const unsigned long realm_type = abi_ == Abi::rmi_v14 ? uapi::rmi::kVmTypeRealmV14
+                                         : abi_ == Abi::rme_v6 ? uapi::rme::kVmTypeRealm
+                                                               : uapi::rmi::kVmTypeRealmV12;
+        vm_.emplace(kvm_->create_vm(realm_type | ipa));
+        abi_ == Abi::rme_v6 ? add_shared_memslots() : add_private_memslots();
+        create_vcpus();
+        set_debug_registers();
+        create_gic();
+        if (abi_ == Abi::rme_v6) {
+            configure_and_create_realm();
+            for (const auto& m : r_.memory)
+                if (m.confidential) init_ripas(m);
+            for (const auto& load : r_.loads) populate_rme(load);
+            set_boot_registers();
+            for (const auto& vcpu : vcpus_) {
+                int feature = static_cast<int>(uapi::rme::kVcpuFeatureRec);
+                vcpu.ioctl(uapi::kKvmArmVcpuFinalize, &feature, "KVM_ARM_VCPU_FINALIZE(REC)");
+            }
+            enable_cap(*vm_, uapi::rme::kActivateRealm, nullptr, "KVM_CAP_ARM_RME ACTIVATE_REALM");
+        } else {
+            set_boot_registers();
+            for (const auto& load : r_.loads) populate_rmi(load);
+        }
+        RealmExitHandler handler(options_.console_fd, r_.realm.layout == "qemu");
+        VcpuRunner runner(vcpus_, handler);
+        return runner.run(options_.timeout);
+    }
+
+private:
+    void add_shared_memslots() {
+        for (const auto& m : r_.memory) {
+            const auto& region = memory_.add(m.gpa, m.size);
+            vm_->set_user_memory_region(next_slot_++, m.gpa, m.size, region.host.get());
+        }
+    }
+
+    // From v12 realm RAM is guest_memfd-backed and private; the shared
+    // mapping is where populate copies from.
+    void add_private_memslots() {
+        for (const auto& m : r_.memory) {
+            const auto& region = memory_.add(m.gpa, m.size);
+            uapi::kvm_create_guest_memfd create{};
+            create.size = m.size;
+            int fd = vm_->ioctl(uapi::kKvmCreateGuestMemfd, &create, "KVM_CREATE_GUEST_MEMFD");
+            guest_memfds_.emplace_back(fd);
+            uapi::kvm_userspace_memory_region2 slot{};
+            slot.slot = next_slot_++;
+            slot.flags = uapi::kKvmMemGuestMemfd;
+            slot.guest_phys_addr = m.gpa;
+            slot.memory_size = m.size;
+            slot.userspace_addr = reinterpret_cast<std::uint64_t>(region.host.get());
+            slot.guest_memfd = static_cast<std::uint32_t>(fd);
+            vm_->ioctl(uapi::kKvmSetUserMemoryRegion2, &slot, "KVM_SET_USER_MEMORY_REGION2");
+            uapi::kvm_memory_attributes attributes{};
+            attributes.address = m.gpa;
+            attributes.size = m.size;
+            attributes.attributes = uapi::kKvmMemoryAttributePrivate;
+            vm_->ioctl(uapi::kKvmSetMemoryAttributes, &attributes, "KVM_SET_MEMORY_ATTRIBUTES");
+        }
+    }
+
+    void create_vcpus() {
+        uapi::kvm_vcpu_init preferred{};
+        vm_->ioctl(uapi::kKvmArmPreferredTarget, &preferred, "KVM_ARM_PREFERRED_TARGET");
+        for (unsigned id = 0; id < r_.vcpus; ++id) {
+            vcpus_.push_back(vm_->create_vcpu(id));
+            uapi::kvm_vcpu_init init{};
+            init.target = preferred.target;
+            init.features[0] = 1u << uapi::kVcpuFeaturePsci02;
+            if (id != 0) init.features[0] |= 1u << uapi::kVcpuFeaturePowerOff;  // started by PSCI CPU_ON
+            if (abi_ == Abi::rme_v6) init.features[0] |= 1u << uapi::rme::kVcpuFeatureRec;
+            vcpus_.back().ioctl(uapi::kKvmArmVcpuInit, &init, "KVM_ARM_VCPU_INIT");
+        }
+    }
+
+    // The realm's breakpoint and watchpoint counts are the VM's
+    // ID_AA64DFR0_EL1.BRPs/WRPs (count - 1), which the VMM may lower.
+    void set_debug_registers() {
+        std::uint64_t dfr0 = 0;
+        kvm_one_reg reg{};
+        reg.id = uapi::kIdAa64Dfr0El1;
+        reg.addr = reinterpret_cast<std::uint64_t>(&dfr0);
+        vcpus_.front().ioctl(KVM_GET_ONE_REG, &reg, "KVM_GET_ONE_REG(ID_AA64DFR0_EL1)");
+        const std::uint64_t host_bps = (dfr0 >> uapi::kDfr0BrpsShift) & 0xf;
+        const std::uint64_t host_wps = (dfr0 >> uapi::kDfr0WrpsShift) & 0xf;
+        const auto& p = r_.realm.params;
+        if (p.num_bps > host_bps || p.num_wps > host_wps)
+            throw Error(fmt::format("the plan gives the realm {} breakpoints and {} watchpoints; this host has {} "
+                                    "and {}", p.num_bps + 1, p.num_wps + 1, host_bps + 1, host_wps + 1), 0, "kvm");
+        dfr0 &= ~((0xfull << uapi::kDfr0BrpsShift) | (0xfull << uapi::kDfr0WrpsShift));
+        dfr0 |= std::uint64_t{p.num_bps} << uapi::kDfr0BrpsShift | std::uint64_t{p.num_wps} << uapi::kDfr0WrpsShift;
+        set_one_reg(vcpus_.front(), uapi::kIdAa64Dfr0El1, dfr0, "KVM_SET_ONE_REG(ID_AA64DFR0_EL1)");
+    }
+
+    void create_gic() {
+        kvm_create_device create{};
+        create.type = uapi::kDevTypeArmVgicV3;
+        vm_->ioctl(KVM_CREATE_DEVICE, &create, "KVM_CREATE_DEVICE(vgic-v3)");
+        gic_ = UniqueFd(static_cast<int>(create.fd));
+        GicLayout gic = gic_layout(r_.realm.layout, r_.vcpus);
+        auto attr = [&](std::uint32_t group, std::uint64_t which, std::uint64_t* value, const char* name) {
+            kvm_device_attr a{};
+            a.group = group;
+            a.attr = which;
+            a.addr = reinterpret_cast<std::uint64_t>(value);
+            if (int rc = seam_.ioctl(gic_.get(), KVM_SET_DEVICE_ATTR, &a); rc < 0)
+                throw Error(fmt::format("{} failed", name), -rc, "kvm");
+        };
+        attr(uapi::kVgicGroupAddr, uapi::kVgicV3AddrDist, &gic.dist, "KVM_SET_DEVICE_ATTR(GICv3 distributor)");
+        attr(uapi::kVgicGroupAddr, uapi::kVgicV3AddrRedist, &gic.redist, "KVM_SET_DEVICE_ATTR(GICv3 redistributors)");
+        attr(uapi::kVgicGroupCtrl, uapi::kVgicCtrlInit, nullptr, "KVM_SET_DEVICE_ATTR(GICv3 init)");
+    }
+
+    void configure_and_create_realm() {
+        uapi::rme::kvm_cap_arm_rme_config_item hash{};
+        hash.cfg = uapi::rme::kCfgHashAlgo;
+        hash.hash_algo = r_.realm.params.algorithm == HashAlgorithm::sha512 ? uapi::rme::kHashSha512
+                                                                            : uapi::rme::kHashSha256;
+        enable_cap(*vm_, uapi::rme::kConfigRealm, &hash, "KVM_CAP_ARM_RME CONFIG_REALM(hash)");
+        uapi::rme::kvm_cap_arm_rme_config_item rpv{};
+        rpv.cfg = uapi::rme::kCfgRpv;
+        std::memcpy(rpv.rpv, r_.realm.rpv.data(), sizeof rpv.rpv);
+        enable_cap(*vm_, uapi::rme::kConfigRealm, &rpv, "KVM_CAP_ARM_RME CONFIG_REALM(RPV)");
+        enable_cap(*vm_, uapi::rme::kCreateRd, nullptr, "KVM_CAP_ARM_RME CREATE_RD");
+    }
+
+    void init_ripas(const op::AddMemory& m) {
+        uapi::rme::kvm_cap_arm_rme_init_ipa_args args{};
+        args.init_ipa_base = m.gpa;
+        args.init_ipa_size = m.size;
+        enable_cap(*vm_, uapi::rme::kInitIpaRealm, &args, "KVM_CAP_ARM_RME INIT_IPA_REALM");
+    }
+
+    // Copies the region into the shared mapping; returns its granule-aligned span.
+    std::pair<std::uint64_t, std::uint64_t> stage(const op::LoadData& load) {
+        auto bytes = load.data.bytes();
+        auto target = memory_.at(load.gpa, bytes.size());
+        std::memcpy(target.data(), bytes.data(), bytes.size());
+        const std::uint64_t base = load.gpa / kGranule * kGranule;
+        const std::uint64_t end = (load.gpa + bytes.size() + kGranule - 1) / kGranule * kGranule;
+        memory_.at(base, end - base);  // the whole granule span must be RAM
+        return {base, end - base};
+    }
+
+    void populate_rme(const op::LoadData& load) {
+        auto [base, size] = stage(load);
+        uapi::rme::kvm_cap_arm_rme_populate_realm_args args{};
+        args.populate_ipa_base = base;
+        args.populate_ipa_size = size;
+        args.flags = load.measured ? uapi::rme::kPopulateFlagsMeasure : 0;
+        enable_cap(*vm_, uapi::rme::kPopulateRealm, &args, "KVM_CAP_ARM_RME POPULATE_REALM");
+    }
+
+    // KVM_ARM_RMI_POPULATE may stop early: v12 returns the bytes done, v13
+    // and v14 advance base/size/source_uaddr in place. Call again until the
+    // whole region is in; a call that makes no progress is an error.
+    void populate_rmi(const op::LoadData& load) {
+        auto [base, size] = stage(load);
+        uapi::rmi::kvm_arm_rmi_populate args{};
+        args.base = base;
+        args.size = size;
+        args.source_uaddr = reinterpret_cast<std::uint64_t>(memory_.at(base, size).data());
+        args.flags = load.measured ? uapi::rmi::kPopulateFlagsMeasure : 0;
+        while (args.size != 0) {
+            const std::uint64_t before = args.size;
+            if (abi_ == Abi::rmi_v12) {
+                int done = vm_->ioctl(uapi::rmi::kPopulateV12, &args, "KVM_ARM_RMI_POPULATE");
+                if (done <= 0 || static_cast<std::uint64_t>(done) > args.size || done % kGranule)
+                    throw Error(fmt::format("KVM_ARM_RMI_POPULATE of {} at {:#x} returned {}", load.label, args.base,
+                                            done), 0, "kvm");
+                args.base += static_cast<std::uint64_t>(done);
+                args.size -= static_cast<std::uint64_t>(done);
+                args.source_uaddr += static_cast<std::uint64_t>(done);
+            } else {
+                vm_->ioctl(uapi::rmi::kPopulateV13, &args, "KVM_ARM_RMI_POPULATE");
+                if (args.size >= before)
+                    throw Error(fmt::format("KVM_ARM_RMI_POPULATE of {} made no progress at {:#x}", load.label,
+                                            args.base), 0, "kvm");
+            }
+        }
+    }
+
+    void set_boot_registers() {
+        for (const auto& reg : r_.boot_registers) {
+            std::uint64_t id = 0;
+            if (reg.name == "pc") id = uapi::kCoreRegPc;
+            else if (reg.name.size() == 2 && reg.name[0] == 'x' && reg.name[1] >= '0' && reg.name[1] <= '7')
+                id = uapi::core_reg_x(static_cast<unsigned>(reg.name[1] - '0'));
+            else throw Error(fmt::format("arm-cca launcher: unknown boot register '{}'", reg.name));
+            set_one_reg(vcpus_.front(), id, reg.value, "KVM_SET_ONE_REG(boot register)");
+        }
+    }
+
+    const RealmRequest& r_;
+    const RunOptions& options_;
+    KvmSeam& seam_;
+    Abi abi_ = Abi::rme_v6;
+    // Teardown runs bottom-up: vCPUs and the GIC before the VM, the VM
+    // before /dev/kvm, guest memory last.
+    GuestMemory memory_;
+    std::vector<UniqueFd> guest_memfds_;
+    std::optional<KvmSystem> kvm_;
+    std::optional<Vm> vm_;
+    UniqueFd gic_;
+    std::vector<Vcpu> vcpus_;
+    std::uint32_t next_slot_ = 0;
+};
+
+} // namespace
+
+RunResult launch_realm(const LaunchPlan& plan, const RunOptions& options) {
+    RealmRequest request = gather(plan);
+    RealmLauncher launcher(request, options);
+    return launcher.run();
 }
 
 } // namespace cvm::cca

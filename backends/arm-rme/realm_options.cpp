@@ -38,6 +38,8 @@ std::vector<OptionInfo> realm_option_infos() {
         {"pmu", "give the realm a PMU", "off", {"off", "on"}},
         {"pmu-counters", "host PMU counter count (0-31), required with --pmu on", "", {}},
         {"sve-vl", "SVE vector length in bits (multiple of 128 up to 2048; 0: no SVE)", "0", {}},
+        {"abi", "KVM host ABI for run: rme-v6 (KVM_CAP_ARM_RME, RMM 1.0), rmi-v12/v13/v14 (KVM_CAP_ARM_RMI, "
+                "RMM 2.0); auto probes the host", "auto", {"auto", "rme-v6", "rmi-v12", "rmi-v13", "rmi-v14"}},
     };
 }
 
@@ -70,6 +72,16 @@ RealmOptions parse_realm_options(const std::map<std::string, std::string>& optio
         if (o.sve_vl % 128)
             throw Error(fmt::format("option 'sve-vl' is {}: expected 0 or a multiple of 128 up to 2048", o.sve_vl));
     }
+    if (!get("abi").empty()) o.abi = get("abi");
+    // The ABI decides the RMM and, from v13, fixes the hash and the RPV.
+    if (o.abi == "rme-v6" && o.rmm != RmmVersion::v1_0)
+        throw Error("option 'abi' rme-v6 talks to an RMM 1.0 host: 'rmm' must be 1.0");
+    if (o.abi.starts_with("rmi-") && o.rmm != RmmVersion::v2_0)
+        throw Error(fmt::format("option 'abi' {} talks to an RMM 2.0 host: 'rmm' must be 2.0", o.abi));
+    if ((o.abi == "rmi-v13" || o.abi == "rmi-v14") &&
+        ((o.hash && *o.hash != HashAlgorithm::sha256) ||
+         std::any_of(o.rpv.begin(), o.rpv.end(), [](std::uint8_t b) { return b != 0; })))
+        throw Error(fmt::format("option 'abi' {}: the kernel fixes SHA-256 and a zero RPV", o.abi));
     return o;
 }
 

@@ -30,6 +30,7 @@ struct RealmOptions {
     bool pmu = false;
     std::optional<unsigned> pmu_counters;
     unsigned sve_vl = 0;                    // bits; 0: no SVE
+    std::string abi = "auto";              // host ABI the launcher speaks
 };
 
 // Parses resolved options (defaults filled in); throws naming the option.

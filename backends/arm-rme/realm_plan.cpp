@@ -59,6 +59,7 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
     LaunchPlan plan(kTechnology, algorithm);
     plan.add(op::CreateVm{{
         {"layout", options.layout},
+        {"abi", options.abi},
         {"rmm", std::string(to_string(options.rmm))},
         {"flags", fmt::format("{:#x}", params.flags)},
         {"s2sz", std::to_string(params.s2sz)},
@@ -86,8 +87,11 @@ PlannedRealm planned_realm(const LaunchPlan& plan, const op::CreateVm& create) {
     realm.params.algorithm = plan.algorithm();
     rmi_hash_algorithm(plan.algorithm());
     for (const auto& [key, value] : create.params) {
-        if (key == "layout") continue;  // informative: the layout already placed everything
-        if (key == "rmm") {
+        if (key == "layout") {
+            realm.layout = value;
+        } else if (key == "abi") {
+            realm.abi = value;
+        } else if (key == "rmm") {
             if (value == "1.0") realm.rmm = RmmVersion::v1_0;
             else if (value == "2.0") realm.rmm = RmmVersion::v2_0;
             else throw Error(fmt::format("arm-cca plan: unknown RMM version '{}'", value));

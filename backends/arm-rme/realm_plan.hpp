@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include "backends/arm-rme/rim.hpp"
 #include "cvm/plan.hpp"
@@ -22,6 +23,8 @@ struct PlannedRealm {
     RmmVersion rmm = RmmVersion::v1_0;
     RealmParams params;
     std::array<std::uint8_t, 64> rpv{};
+    std::string layout;  // where the layout put the interrupt controller and UART
+    std::string abi;     // the launcher's host ABI, or "auto"
 };
 // Reads the create-vm parameters back; throws on any key or value the model
 // does not know (fail closed).

@@ -3,6 +3,8 @@
 // fail closed.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <libfdt.h>
@@ -125,6 +127,13 @@ TEST(RealmInputs, GeneratedTreesPassLibfdt) {
                 auto* args = static_cast<const char*>(fdt_getprop(b.data(), chosen, "bootargs", &len));
                 ASSERT_NE(args, nullptr) << layout;
                 EXPECT_NE(std::string(args).find("earlycon"), std::string::npos);
+                // Debian's device-tree-compiler must decompile it.
+                std::string path = ::testing::TempDir() + "realm-" + layout + ".dtb";
+                std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
+                                                            static_cast<std::streamsize>(b.size()));
+                std::string command = "dtc -q -I dtb -O dts -o /dev/null " + path;
+                EXPECT_EQ(std::system(command.c_str()), 0) << command;
+                std::remove(path.c_str());
                 found = true;
             }
         EXPECT_TRUE(found) << layout;
