@@ -1,0 +1,160 @@
+"""libcvm: launch plans, launch measurement predictions and launches of confidential VMs on KVM."""
+import os
+from typing import Iterator, Optional, Union
+
+__version__: str
+
+_Data = Union[str, os.PathLike, bytes, bytearray, memoryview]
+_Size = Union[int, str]
+
+class Error(Exception):
+    """A libcvm failure: malformed input, unknown technology or option, an
+    unsupported configuration, or a refused system call."""
+    message: str
+    errno: int
+    where: str
+    offset: Optional[int]
+
+class Option:
+    """A technology option a Spec may set in `options`."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def help(self) -> str: ...
+    @property
+    def default(self) -> str: ...
+    @property
+    def choices(self) -> list[str]: ...
+
+class Technology:
+    """A technology compiled into libcvm."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def options(self) -> list[Option]: ...
+
+def technologies() -> list[Technology]:
+    """Every technology compiled into libcvm, e.g. 'plain'."""
+
+class Image:
+    """An image of a Spec: role 'kernel', 'initrd', 'firmware', 'dtb' or 'blob'.
+    A path is mapped, never copied; bytes are copied once."""
+    def __init__(self, role: str, data: _Data, measured: bool = True, gpa: Optional[int] = None) -> None: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def measured(self) -> bool: ...
+    @property
+    def gpa(self) -> Optional[int]: ...
+
+class Spec:
+    """What the VM should be, before any layout decision."""
+    def __init__(self, technology: str = "plain", *, memory: _Size = ..., vcpus: int = 1,
+                 cmdline: str = "", options: Optional[dict[str, str]] = None,
+                 kernel: Optional[_Data] = None, initrd: Optional[_Data] = None,
+                 firmware: Optional[_Data] = None, dtb: Optional[_Data] = None,
+                 images: Optional[list[Image]] = None) -> None: ...
+    technology: str
+    memory: int
+    vcpus: int
+    cmdline: str
+    options: dict[str, str]
+    @property
+    def images(self) -> list[Image]: ...
+    def add_image(self, role: str, data: _Data, measured: bool = True, gpa: Optional[int] = None) -> None: ...
+
+class CreateVm:
+    kind: str
+    params: list[tuple[str, str]]
+
+class AddMemory:
+    kind: str
+    gpa: int
+    size: int
+    confidential: bool
+    label: str
+
+class LoadData:
+    kind: str
+    gpa: int
+    size: int
+    data: bytes
+    source: str
+    measured: bool
+    label: str
+    page_type: str
+
+class CreateVcpus:
+    kind: str
+    count: int
+
+class SetRegisters:
+    kind: str
+    vcpu: int
+    registers: dict[str, int]
+
+class Finalize:
+    kind: str
+
+Operation = Union[CreateVm, AddMemory, LoadData, CreateVcpus, SetRegisters, Finalize]
+
+class PlanEvent:
+    """One measured step of a plan."""
+    kind: str
+    description: str
+    digest: bytes
+    hex: str
+
+class Plan:
+    """The ordered operations a launch performs."""
+    @property
+    def technology(self) -> str: ...
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def operations(self) -> list[Operation]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Operation]: ...
+    def events(self) -> list[PlanEvent]: ...
+    def to_text(self) -> str: ...
+    def to_json(self) -> str: ...
+
+def plan(spec: Optional[Spec] = None, **spec_arguments: object) -> Plan:
+    """Applies the technology's layout rules to a Spec or to Spec keyword arguments."""
+
+class Measurement:
+    """A predicted launch measurement."""
+    @property
+    def technology(self) -> str: ...
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def hex(self) -> str: ...
+    @property
+    def digest(self) -> bytes: ...
+    @property
+    def registers(self) -> dict[str, str]: ...
+    def to_json(self) -> str: ...
+
+def measure(spec: Union[Spec, Plan, None] = None, **spec_arguments: object) -> Measurement:
+    """Predicts the launch measurement without any hardware; raises Error for any
+    configuration the model does not fully understand."""
+
+class RunResult:
+    """How a launched guest stopped."""
+    @property
+    def reason(self) -> str: ...
+    @property
+    def code(self) -> int: ...
+    @property
+    def detail(self) -> str: ...
+
+def launch(spec: Union[Spec, Plan, None] = None, *, console: object = None, timeout: Optional[float] = None,
+           device: str = "/dev/kvm", **spec_arguments: object) -> RunResult:
+    """Boots the plan (or spec) on KVM until the guest stops."""

@@ -1,0 +1,171 @@
+"""The Python module against the C++ API (through cvm-launch), against an
+independent computation of the plain measurement, and its error reporting."""
+import errno
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import pytest
+
+import cvm
+import plain_model
+
+
+def synthetic_bzimage(payload=4096):
+    """A minimal bzImage: 4 setup sectors, boot protocol 2.15, 64-bit entry."""
+    image = bytearray(5 * 512 + payload)
+    image[0x1F1] = 4
+    image[0x1FE:0x200] = (0xAA55).to_bytes(2, "little")
+    image[0x200:0x202] = b"\xeb\x6a"
+    image[0x202:0x206] = b"HdrS"
+    image[0x206:0x208] = (0x020F).to_bytes(2, "little")
+    image[0x211] = 0x01
+    image[0x22C:0x230] = (0x7FFFFFFF).to_bytes(4, "little")
+    image[0x230:0x234] = (0x200000).to_bytes(4, "little")
+    image[0x234] = 1
+    image[0x236:0x238] = (0x3).to_bytes(2, "little")
+    image[0x238:0x23C] = (2047).to_bytes(4, "little")
+    image[0x258:0x260] = (0x1000000).to_bytes(8, "little")
+    image[0x260:0x264] = (0x10000).to_bytes(4, "little")
+    for i in range(5 * 512, len(image)):
+        image[i] = (i * 7) & 0xFF
+    return bytes(image)
+
+
+def cpp_measure(cvm_launch, *args):
+    out = subprocess.run([cvm_launch, "measure", "--json", *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def test_version_and_technologies():
+    assert re.fullmatch(r"\d+\.\d+\.\d+", cvm.__version__)
+    names = [t.name for t in cvm.technologies()]
+    assert "plain" in names
+    assert len(names) == len(set(names))
+    for technology in cvm.technologies():
+        assert technology.summary
+        for option in technology.options:
+            assert option.name and (not option.choices or not option.default or option.default in option.choices)
+
+
+def test_spec_keywords_round_trip():
+    spec = cvm.Spec("plain", memory="64M", vcpus=3, cmdline="quiet", kernel=synthetic_bzimage(),
+                    options={}, images=[cvm.Image("initrd", b"\x01" * 100, measured=False)])
+    assert spec.technology == "plain"
+    assert spec.memory == 64 << 20
+    assert spec.vcpus == 3
+    assert spec.cmdline == "quiet"
+    assert [(i.role, i.size, i.measured) for i in spec.images] == [("kernel", 4096 + 2560, True), ("initrd", 100, False)]
+    spec.memory = 1 << 27
+    spec.add_image("blob", b"\x02" * 8, gpa=0x5000)
+    assert spec.memory == 1 << 27 and spec.images[-1].gpa == 0x5000
+
+
+def test_plain_matches_the_cpp_api(tiny_bzimage, cvm_launch):
+    cmdline = "console=ttyS0 python"
+    expected = cpp_measure(cvm_launch, "--tech", "plain", "--memory", "128M", "--vcpus", "2", "--cmdline", cmdline,
+                           "--kernel", tiny_bzimage)
+    measurement = cvm.measure(technology="plain", memory="128M", vcpus=2, cmdline=cmdline, kernel=tiny_bzimage)
+    assert measurement.technology == expected["technology"]
+    assert measurement.algorithm == expected["algorithm"]
+    assert measurement.hex == expected["measurement"]
+    assert measurement.registers == expected.get("registers", {})
+    assert json.loads(measurement.to_json()) == expected
+    # Same spec, built three ways.
+    spec = cvm.Spec("plain", memory=128 << 20, vcpus=2, cmdline=cmdline, kernel=tiny_bzimage)
+    assert cvm.measure(spec) == measurement
+    assert cvm.measure(cvm.plan(spec)) == measurement
+
+
+def test_plain_matches_the_documented_model():
+    with tempfile.NamedTemporaryFile() as kernel:
+        kernel.write(synthetic_bzimage(9000))
+        kernel.flush()
+        plan = cvm.plan(technology="plain", memory="64M", vcpus=2, cmdline="a b c", kernel=kernel.name,
+                        initrd=bytes(range(256)) * 3)
+        measurement = cvm.measure(plan)
+    assert measurement.hex == plain_model.measurement(plan)
+    assert measurement.digest == bytes.fromhex(measurement.hex)
+    assert [e.digest for e in plan.events()] == plain_model.events(plan)
+    assert all(e.hex == e.digest.hex() for e in plan.events())
+
+
+def test_plan_operations_are_python_objects():
+    kernel = synthetic_bzimage()
+    plan = cvm.plan(technology="plain", memory="64M", kernel=kernel, initrd=b"\x5a" * 3000)
+    kinds = [op.kind for op in plan]
+    assert kinds[0] == "create-vm" and kinds[-1] == "finalize"
+    assert kinds.count("create-vcpus") == 1
+    assert len(plan) == len(plan.operations) == len(kinds)
+    loads = {op.label: op for op in plan.operations if isinstance(op, cvm.LoadData)}
+    assert loads["kernel"].gpa == 0x100000
+    assert loads["kernel"].data == kernel[5 * 512:]
+    assert loads["initrd"].data == b"\x5a" * 3000
+    assert loads["initrd"].source == "initrd buffer"
+    memory = [op for op in plan.operations if isinstance(op, cvm.AddMemory)]
+    assert sum(op.size for op in memory) == 64 << 20
+    registers = next(op for op in plan.operations if isinstance(op, cvm.SetRegisters)).registers
+    assert registers["rip"] == 0x100000 + 0x200
+    assert json.loads(plan.to_json())["technology"] == "plain"
+    assert f"{len(plan)} operations" in plan.to_text()
+
+
+def test_path_and_bytes_give_the_same_measurement():
+    image = synthetic_bzimage()
+    with tempfile.NamedTemporaryFile() as kernel:
+        kernel.write(image)
+        kernel.flush()
+        from_path = cvm.measure(technology="plain", kernel=kernel.name)
+        from_pathlike = cvm.measure(technology="plain", kernel=__import__("pathlib").Path(kernel.name))
+    assert from_path == from_pathlike == cvm.measure(technology="plain", kernel=bytearray(image))
+    assert from_path != cvm.measure(technology="plain", kernel=image, cmdline="x")
+
+
+def test_errors_carry_file_offset_and_errno():
+    with pytest.raises(cvm.Error) as bad:
+        cvm.measure(technology="plain", kernel=b"\0" * 4096)
+    assert bad.value.where == "kernel buffer"
+    assert bad.value.offset == 0x1FE
+    assert bad.value.errno == 0
+    assert "expected 0xaa55" in str(bad.value) and "offset 0x1fe" in str(bad.value)
+
+    with pytest.raises(cvm.Error) as missing:
+        cvm.Spec("plain", kernel="/nonexistent/bzImage")
+    assert missing.value.errno == errno.ENOENT
+    assert "/nonexistent/bzImage" in str(missing.value)
+
+    with pytest.raises(cvm.Error, match="unknown technology 'nope'.*plain"):
+        cvm.measure(technology="nope", kernel=synthetic_bzimage())
+    with pytest.raises(cvm.Error, match="has no option 'policy'"):
+        cvm.measure(technology="plain", kernel=synthetic_bzimage(), options={"policy": "1"})
+    with pytest.raises(cvm.Error, match="unknown spec argument 'kernal'"):
+        cvm.measure(technology="plain", kernal="x")
+    with pytest.raises(cvm.Error, match="gpa is for blobs only"):
+        cvm.Image("kernel", b"x", gpa=0x1000)
+    with pytest.raises(cvm.Error, match="unknown image role"):
+        cvm.Image("bios", b"x")
+    with pytest.raises(cvm.Error, match="expected a path or bytes"):
+        cvm.Image("kernel", 42)
+    assert issubclass(cvm.Error, Exception)
+
+
+@pytest.mark.kvm
+def test_launch_boots_the_tiny_guest(tiny_bzimage):
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        pytest.skip("/dev/kvm is not usable")
+    with tempfile.TemporaryFile() as console:
+        result = cvm.launch(technology="plain", memory="128M", vcpus=2, cmdline="console=ttyS0 python",
+                            kernel=tiny_bzimage, console=console, timeout=30)
+        console.seek(0)
+        output = console.read().decode(errors="replace")
+    assert (result.reason, result.code) == ("power-off", 0), result.detail + output
+    assert "tiny: cpus=2\n" in output and "tiny: done\n" in output and "tiny: error" not in output
+
+
+@pytest.mark.kvm
+def test_launch_reports_a_missing_device(tiny_bzimage):
+    with pytest.raises(cvm.Error) as missing:
+        cvm.launch(technology="plain", kernel=tiny_bzimage, device="/nonexistent/kvm")
+    assert missing.value.errno == errno.ENOENT

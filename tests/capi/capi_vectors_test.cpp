@@ -1,0 +1,134 @@
+// Every public vector of every compiled-in technology through the C ABI:
+// tests/capi/public_vectors.json lists them (the SEV rows come from
+// sev/golden.tsv itself, read here). The Python module checks the same list.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cvm/cvm.h"
+#include "test_paths.hpp"
+
+namespace {
+
+struct Case {
+    std::string name, technology, cmdline, expected;
+    std::uint64_t memory = 0;
+    unsigned vcpus = 1;
+    std::vector<std::pair<std::string, std::string>> options;
+    std::vector<std::pair<cvm_image_role, std::string>> images;
+};
+
+cvm_image_role role_of(const std::string& name) {
+    if (name == "kernel") return CVM_IMAGE_KERNEL;
+    if (name == "initrd") return CVM_IMAGE_INITRD;
+    if (name == "firmware") return CVM_IMAGE_FIRMWARE;
+    if (name == "dtb") return CVM_IMAGE_DTB;
+    throw std::runtime_error("unknown role " + name);
+}
+
+std::vector<Case> load_cases() {
+    const char* file = std::getenv("CVM_BINDING_VECTORS");
+    if (!file) return {};
+    std::ifstream in(file);
+    auto spec = nlohmann::json::parse(in);
+    std::vector<Case> cases;
+    for (const auto& c : spec["cases"]) {
+        Case k;
+        k.name = c["name"];
+        k.technology = c["technology"];
+        k.memory = c["memory"];
+        k.vcpus = c["vcpus"];
+        k.cmdline = c.value("cmdline", "");
+        k.expected = c["expected"];
+        for (const auto& [key, value] : c["options"].items()) k.options.emplace_back(key, value);
+        for (const auto& image : c["images"]) k.images.emplace_back(role_of(image[0]), image[1]);
+        cases.push_back(k);
+    }
+    const auto& sev = spec["sev_golden"];
+    std::ifstream table(cvmtest::vector_path(sev["file"]));
+    std::string line;
+    while (std::getline(table, line)) {
+        if (line.empty() || line[0] == '#' || line.starts_with("firmware\t")) continue;
+        std::istringstream fields(line);
+        std::string firmware, mode, vcpus, vcpu_type, inputs, expected;
+        std::getline(fields, firmware, '\t');
+        std::getline(fields, mode, '\t');
+        std::getline(fields, vcpus, '\t');
+        std::getline(fields, vcpu_type, '\t');
+        std::getline(fields, inputs, '\t');
+        std::getline(fields, expected);
+        Case k;
+        k.name = "sev " + firmware + " " + mode + " " + vcpus + " " + inputs;
+        k.technology = sev["technology"][mode];
+        k.memory = sev["memory"];
+        k.vcpus = vcpus == "-" ? 1 : static_cast<unsigned>(std::stoul(vcpus));
+        if (vcpu_type != "-") k.options.emplace_back("vcpu-type", vcpu_type);
+        k.images.emplace_back(CVM_IMAGE_FIRMWARE, sev["firmware"][firmware]);
+        if (inputs != "none") k.images.emplace_back(CVM_IMAGE_KERNEL, sev["kernel"]);
+        if (inputs == "K_SYN+I+C") {
+            k.images.emplace_back(CVM_IMAGE_INITRD, sev["initrd"]);
+            k.cmdline = sev["cmdline"];
+        }
+        k.expected = expected;
+        cases.push_back(k);
+    }
+    return cases;
+}
+
+std::set<std::string> technologies() {
+    std::set<std::string> names;
+    for (size_t i = 0; i < cvm_technology_count(); ++i) names.insert(cvm_technology_name(i));
+    return names;
+}
+
+// The C ABI's prediction for `c`, or "ERROR: <message>".
+std::string predict(const Case& c) {
+    cvm_spec* spec = nullptr;
+    cvm_plan* plan = nullptr;
+    cvm_prediction* prediction = nullptr;
+    cvm_status status = cvm_spec_new(c.technology.c_str(), &spec);
+    if (status == CVM_OK) status = cvm_spec_set_memory(spec, c.memory);
+    if (status == CVM_OK) status = cvm_spec_set_vcpus(spec, c.vcpus);
+    if (status == CVM_OK) status = cvm_spec_set_cmdline(spec, c.cmdline.c_str());
+    for (const auto& [key, value] : c.options)
+        if (status == CVM_OK) status = cvm_spec_set_option(spec, key.c_str(), value.c_str());
+    for (const auto& [role, path] : c.images)
+        if (status == CVM_OK) status = cvm_spec_add_image_file(spec, role, cvmtest::vector_path(path).c_str(), 0, 0);
+    if (status == CVM_OK) status = cvm_plan_build(spec, &plan);
+    if (status == CVM_OK) status = cvm_predict(plan, &prediction);
+    std::string result = status == CVM_OK ? cvm_prediction_hex(prediction) : std::string("ERROR: ") + cvm_last_error();
+    if (status != CVM_OK) EXPECT_EQ(status, CVM_ERR_INPUT) << result;
+    cvm_prediction_free(prediction);
+    cvm_plan_free(plan);
+    cvm_spec_free(spec);
+    return result;
+}
+
+TEST(CApiVectors, EveryPublicVectorOfEveryCompiledInTechnology) {
+    auto cases = load_cases();
+    ASSERT_GE(cases.size(), 11u + 40u) << "CVM_BINDING_VECTORS is not set or incomplete";
+    auto known = technologies();
+    std::size_t checked = 0;
+    for (const auto& c : cases) {
+        if (!known.count(c.technology)) continue;
+        SCOPED_TRACE(c.name);
+        auto got = predict(c);
+        if (c.expected.starts_with("ERROR: ")) {
+            std::string message = c.expected.substr(c.expected.find(": ", 7) + 2);
+            EXPECT_TRUE(got.starts_with("ERROR: ")) << got;
+            EXPECT_NE(got.find(message), std::string::npos) << got << "\nexpected: " << message;
+        } else {
+            EXPECT_EQ(got, c.expected);
+        }
+        ++checked;
+    }
+    RecordProperty("checked", static_cast<int>(checked));
+    std::printf("checked %zu of %zu public vectors through the C ABI\n", checked, cases.size());
+}
+
+} // namespace
