@@ -67,9 +67,6 @@ static_assert(kKvmSetUserMemoryRegion2 == 0x40a0ae49);
 static_assert(kKvmCreateGuestMemfd == 0xc040aed4);
 static_assert(kKvmSetMemoryAttributes == 0x4020aed2);
 
-inline constexpr long kKvmCapGuestMemfd = 234;
-inline constexpr long kKvmCapMemoryAttributes = 233;
-
 // ---- arm64 KVM (arch/arm64/include/uapi/asm/kvm.h), not in x86 headers ----
 
 struct kvm_vcpu_init {
