@@ -10,6 +10,7 @@
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "log_commands.hpp"
 #include "sev_owner_commands.hpp"
 #include "spec_options.hpp"
 
@@ -22,6 +23,7 @@ const char* kExitCodes = R"(Exit codes:
   0   the guest powered off (run), or success (plan, measure)
   1   error: bad input file or option, refused KVM call, unsupported configuration
   2   usage error on the command line
+  3   log verify: the log does not replay to the expected measurement
   10  the guest asked for a reset (reboot)
   11  the guest triple-faulted
   12  KVM could not run or emulate the guest, or it stopped in an unsupported way
@@ -36,10 +38,12 @@ int cmd_plan(const cvmlaunch::SpecOptions& o) {
     return 0;
 }
 
-int cmd_measure(const cvmlaunch::SpecOptions& o) {
+int cmd_measure(const cvmlaunch::SpecOptions& o, const cvmlaunch::EventLogOutput& log) {
     auto spec = o.to_spec();
     const auto& backend = cvm::find_backend(spec.technology);
-    auto measurement = backend.predict(backend.build_plan(spec));
+    auto plan = backend.build_plan(spec);
+    auto measurement = backend.predict(plan);
+    log.write(backend, plan);
     if (o.json) {
         fmt::print("{}\n", measurement.to_json());
     } else {
@@ -98,6 +102,10 @@ int main(int argc, char** argv) {
     measure_options.add_to(*measure);
     cvmlaunch::SevOwnerCommands sev_owner;
     sev_owner.add_to(app);
+    cvmlaunch::EventLogOutput event_log;
+    event_log.add_to(*measure);
+    cvmlaunch::LogCommands log_commands;
+    log_commands.add_to(app);
 
     try {
         app.parse(argc, argv);
@@ -110,7 +118,8 @@ int main(int argc, char** argv) {
         if (int code = 0; sev_owner.run_if_parsed(code)) return code;
         if (run->parsed()) return cmd_run(run_options, timeout);
         if (plan->parsed()) return cmd_plan(plan_options);
-        return cmd_measure(measure_options);
+        if (log_commands.parsed()) return log_commands.run();
+        return cmd_measure(measure_options, event_log);
     } catch (const cvm::Error& e) {
         fmt::print(stderr, "cvm-launch: error: {}\n", e.what());
         return kExitError;

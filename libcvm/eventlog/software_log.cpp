@@ -17,6 +17,16 @@ void put_tagged(std::vector<std::uint8_t>& out, std::uint32_t tag, ByteSpan byte
     out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
+// Strings from a log are outside bytes: shown printable, others as \xNN.
+std::string printable(ByteSpan bytes) {
+    std::string out;
+    for (auto c : bytes) {
+        if (c >= 0x20 && c < 0x7f && c != '\\') out += static_cast<char>(c);
+        else out += fmt::format("\\x{:02x}", c);
+    }
+    return out;
+}
+
 // Reads the fields of an operation encoding, each bounds-checked, with the
 // log offset of the field in every complaint.
 class Cursor {
@@ -38,8 +48,7 @@ public:
     std::uint64_t u64(const char* what) { return le::read<std::uint64_t>(take(8, what), 0); }
     std::string str(const char* what) {
         std::uint32_t n = u32(what);
-        ByteSpan s = take(n, what);
-        return std::string(s.begin(), s.end());
+        return printable(take(n, what));
     }
     bool flag(const char* what) {
         std::uint64_t at = offset();
@@ -50,7 +59,7 @@ public:
     std::string tag() {
         for (std::size_t i = pos_; i < bytes_.size(); ++i)
             if (bytes_[i] == 0) {
-                std::string out(bytes_.begin() + static_cast<std::ptrdiff_t>(pos_), bytes_.begin() + static_cast<std::ptrdiff_t>(i));
+                std::string out = printable(bytes_.subspan(pos_, i - pos_));
                 pos_ = i + 1;
                 return out;
             }

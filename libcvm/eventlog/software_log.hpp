@@ -5,8 +5,8 @@
 //
 // Event data: TCG_PCClientTaggedEvent{kOperationTag, encoding}, followed, for
 // measured data that libcvm generated (boot tables, command line), by
-// TCG_PCClientTaggedEvent{kContentTag, the loaded bytes}, so that a verifier
-// can check and inspect them. docs/event-log.md specifies both.
+// TCG_PCClientTaggedEvent{kContentTag, the loaded bytes} (up to kMaxContent),
+// so that a verifier can check and inspect them. docs/event-log.md specifies both.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,9 @@ namespace cvm::eventlog {
 
 inline constexpr std::uint32_t kOperationTag = 0x6f6d7663;  // "cvmo" in the log's byte order
 inline constexpr std::uint32_t kContentTag = 0x636d7663;    // "cvmc"
+// Generated data up to this size travels in the log; larger data (and data
+// mapped from a file) must be known to the verifier by its digest.
+inline constexpr std::size_t kMaxContent = 64 * 1024;
 
 std::vector<std::uint8_t> software_event_data(ByteSpan encoding, std::optional<ByteSpan> content);
 

@@ -52,7 +52,7 @@ PlanEvent event_of(const Operation& operation) {
             e.u8(o.measured ? 1 : 0);
             if (o.measured) e.raw(hash(HashAlgorithm::sha256, o.data.bytes()).bytes());
             if (!o.page_type.empty()) e.str(o.page_type);  // absent for ordinary data
-            if (o.measured && !o.data.is_file()) content = o.data.bytes();
+            if (o.measured && !o.data.is_file() && o.data.size() <= eventlog::kMaxContent) content = o.data.bytes();
             return fmt::format("load-data {:#x}+{:#x} {}{}", o.gpa, o.data.size(), o.label,
                                o.measured ? "" : " (unmeasured)");
         },

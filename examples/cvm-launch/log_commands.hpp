@@ -1,0 +1,42 @@
+// The event-log side of cvm-launch: `measure --event-log FILE` writes the
+// launch's TCG log beside the prediction; `log show` prints a log; `log verify`
+// replays one against known-good images and an expected measurement.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cvm/backend.hpp"
+
+namespace cvmlaunch {
+
+// Exit code of `log verify` when the log is well formed but does not replay
+// to the expected measurement, or an event disagrees.
+inline constexpr int kExitMismatch = 3;
+
+struct EventLogOutput {
+    std::string path;                 // empty: no log
+    std::vector<std::string> banks;   // empty: the plan's algorithm
+
+    void add_to(CLI::App& measure);
+    // Writes the log of `plan` if a path was given.
+    void write(const cvm::Backend& backend, const cvm::LaunchPlan& plan) const;
+};
+
+class LogCommands {
+public:
+    void add_to(CLI::App& app);
+    bool parsed() const;
+    int run() const;
+
+private:
+    CLI::App* show_ = nullptr;
+    CLI::App* verify_ = nullptr;
+    std::string file_, images_, expect_;
+    bool json_ = false;
+    bool padded_ = false;
+};
+
+} // namespace cvmlaunch

@@ -1,0 +1,66 @@
+// The verifier's list of known-good images (sha*sum output).
+#include <fstream>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+#include "cvm/eventlog.hpp"
+#include "cvm/image.hpp"
+
+namespace cvm::eventlog {
+
+ImageList ImageList::read(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error("cannot open the images list", errno, path);
+    ImageList list;
+    std::string line;
+    for (unsigned number = 1; std::getline(in, line); ++number) {
+        std::string where = fmt::format("{}:{}", path, number);
+        if (line.empty() || line[0] == '#') continue;
+        auto space = line.find(' ');
+        if (space == std::string::npos || space + 2 > line.size() || (line[space + 1] != ' ' && line[space + 1] != '*'))
+            throw Error("expected \"HEX  PATH\" or \"HEX *PATH\" (sha256sum output)", 0, where);
+        std::string hex = line.substr(0, space);
+        std::string file = line.substr(space + 2);
+        HashAlgorithm algorithm;
+        switch (hex.size()) {
+        case 64: algorithm = HashAlgorithm::sha256; break;
+        case 96: algorithm = HashAlgorithm::sha384; break;
+        case 128: algorithm = HashAlgorithm::sha512; break;
+        default:
+            throw Error(fmt::format("a digest of {} hex digits: expected 64 (SHA-256), 96 (SHA-384) or 128 (SHA-512)",
+                                    hex.size()), 0, where);
+        }
+        KnownImage listed{algorithm, from_hex(hex, where), file};
+        struct stat st {};
+        if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            Payload payload = Payload::map_file(file);
+            Digest actual = hash(algorithm, payload.bytes());
+            if (to_hex(actual.bytes()) != to_hex(listed.digest))
+                throw Error(fmt::format("{} hashes to {} {}, not the listed value", file, to_string(algorithm), actual.hex()),
+                            0, where);
+            try {
+                BzImage kernel = parse_bzimage(payload.bytes(), file);
+                Digest part = hash(HashAlgorithm::sha256, kernel.kernel);
+                list.images_.push_back({HashAlgorithm::sha256, {part.bytes().begin(), part.bytes().end()},
+                                        "protected-mode part of " + file});
+            } catch (const Error&) {
+                // Not a bzImage this launcher boots: only the whole file is known.
+            }
+        }
+        list.images_.push_back(std::move(listed));
+    }
+    return list;
+}
+
+const KnownImage* ImageList::find(HashAlgorithm algorithm, ByteSpan digest) const {
+    for (const auto& image : images_)
+        if (image.algorithm == algorithm && std::equal(image.digest.begin(), image.digest.end(), digest.begin(), digest.end()))
+            return &image;
+    return nullptr;
+}
+
+} // namespace cvm::eventlog

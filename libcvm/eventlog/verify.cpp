@@ -1,0 +1,125 @@
+// Replaying a log against a verifier's images and expected measurement.
+//
+// The technology's rules come from the log's vendorInfo. Each rule set checks
+// every claim an event makes that the measurement depends on, so that a
+// changed byte anywhere in the log or in a loaded image names its event.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+#include "cvm/eventlog.hpp"
+#include "libcvm/eventlog/software_log.hpp"
+
+namespace cvm::eventlog {
+namespace {
+
+std::string event_label(const Event& e) { return fmt::format("event {} (offset {:#x})", e.index, e.offset); }
+
+// The plain backend's software measurement: every event is an EV_EVENT_TAG in
+// PCR 0 whose digests hash the operation encoding; PCR 0's SHA-256 bank is
+// the measurement.
+void verify_software(const Log& log, const std::string& name, const ImageList& images, Verification& out) {
+    for (const auto& bank : log.spec_id.algorithms)
+        if (!hash_algorithm(bank.algorithm))
+            throw Error(fmt::format("the log declares bank {}, which libcvm cannot check; refusing to verify a bank "
+                                    "it cannot recompute", algorithm_name(bank.algorithm)), 0, name);
+    if (!log.spec_id.algorithms.empty() &&
+        std::none_of(log.spec_id.algorithms.begin(), log.spec_id.algorithms.end(),
+                     [](const AlgorithmSize& a) { return a.algorithm == TPM_ALG_SHA256; }))
+        throw Error("a plain log needs the sha256 bank: the software measurement is a SHA-256 chain", 0, name);
+
+    bool finalized = false;
+    for (const Event& e : log.events) {
+        std::string label = event_label(e);
+        auto fail = [&](std::string problem) { out.failures.push_back(fmt::format("{}: {}", label, problem)); };
+        if (finalized) {
+            fail("follows finalize: nothing may change the VM after its state is sealed");
+            continue;
+        }
+        if (e.pcr_index != 0 || e.type != EV_EVENT_TAG) {
+            fail(fmt::format("PCR {} {}: a plain log has only EV_EVENT_TAG events in PCR 0", e.pcr_index,
+                             event_type_name(e.type)));
+            continue;
+        }
+        if (e.digests.size() != log.spec_id.algorithms.size()) {
+            fail(fmt::format("{} digests for {} banks: every bank must be extended", e.digests.size(),
+                             log.spec_id.algorithms.size()));
+            continue;
+        }
+        SoftwareEventData parts;
+        SoftwareOperation op;
+        try {
+            parts = split_software_event_data(e.data, name, e.data_offset);
+            op = decode_software_operation(parts.encoding, name, parts.encoding_offset);
+        } catch (const Error& error) {
+            fail(error.what());
+            continue;
+        }
+        std::string what = op.text.empty() ? op.name : fmt::format("{} {}", op.name, op.text);
+        bool ok = true;
+        for (const auto& d : e.digests) {
+            Digest expected = hash(*hash_algorithm(d.algorithm), parts.encoding);
+            if (!std::equal(d.bytes.begin(), d.bytes.end(), expected.bytes().begin(), expected.bytes().end())) {
+                fail(fmt::format("{}: the {} digest {} is not the hash of the operation, {}", what,
+                                 algorithm_name(d.algorithm), to_hex(d.bytes), expected.hex()));
+                ok = false;
+            }
+        }
+        if (!ok) continue;
+        std::string verdict = "recorded";
+        if (op.name == "load-data") {
+            if (parts.content) {
+                Digest content = hash(HashAlgorithm::sha256, *parts.content);
+                if (!op.data_sha256 || parts.content->size() != op.size ||
+                    to_hex(content.bytes()) != to_hex(*op.data_sha256)) {
+                    fail(fmt::format("{}: the {} bytes of content in the log are not the measured data (sha256 {})",
+                                     what, parts.content->size(), content.hex()));
+                    continue;
+                }
+                verdict = "content in the log matches";
+            } else if (op.data_sha256) {
+                const KnownImage* image = images.find(HashAlgorithm::sha256, *op.data_sha256);
+                if (!image) {
+                    fail(fmt::format("{}: the loaded data's sha256 {} is not in the images list", what,
+                                     to_hex(*op.data_sha256)));
+                    continue;
+                }
+                verdict = "matches " + image->what;
+            } else {
+                verdict = "unmeasured";
+            }
+        }
+        if (op.name == "finalize") finalized = true;
+        out.checked.push_back(fmt::format("{}: {}: {}", label, what, verdict));
+    }
+    if (!finalized) out.failures.push_back("the log ends without a finalize event: it does not describe a whole launch");
+    auto pcrs = replay(log, name);
+    auto bank = pcrs.banks.find(TPM_ALG_SHA256);
+    if (bank != pcrs.banks.end() && bank->second.count(0))
+        out.replayed = Digest(HashAlgorithm::sha256, bank->second.at(0));
+}
+
+} // namespace
+
+Verification verify(const Log& log, const std::string& name, const ImageList& images, ByteSpan expected) {
+    Verification out;
+    std::string vendor(log.spec_id.vendor_info.begin(), log.spec_id.vendor_info.end());
+    if (vendor == vendor_info_for("plain")) {
+        out.technology = "plain";
+        verify_software(log, name, images, out);
+    } else {
+        throw Error(fmt::format("no replay rules for a log whose vendorInfo is \"{}\": libcvm verifies logs it wrote "
+                                "(\"libcvm:<technology>\")", vendor), 0, name);
+    }
+    if (!out.replayed) {
+        out.failures.push_back("the log replays to no measurement");
+    } else if (!std::equal(expected.begin(), expected.end(), out.replayed->bytes().begin(), out.replayed->bytes().end())) {
+        out.failures.push_back(fmt::format("the log replays to {} {}, not the expected {}",
+                                           to_string(out.replayed->algorithm()), out.replayed->hex(), to_hex(expected)));
+    }
+    out.matches = out.failures.empty();
+    return out;
+}
+
+} // namespace cvm::eventlog
