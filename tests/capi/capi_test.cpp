@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -193,6 +194,56 @@ TEST(CApi, EveryTechnologyAgreesWithTheCppApiOrRefusesAlike) {
         cvm_plan_free(plan);
         EXPECT_EQ(c_outcome, cpp_outcome);
     }
+}
+
+// A RISC-V Image header (Documentation/arch/riscv/boot-image-header.rst)
+// in front of patterned bytes.
+std::vector<std::uint8_t> riscv_image() {
+    std::vector<std::uint8_t> image(3 * 4096 + 321, 0);
+    for (std::size_t i = 64; i < image.size(); ++i) image[i] = static_cast<std::uint8_t>(i * 11);
+    cvmtest::put<std::uint32_t>(image, 0, 0x6f);        // code0: a jump
+    cvmtest::put<std::uint64_t>(image, 8, 0x200000);    // text_offset
+    cvmtest::put<std::uint64_t>(image, 16, 0x300000);   // image_size
+    cvmtest::put<std::uint32_t>(image, 32, 2);          // header version 0.2
+    std::memcpy(image.data() + 48, "RISCV\0\0\0", 8);
+    cvmtest::put<std::uint32_t>(image, 56, 0x05435352); // "RSC\x05"
+    return image;
+}
+
+TEST(CApi, RegistersOfAMultiRegisterTechnologyEqualTheCppApi) {
+    bool compiled_in = false;
+    for (const Backend* backend : all_backends()) compiled_in |= backend->name() == "riscv-cove";
+    if (!compiled_in) GTEST_SKIP() << "riscv-cove is not compiled in";
+    auto kernel = riscv_image();
+    auto spec = c_spec("riscv-cove");
+    ASSERT_EQ(cvm_spec_set_memory(spec.get(), 256ull << 20), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_cmdline(spec.get(), "console=hvc0"), CVM_OK);
+    ASSERT_EQ(cvm_spec_add_image_buffer(spec.get(), CVM_IMAGE_KERNEL, kernel.data(), kernel.size(), 0, 0), CVM_OK);
+    auto prediction = c_predict(c_plan(spec.get()).get());
+    ASSERT_TRUE(prediction);
+
+    VmSpec cpp;
+    cpp.technology = "riscv-cove";
+    cpp.memory.size = 256ull << 20;
+    cpp.cmdline = "console=hvc0";
+    cpp.images.push_back({ImageRole::kernel, Payload::from_bytes(kernel, "kernel buffer"), true, {}});
+    const auto& cove = find_backend("riscv-cove");
+    auto expected = cove.predict(cove.build_plan(cpp));
+
+    EXPECT_EQ(std::string(cvm_prediction_hex(prediction.get())), expected.value.hex());
+    EXPECT_EQ(std::string(cvm_prediction_algorithm(prediction.get())), to_string(expected.value.algorithm()));
+    ASSERT_EQ(cvm_prediction_register_count(prediction.get()), expected.registers.size());
+    ASSERT_GT(expected.registers.size(), 1u) << "the model reports several registers";
+    for (std::size_t i = 0; i < expected.registers.size(); ++i) {
+        const char *name = nullptr, *hex = nullptr;
+        ASSERT_EQ(cvm_prediction_register(prediction.get(), i, &name, &hex), CVM_OK);
+        EXPECT_EQ(std::string(name), expected.registers[i].name);
+        EXPECT_EQ(std::string(hex), expected.registers[i].value.hex());
+    }
+    EXPECT_EQ(cvm_prediction_register(prediction.get(), expected.registers.size(), nullptr, nullptr), CVM_ERR_ARGUMENT);
+    char* json = nullptr;
+    ASSERT_EQ(cvm_prediction_to_json(prediction.get(), &json), CVM_OK);
+    EXPECT_EQ(take(json), expected.to_json());
 }
 
 TEST(CApi, ErrorsAreStatusCodesWithMessages) {

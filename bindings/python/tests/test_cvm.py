@@ -79,6 +79,34 @@ def test_plain_matches_the_cpp_api(tiny_bzimage, cvm_launch):
     assert cvm.measure(cvm.plan(spec)) == measurement
 
 
+def riscv_image():
+    """A RISC-V Image header (Documentation/arch/riscv/boot-image-header.rst) before patterned bytes."""
+    image = bytearray((i * 11) & 0xFF for i in range(3 * 4096 + 321))
+    image[:64] = bytes(64)
+    image[0:4] = (0x6F).to_bytes(4, "little")
+    image[8:16] = (0x200000).to_bytes(8, "little")
+    image[16:24] = (0x300000).to_bytes(8, "little")
+    image[32:36] = (2).to_bytes(4, "little")
+    image[48:56] = b"RISCV\0\0\0"
+    image[56:60] = b"RSC\x05"
+    return bytes(image)
+
+
+def test_registers_of_a_multi_register_technology_match_the_cpp_api(cvm_launch):
+    if "riscv-cove" not in {t.name for t in cvm.technologies()}:
+        pytest.skip("riscv-cove is not compiled in")
+    with tempfile.NamedTemporaryFile() as kernel:
+        kernel.write(riscv_image())
+        kernel.flush()
+        expected = cpp_measure(cvm_launch, "--tech", "riscv-cove", "--memory", "256M", "--cmdline", "console=hvc0",
+                               "--kernel", kernel.name)
+        measurement = cvm.measure(technology="riscv-cove", memory="256M", cmdline="console=hvc0", kernel=kernel.name)
+    assert len(expected["registers"]) > 1
+    assert measurement.registers == expected["registers"]
+    assert list(measurement.registers) == list(expected["registers"])
+    assert (measurement.algorithm, measurement.hex) == (expected["algorithm"], expected["measurement"])
+
+
 def test_plain_matches_the_documented_model():
     with tempfile.NamedTemporaryFile() as kernel:
         kernel.write(synthetic_bzimage(9000))
