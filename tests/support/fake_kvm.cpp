@@ -50,6 +50,9 @@ int FakeKvm::ioctl(int fd, unsigned long request, void* arg) {
     case 0x01: return new_memfd(0);                  // KVM_CREATE_VM
     case 0x03: return 1;                             // KVM_CHECK_EXTENSION
     case 0x04: return static_cast<int>(kRunSize);    // KVM_GET_VCPU_MMAP_SIZE
+#if defined(__x86_64__)
+    // x86 only: kvm_cpuid_entry2 exists in no other architecture's headers,
+    // and the fake must build for the arm64 and riscv64 cross tests too.
     case 0x05: {                                     // KVM_GET_SUPPORTED_CPUID
         auto* header = static_cast<std::uint32_t*>(arg);
         if (header[0] < 2) return -E2BIG;
@@ -61,6 +64,7 @@ int FakeKvm::ioctl(int fd, unsigned long request, void* arg) {
         entries[1].function = 1;
         return 0;
     }
+#endif
     case 0x41: {                                     // KVM_CREATE_VCPU
         int vcpu = new_memfd(kRunSize);
         if (reinterpret_cast<std::uintptr_t>(arg) == 0) {
