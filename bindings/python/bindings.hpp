@@ -15,6 +15,10 @@ void bind_errors(py::module_& m);
 void bind_spec(py::module_& m);
 // cvm.Plan, its operation classes and cvm.PlanEvent.
 void bind_plan(py::module_& m);
+// cvm.EventLog, cvm.LogEvent and cvm.read_event_log().
+void bind_event_log(py::module_& m);
+// Plan.event_log().
+void bind_plan_event_log(py::class_<LaunchPlan>& plan);
 // cvm.Measurement, cvm.measure(), cvm.RunResult, cvm.launch().
 void bind_measure(py::module_& m);
 

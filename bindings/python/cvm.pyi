@@ -122,8 +122,32 @@ class Plan:
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Operation]: ...
     def events(self) -> list[PlanEvent]: ...
+    def event_log(self, banks: Optional[list[str]] = None) -> bytes:
+        """The plan's TCG crypto-agile event log (default bank: the plan's algorithm)."""
     def to_text(self) -> str: ...
     def to_json(self) -> str: ...
+
+class LogEvent:
+    """One TCG_PCR_EVENT2 record of an event log."""
+    index: int
+    offset: int
+    pcr_index: int
+    type: int
+    type_name: str
+    digests: dict[str, bytes]
+    data: bytes
+
+class EventLog:
+    """A parsed TCG crypto-agile event log."""
+    events: list[LogEvent]
+    banks: list[str]
+    vendor_info: bytes
+    used_size: int
+    def __len__(self) -> int: ...
+    def to_json(self) -> str: ...
+
+def read_event_log(data: bytes, padded: bool = False, name: str = "event log") -> EventLog:
+    """Parses a TCG crypto-agile event log strictly; raises Error naming the offset of any violation."""
 
 def plan(spec: Optional[Spec] = None, **spec_arguments: object) -> Plan:
     """Applies the technology's layout rules to a Spec or to Spec keyword arguments."""

@@ -11,6 +11,7 @@ PYBIND11_MODULE(cvm, m) {
     m.attr("__version__") = CVM_LIBRARY_VERSION;
     cvm::python::bind_errors(m);
     cvm::python::bind_spec(m);
+    cvm::python::bind_event_log(m);
     cvm::python::bind_plan(m);
     cvm::python::bind_measure(m);
 }

@@ -100,9 +100,10 @@ void bind_plan(py::module_& m) {
         .def_property_readonly("hex", [](const PlanEvent& e) { return e.digest.hex(); })
         .def("__repr__", [](const PlanEvent& e) { return fmt::format("cvm.PlanEvent('{}')", e.description); });
 
-    py::class_<LaunchPlan>(m, "Plan",
-                           "The ordered operations a launch performs: read by the launcher and by the predictor.")
-        .def_property_readonly("technology", &LaunchPlan::technology)
+    py::class_<LaunchPlan> plan(m, "Plan",
+                                "The ordered operations a launch performs: read by the launcher and by the predictor.");
+    bind_plan_event_log(plan);
+    plan.def_property_readonly("technology", &LaunchPlan::technology)
         .def_property_readonly("algorithm", [](const LaunchPlan& p) { return std::string(to_string(p.algorithm())); })
         .def_property_readonly("operations", &operations_of,
                                "A list of CreateVm, AddMemory, LoadData, CreateVcpus, SetRegisters, Finalize.")

@@ -1,5 +1,11 @@
 // cvm_plan: the backend's layout rules, the plan's text forms and its events.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
 #include <fmt/format.h>
+
+#include "cvm/eventlog.hpp"
 
 #include "libcvm/capi/handles.hpp"
 #include "libcvm/capi/status.hpp"
@@ -74,6 +80,23 @@ cvm_status cvm_plan_event(const cvm_plan* plan, size_t index, const char** kind,
     if (description) *description = event.description.c_str();
     if (digest_hex) *digest_hex = event.digest_hex.c_str();
     return CVM_OK;
+}
+
+cvm_status cvm_plan_event_log(const cvm_plan* plan, uint8_t** bytes, size_t* size) {
+    CVM_REQUIRE(plan);
+    CVM_REQUIRE(bytes);
+    CVM_REQUIRE(size);
+    return guarded([&] {
+        cvm::eventlog::WriteOptions options;
+        options.banks = {plan->plan.algorithm()};
+        options.vendor_info = cvm::eventlog::vendor_info_for(plan->plan.technology());
+        auto log = cvm::eventlog::write_log(plan->backend->events(plan->plan), options);
+        auto* copy = static_cast<uint8_t*>(std::malloc(log.empty() ? 1 : log.size()));
+        if (!copy) throw std::bad_alloc();
+        std::memcpy(copy, log.data(), log.size());
+        *bytes = copy;
+        *size = log.size();
+    });
 }
 
 } // extern "C"

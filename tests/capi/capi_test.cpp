@@ -12,6 +12,7 @@
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "cvm/eventlog.hpp"
 #include "cvm/cvm.h"
 #include "synthetic_images.hpp"
 #include "test_paths.hpp"
@@ -147,6 +148,17 @@ TEST(CApi, PlainPlanAndPredictionEqualTheCppApi) {
         EXPECT_EQ(std::string(digest), events[i].digest.hex());
     }
     EXPECT_EQ(cvm_plan_event(plan.get(), count, nullptr, nullptr, nullptr), CVM_ERR_ARGUMENT);
+
+    std::uint8_t* log = nullptr;
+    std::size_t log_size = 0;
+    ASSERT_EQ(cvm_plan_event_log(plan.get(), &log, &log_size), CVM_OK) << cvm_last_error();
+    std::vector<std::uint8_t> c_log(log, log + log_size);
+    cvm_free(log);
+    eventlog::WriteOptions options;
+    options.banks = {HashAlgorithm::sha256};
+    options.vendor_info = eventlog::vendor_info_for("plain");
+    EXPECT_EQ(c_log, eventlog::write_log(events, options));
+    EXPECT_EQ(cvm_plan_event_log(plan.get(), nullptr, &log_size), CVM_ERR_ARGUMENT);
 }
 
 TEST(CApi, BufferAndFileImagesPredictAlike) {

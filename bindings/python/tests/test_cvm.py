@@ -120,6 +120,30 @@ def test_plain_matches_the_documented_model():
     assert all(e.hex == e.digest.hex() for e in plan.events())
 
 
+def test_event_log_equals_the_cpp_one_and_reads_back(tiny_bzimage, cvm_launch):
+    args = dict(technology="plain", memory="128M", cmdline="console=ttyS0 log", kernel=tiny_bzimage)
+    plan = cvm.plan(**args)
+    log = plan.event_log()
+    with tempfile.NamedTemporaryFile() as out:
+        cpp_measure(cvm_launch, "--tech", "plain", "--memory", "128M", "--cmdline", "console=ttyS0 log",
+                    "--kernel", tiny_bzimage, "--event-log", out.name)
+        assert log == open(out.name, "rb").read()
+    # The header as the TCG PC Client spec lays it out: PCR 0, EV_NO_ACTION,
+    # a zero SHA-1 digest, then the Spec ID event.
+    assert log[0:8] == bytes(4) + (3).to_bytes(4, "little")
+    assert log[8:28] == bytes(20)
+    assert log[32:48] == b"Spec ID Event03\0"
+    parsed = cvm.read_event_log(log)
+    assert parsed.banks == ["sha256"]
+    assert parsed.used_size == len(log)
+    assert b"plain" in parsed.vendor_info
+    assert len(parsed) == len(parsed.events) > 0
+    assert all(set(e.digests) <= {"sha256"} for e in parsed.events)
+    assert cvm.plan(**args).event_log(banks=["sha256", "sha384"]) != log
+    with pytest.raises(cvm.Error, match="offset"):
+        cvm.read_event_log(log[:-1])
+
+
 def test_plan_operations_are_python_objects():
     kernel = synthetic_bzimage()
     plan = cvm.plan(technology="plain", memory="64M", kernel=kernel, initrd=b"\x5a" * 3000)

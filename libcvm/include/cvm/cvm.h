@@ -155,6 +155,11 @@ CVM_API cvm_status cvm_plan_event_count(const cvm_plan *plan, size_t *count);
 CVM_API cvm_status cvm_plan_event(const cvm_plan *plan, size_t index, const char **kind,
                                   const char **description, const char **digest_hex);
 
+/* The plan's TCG PC Client crypto-agile event log (docs/event-log.md), with
+   one digest bank of the plan's hash algorithm: what a verifier replays.
+   `*bytes` is the caller's, released with cvm_free(). */
+CVM_API cvm_status cvm_plan_event_log(const cvm_plan *plan, uint8_t **bytes, size_t *size);
+
 /* ---- prediction: what the hardware will measure ------------------------ */
 
 typedef struct cvm_prediction cvm_prediction;
