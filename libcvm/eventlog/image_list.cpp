@@ -38,7 +38,7 @@ ImageList ImageList::read(const std::string& path) {
         struct stat st {};
         if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
             Payload payload = Payload::map_file(file);
-            Digest actual = hash(algorithm, payload.bytes());
+            Digest actual = hash(algorithm, payload);
             if (to_hex(actual.bytes()) != to_hex(listed.digest))
                 throw Error(fmt::format("{} hashes to {} {}, not the listed value", file, to_string(algorithm), actual.hex()),
                             0, where);

@@ -50,7 +50,7 @@ PlanEvent event_of(const Operation& operation) {
             e.u64(o.gpa);
             e.u64(o.data.size());
             e.u8(o.measured ? 1 : 0);
-            if (o.measured) e.raw(hash(HashAlgorithm::sha256, o.data.bytes()).bytes());
+            if (o.measured) e.raw(hash(HashAlgorithm::sha256, o.data).bytes());
             if (!o.page_type.empty()) e.str(o.page_type);  // absent for ordinary data
             if (o.measured && !o.data.is_file() && o.data.size() <= eventlog::kMaxContent) content = o.data.bytes();
             return fmt::format("load-data {:#x}+{:#x} {}{}", o.gpa, o.data.size(), o.label,
