@@ -101,8 +101,12 @@ PlannedRealm planned_realm(const LaunchPlan& plan, const op::CreateVm& create) {
             std::copy(bytes.begin(), bytes.end(), realm.rpv.begin());
         } else {
             std::uint64_t n = parse_number(key, value);
-            auto u32 = [&](std::uint32_t& field) {
-                if (n > 0xffffffff) throw Error(fmt::format("arm-cca plan: {}={} is out of range", key, value));
+            // Structured bindings cannot be captured before C++20 compilers
+            // caught up (clang 14), so the lambda gets plain references.
+            const std::string& name = key;
+            const std::string& text = value;
+            auto u32 = [&n, &name, &text](std::uint32_t& field) {
+                if (n > 0xffffffff) throw Error(fmt::format("arm-cca plan: {}={} is out of range", name, text));
                 field = static_cast<std::uint32_t>(n);
             };
             if (key == "flags") {
