@@ -107,6 +107,14 @@ std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
 
 std::vector<std::uint8_t> adapt_user_fdt(ByteSpan dtb, const std::string& name, const std::string& cmdline,
                                          const std::optional<InitrdRange>& initrd) {
+    // libfdt reads header fields in place and needs an aligned blob; a
+    // mapped file is, a caller's buffer may not be.
+    std::vector<std::uint64_t> aligned;
+    if (reinterpret_cast<std::uintptr_t>(dtb.data()) % alignof(std::uint64_t) != 0) {
+        aligned.resize((dtb.size() + 7) / 8);
+        std::memcpy(aligned.data(), dtb.data(), dtb.size());
+        dtb = ByteSpan(reinterpret_cast<const std::uint8_t*>(aligned.data()), dtb.size());
+    }
     if (dtb.size() < sizeof(fdt_header))
         throw_format_error(name, 0, "DTB size", fmt::format("at least the {}-byte FDT header", sizeof(fdt_header)),
                            fmt::format("{} bytes", dtb.size()));

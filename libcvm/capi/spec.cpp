@@ -1,4 +1,5 @@
 // cvm_spec: building a VmSpec from C.
+#include <cstring>
 #include <new>
 
 #include <fmt/format.h>
@@ -13,7 +14,16 @@ using cvm::capi::guarded;
 
 constexpr std::uint32_t kKnownImageFlags = CVM_IMAGE_UNMEASURED | CVM_IMAGE_AT_GPA;
 
-bool to_role(cvm_image_role role, cvm::ImageRole& out) {
+// A C caller may pass any integer as a cvm_image_role; in C++ merely loading
+// an out-of-range enum is undefined, so the value is read as an int first.
+int role_value(const cvm_image_role& role) {
+    int value;
+    static_assert(sizeof value == sizeof role);
+    std::memcpy(&value, &role, sizeof value);
+    return value;
+}
+
+bool to_role(int role, cvm::ImageRole& out) {
     switch (role) {
     case CVM_IMAGE_KERNEL: out = cvm::ImageRole::kernel; return true;
     case CVM_IMAGE_INITRD: out = cvm::ImageRole::initrd; return true;
@@ -26,12 +36,12 @@ bool to_role(cvm_image_role role, cvm::ImageRole& out) {
 
 // Checks role and flags, then appends the image `make_payload` returns.
 template <typename MakePayload>
-cvm_status add_image(cvm_spec* spec, cvm_image_role role, std::uint32_t flags, std::uint64_t gpa,
+cvm_status add_image(cvm_spec* spec, int role, std::uint32_t flags, std::uint64_t gpa,
                      MakePayload&& make_payload) {
     CVM_REQUIRE(spec);
     cvm::ImageRole image_role;
     if (!to_role(role, image_role))
-        return fail(CVM_ERR_ARGUMENT, fmt::format("unknown image role {}", static_cast<int>(role)).c_str());
+        return fail(CVM_ERR_ARGUMENT, fmt::format("unknown image role {}", role).c_str());
     if (flags & ~kKnownImageFlags)
         return fail(CVM_ERR_ARGUMENT, fmt::format("unknown image flags {:#x}", flags & ~kKnownImageFlags).c_str());
     if ((flags & CVM_IMAGE_AT_GPA) && image_role != cvm::ImageRole::blob)
@@ -91,13 +101,13 @@ cvm_status cvm_spec_set_option(cvm_spec* spec, const char* key, const char* valu
 cvm_status cvm_spec_add_image_file(cvm_spec* spec, cvm_image_role role, const char* path, uint32_t flags,
                                    uint64_t gpa) {
     CVM_REQUIRE(path);
-    return add_image(spec, role, flags, gpa, [&](std::string_view) { return cvm::Payload::map_file(path); });
+    return add_image(spec, role_value(role), flags, gpa, [&](std::string_view) { return cvm::Payload::map_file(path); });
 }
 
 cvm_status cvm_spec_add_image_buffer(cvm_spec* spec, cvm_image_role role, const void* data, size_t size,
                                      uint32_t flags, uint64_t gpa) {
     if (size != 0) CVM_REQUIRE(data);
-    return add_image(spec, role, flags, gpa, [&](std::string_view role_name) {
+    return add_image(spec, role_value(role), flags, gpa, [&](std::string_view role_name) {
         auto* bytes = static_cast<const std::uint8_t*>(data);
         return cvm::Payload::from_bytes(std::vector<std::uint8_t>(bytes, bytes + size),
                                         fmt::format("{} buffer", role_name));

@@ -104,9 +104,10 @@ TEST(CovePlan, GeneratedDtbContents) {
     auto u64_prop = [&](const char* path, const char* name, int index = 0) {
         int node = fdt_path_offset(fdt, path);
         int len = 0;
-        auto* p = static_cast<const fdt64_t*>(fdt_getprop(fdt, node, name, &len));
+        // Properties are only 4-byte aligned: read through fdt64_ld.
+        auto* p = static_cast<const std::uint8_t*>(fdt_getprop(fdt, node, name, &len));
         EXPECT_TRUE(p && len >= 8 * (index + 1)) << path << " " << name;
-        return p ? fdt64_to_cpu(p[index]) : 0;
+        return p ? fdt64_ld(reinterpret_cast<const fdt64_t*>(p + 8 * index)) : 0;
     };
     EXPECT_EQ(string_prop("/chosen", "bootargs"), "console=ttyS0 earlycon");
     EXPECT_EQ(string_prop("/chosen", "stdout-path"), "/soc/serial@10000000");
