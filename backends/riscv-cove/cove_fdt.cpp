@@ -110,7 +110,7 @@ std::vector<std::uint8_t> adapt_user_fdt(ByteSpan dtb, const std::string& name, 
     // libfdt reads header fields in place and needs an aligned blob; a
     // mapped file is, a caller's buffer may not be.
     std::vector<std::uint64_t> aligned;
-    if (reinterpret_cast<std::uintptr_t>(dtb.data()) % alignof(std::uint64_t) != 0) {
+    if (!dtb.empty() && reinterpret_cast<std::uintptr_t>(dtb.data()) % alignof(std::uint64_t) != 0) {
         aligned.resize((dtb.size() + 7) / 8);
         std::memcpy(aligned.data(), dtb.data(), dtb.size());
         dtb = ByteSpan(reinterpret_cast<const std::uint8_t*>(aligned.data()), dtb.size());
