@@ -16,6 +16,8 @@
 #include <linux/kvm.h>
 #include <linux/psp-sev.h>
 
+#include "libcvm/kvm/guest_memfd_uapi.hpp"
+
 namespace cvm::sev::uapi {
 
 // --- VM types for KVM_CREATE_VM (KVM_CAP_VM_TYPES) ---
@@ -194,41 +196,14 @@ constexpr unsigned long kMemoryEncryptRegRegion = _IOR(KVMIO, 0xbb, EncRegion);
 static_assert(kMemoryEncryptRegRegion == KVM_MEMORY_ENCRYPT_REG_REGION && kMemoryEncryptRegRegion == 0x8010aebb);
 
 // --- guest_memfd and memory attributes (Linux 6.8+), for SNP ---
-struct CreateGuestMemfd {   // struct kvm_create_guest_memfd
-    std::uint64_t size;
-    std::uint64_t flags;
-    std::uint64_t reserved[6];
-};
-static_assert(sizeof(CreateGuestMemfd) == 64);
-constexpr unsigned long kCreateGuestMemfd = _IOWR(KVMIO, 0xd4, CreateGuestMemfd);
-
-struct UserspaceMemoryRegion2 {     // struct kvm_userspace_memory_region2
-    std::uint32_t slot;
-    std::uint32_t flags;
-    std::uint64_t guest_phys_addr;
-    std::uint64_t memory_size;
-    std::uint64_t userspace_addr;
-    std::uint64_t guest_memfd_offset;
-    std::uint32_t guest_memfd;
-    std::uint32_t pad1;
-    std::uint64_t pad2[14];
-};
-static_assert(sizeof(UserspaceMemoryRegion2) == 160);
-static_assert(offsetof(UserspaceMemoryRegion2, userspace_addr) == 24);
-static_assert(offsetof(UserspaceMemoryRegion2, guest_memfd_offset) == 32);
-static_assert(offsetof(UserspaceMemoryRegion2, guest_memfd) == 40 && offsetof(UserspaceMemoryRegion2, pad2) == 48);
-constexpr unsigned long kSetUserMemoryRegion2 = _IOW(KVMIO, 0x49, UserspaceMemoryRegion2);
-constexpr std::uint32_t kMemGuestMemfd = 1u << 2;
-
-struct MemoryAttributes {   // struct kvm_memory_attributes
-    std::uint64_t address;
-    std::uint64_t size;
-    std::uint64_t attributes;
-    std::uint64_t flags;
-};
-static_assert(sizeof(MemoryAttributes) == 32);
-constexpr unsigned long kSetMemoryAttributes = _IOW(KVMIO, 0xd2, MemoryAttributes);
-constexpr std::uint64_t kMemoryAttributePrivate = 1ull << 3;
+using CreateGuestMemfd = kvm68::CreateGuestMemfd;
+using UserspaceMemoryRegion2 = kvm68::UserspaceMemoryRegion2;
+using MemoryAttributes = kvm68::MemoryAttributes;
+constexpr unsigned long kCreateGuestMemfd = kvm68::kCreateGuestMemfd;
+constexpr unsigned long kSetUserMemoryRegion2 = kvm68::kSetUserMemoryRegion2;
+constexpr unsigned long kSetMemoryAttributes = kvm68::kSetMemoryAttributes;
+constexpr std::uint32_t kMemGuestMemfd = kvm68::kMemGuestMemfd;
+constexpr std::uint64_t kMemoryAttributePrivate = kvm68::kMemoryAttributePrivate;
 
 // --- /dev/sev (include/uapi/linux/psp-sev.h, unchanged since 5.x) ---
 struct IssueCommand {   // struct sev_issue_cmd, packed

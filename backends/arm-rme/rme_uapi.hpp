@@ -20,52 +20,21 @@
 #include <linux/ioctl.h>
 #include <linux/kvm.h>
 
+#include "libcvm/kvm/guest_memfd_uapi.hpp"
+
 namespace cvm::cca::uapi {
 
 // ---- Generic KVM, newer than Debian 12's 6.1 headers (Linux 6.8) ----
 
-inline constexpr std::uint32_t kKvmMemGuestMemfd = 1u << 2;
-inline constexpr std::uint64_t kKvmMemoryAttributePrivate = 1ull << 3;
-
-struct kvm_userspace_memory_region2 {
-    std::uint32_t slot;
-    std::uint32_t flags;
-    std::uint64_t guest_phys_addr;
-    std::uint64_t memory_size;
-    std::uint64_t userspace_addr;
-    std::uint64_t guest_memfd_offset;
-    std::uint32_t guest_memfd;
-    std::uint32_t pad1;
-    std::uint64_t pad2[14];
-};
-static_assert(sizeof(kvm_userspace_memory_region2) == 160);
-static_assert(offsetof(kvm_userspace_memory_region2, guest_phys_addr) == 8);
-static_assert(offsetof(kvm_userspace_memory_region2, userspace_addr) == 24);
-static_assert(offsetof(kvm_userspace_memory_region2, guest_memfd_offset) == 32);
-static_assert(offsetof(kvm_userspace_memory_region2, guest_memfd) == 40);
-
-struct kvm_create_guest_memfd {
-    std::uint64_t size;
-    std::uint64_t flags;
-    std::uint64_t reserved[6];
-};
-static_assert(sizeof(kvm_create_guest_memfd) == 64);
-
-struct kvm_memory_attributes {
-    std::uint64_t address;
-    std::uint64_t size;
-    std::uint64_t attributes;
-    std::uint64_t flags;
-};
-static_assert(sizeof(kvm_memory_attributes) == 32);
-static_assert(offsetof(kvm_memory_attributes, attributes) == 16);
-
-inline constexpr unsigned long kKvmSetUserMemoryRegion2 = _IOW(KVMIO, 0x49, kvm_userspace_memory_region2);
-inline constexpr unsigned long kKvmCreateGuestMemfd = _IOWR(KVMIO, 0xd4, kvm_create_guest_memfd);
-inline constexpr unsigned long kKvmSetMemoryAttributes = _IOW(KVMIO, 0xd2, kvm_memory_attributes);
-static_assert(kKvmSetUserMemoryRegion2 == 0x40a0ae49);
-static_assert(kKvmCreateGuestMemfd == 0xc040aed4);
-static_assert(kKvmSetMemoryAttributes == 0x4020aed2);
+// Shared with every backend that has private memory: libcvm/kvm/guest_memfd_uapi.hpp.
+using kvm_userspace_memory_region2 = kvm68::UserspaceMemoryRegion2;
+using kvm_create_guest_memfd = kvm68::CreateGuestMemfd;
+using kvm_memory_attributes = kvm68::MemoryAttributes;
+inline constexpr std::uint32_t kKvmMemGuestMemfd = kvm68::kMemGuestMemfd;
+inline constexpr std::uint64_t kKvmMemoryAttributePrivate = kvm68::kMemoryAttributePrivate;
+inline constexpr unsigned long kKvmSetUserMemoryRegion2 = kvm68::kSetUserMemoryRegion2;
+inline constexpr unsigned long kKvmCreateGuestMemfd = kvm68::kCreateGuestMemfd;
+inline constexpr unsigned long kKvmSetMemoryAttributes = kvm68::kSetMemoryAttributes;
 
 // ---- arm64 KVM (arch/arm64/include/uapi/asm/kvm.h), not in x86 headers ----
 
