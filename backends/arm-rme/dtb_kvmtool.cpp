@@ -3,11 +3,16 @@
 // measurement log): the node and property order below is the byte layout.
 #include <fmt/format.h>
 
-#include "backends/arm-rme/dtb_common.hpp"
+#include "backends/arm-rme/realm_dtb.hpp"
+#include "libcvm/arm64/dtb_nodes.hpp"
 #include "cvm/error.hpp"
 
 namespace cvm::cca {
 namespace {
+
+using arm64::FdtWriter;
+using arm64::node_name;
+namespace dtb = arm64::dtb;
 
 constexpr std::uint64_t kIoportBase = 0x00000000, kIoportSize = 0x00010000;
 constexpr std::uint64_t kUartBase = 0x01000000, kUartSize = 8, kUartStride = 0x1000;

@@ -1,10 +1,15 @@
 // QEMU virt's device tree for a realm, as modelled by cca-realm-measurements
 // src/qemu.rs ("based on QEMU virt 9.1"; ITS on, no measurement log). QEMU
 // builds its tree by inserting nodes, hence the reversed-looking order.
-#include "backends/arm-rme/dtb_common.hpp"
+#include "backends/arm-rme/realm_dtb.hpp"
+#include "libcvm/arm64/dtb_nodes.hpp"
 
 namespace cvm::cca {
 namespace {
+
+using arm64::FdtWriter;
+using arm64::node_name;
+namespace dtb = arm64::dtb;
 
 constexpr std::uint64_t kGicDistBase = 0x08000000, kGicDistSize = 0x10000;
 constexpr std::uint64_t kGicItsBase = 0x08080000, kGicItsSize = 0x20000;

@@ -8,21 +8,15 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
-#include <utility>
 #include <vector>
+
+#include "libcvm/arm64/dtb_nodes.hpp"
 
 namespace cvm::cca {
 
-struct DtbInputs {
-    std::uint64_t ram_base = 0;
-    std::uint64_t ram_size = 0;
-    unsigned vcpus = 1;
-    std::optional<std::string> bootargs;                            // absent: no property
-    std::optional<std::pair<std::uint64_t, std::uint64_t>> initrd;  // start, size
-    bool pmu = false;
-};
+// The inputs every tree shares (libcvm/arm64/dtb_nodes.hpp); realms keep
+// the defaults: PSCI through SMC, the "linux,dummy-virt-realm" model.
+using arm64::DtbInputs;
 
 // kvmtool-cca's tree (GICv3 + ITS, 4 16550 UARTs, RTC, PCI ECAM), zero
 // padded to kvmtool's fixed 64 KiB DTB area.
@@ -37,10 +31,7 @@ struct QemuHighRegions {
 };
 std::vector<std::uint8_t> qemu_dtb(const DtbInputs& in, const QemuHighRegions& high);
 
-// libcvm's own minimal tree: memory, cpus + PSCI, GICv3, arch timer, one
-// 16550 UART, /chosen.
-inline constexpr std::uint64_t kLibcvmUartBase = 0x01000000;
-inline constexpr std::uint64_t kLibcvmGicDistBase = 0x3fff0000;
-std::vector<std::uint8_t> libcvm_dtb(const DtbInputs& in);
+// libcvm's own tree is that of libcvm's arm64 machine, shared with the plain
+// backend: libcvm/arm64/libcvm_machine.hpp.
 
 } // namespace cvm::cca

@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "backends/arm-rme/realm_dtb.hpp"
 #include "backends/arm-rme/realm_options.hpp"
 #include "backends/arm-rme/realm_plan.hpp"
 #include "backends/arm-rme/rme_uapi.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/arm64/libcvm_machine.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
@@ -119,7 +119,7 @@ struct GicLayout {
 GicLayout gic_layout(const std::string& layout, unsigned vcpus) {
     if (layout == "qemu") return {0x08000000, 0x080a0000};
     // libcvm and kvmtool: distributor at 0x3fff0000, one 128 KiB redistributor per vCPU below it.
-    return {kLibcvmGicDistBase, kLibcvmGicDistBase - std::uint64_t{vcpus} * 0x20000};
+    return {arm64::kGicDistBase, arm64::gic_redist_base(vcpus)};
 }
 
 // The 16550 (libcvm, kvmtool) or PL011 (qemu) transmit register, enough for
@@ -133,7 +133,7 @@ public:
         kvm_run* run = vcpu.run();
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO: {
-            const std::uint64_t base = pl011_ ? 0x09000000 : kLibcvmUartBase;
+            const std::uint64_t base = pl011_ ? 0x09000000 : arm64::kUartBase;
             const std::uint64_t offset = run->mmio.phys_addr - base;
             const bool uart = run->mmio.phys_addr >= base && offset < 0x1000;
             if (run->mmio.is_write) {

@@ -1,7 +1,6 @@
 #include "backends/plain/plain_launcher.hpp"
 
 #include <cstring>
-#include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
@@ -9,6 +8,7 @@
 #include "cvm/error.hpp"
 
 #if defined(__x86_64__)
+#include "backends/plain/stop_latch.hpp"
 #include "backends/plain/x86_layout.hpp"
 #include "backends/plain/x86_vcpu.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
@@ -31,23 +31,6 @@ template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 // hole below 4 GiB where no RAM is.
 constexpr std::uint64_t kIdentityMapAddress = 0xfffbc000;
 constexpr std::uint64_t kTssAddress = 0xfffbd000;
-
-// The first stop a device asks for, read by the exit handler after each exit.
-class StopLatch {
-public:
-    void request(ExitReason reason, std::string detail) {
-        std::lock_guard lock(mutex_);
-        if (!stop_) stop_ = StopRequest{reason, std::move(detail)};
-    }
-    std::optional<StopRequest> take() {
-        std::lock_guard lock(mutex_);
-        return stop_;
-    }
-
-private:
-    std::mutex mutex_;
-    std::optional<StopRequest> stop_;
-};
 
 class PcExitHandler final : public ExitHandler {
 public:

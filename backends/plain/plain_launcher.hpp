@@ -1,4 +1,6 @@
-// Plan -> ordinary KVM on an x86_64 host: the plain backend's launcher.
+// Plan -> ordinary KVM: the plain backend's launchers, one per guest
+// architecture. Each runs only on a host of its own architecture; elsewhere
+// it throws an error saying so.
 #pragma once
 
 #include "cvm/backend.hpp"
@@ -8,3 +10,9 @@ namespace cvm::x86 {
 RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options);
 
 } // namespace cvm::x86
+
+namespace cvm::arm64 {
+
+RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options);
+
+} // namespace cvm::arm64

@@ -1,6 +1,8 @@
 // A 16550A UART, enough for Linux's 8250 driver and for polled output:
 // transmit is instantaneous (the line is never busy), there is no receive
 // path, and the THR-empty interrupt is raised on the IRQ line the owner wires.
+// Byte-wide registers at consecutive offsets (reg-shift 0), so the same
+// device serves a PC's I/O ports (PioBus) and an arm64 machine's MMIO (MmioBus).
 #pragma once
 
 #include <cstdint>

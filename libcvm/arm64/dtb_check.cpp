@@ -1,10 +1,10 @@
 #include <fmt/format.h>
 #include <libfdt.h>
 
-#include "backends/arm-rme/layout.hpp"
+#include "libcvm/arm64/dtb_check.hpp"
 #include "cvm/error.hpp"
 
-namespace cvm::cca {
+namespace cvm::arm64 {
 namespace {
 
 std::uint32_t be32(ByteSpan b, std::size_t off) {
@@ -52,4 +52,4 @@ void check_dtb(ByteSpan blob, const std::string& name) {
                            "balanced nodes, properties with names in the strings block", fdt_strerror(rc));
 }
 
-} // namespace cvm::cca
+} // namespace cvm::arm64

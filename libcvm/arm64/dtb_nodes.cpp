@@ -1,13 +1,13 @@
-#include "backends/arm-rme/dtb_common.hpp"
+#include "libcvm/arm64/dtb_nodes.hpp"
 
 #include <fmt/format.h>
 
-namespace cvm::cca::dtb {
+namespace cvm::arm64::dtb {
 
 void begin_root(FdtWriter& fdt, const DtbInputs& in, std::uint32_t gic_phandle) {
     fdt.begin_node("");
     fdt.property_string("compatible", "linux,dummy-virt");
-    fdt.property_string("model", "linux,dummy-virt-realm");
+    fdt.property_string("model", in.model);
     fdt.property_u32("#address-cells", 2);
     fdt.property_u32("#size-cells", 2);
     fdt.property_u32("interrupt-parent", gic_phandle);
@@ -38,11 +38,11 @@ void begin_root(FdtWriter& fdt, const DtbInputs& in, std::uint32_t gic_phandle) 
     }
     fdt.end_node();
 
-    // The RMM implements PSCI 1.0 for realms, called with SMC.
+    // PSCI 1.0: the RMM's for realms (SMC), KVM's for ordinary guests (HVC).
     fdt.begin_node("psci");
     fdt.property_u32("cpu_on", 0xc4000003);
     fdt.property_u32("cpu_off", 0x84000002);
-    fdt.property_string("method", "smc");
+    fdt.property_string("method", in.conduit == PsciConduit::smc ? "smc" : "hvc");
     fdt.property_strings("compatible", {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"});
     fdt.end_node();
 }
@@ -62,4 +62,4 @@ void add_pmu(FdtWriter& fdt) {
     fdt.end_node();
 }
 
-} // namespace cvm::cca::dtb
+} // namespace cvm::arm64::dtb

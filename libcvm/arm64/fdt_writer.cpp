@@ -1,4 +1,4 @@
-#include "backends/arm-rme/fdt_writer.hpp"
+#include "libcvm/arm64/fdt_writer.hpp"
 
 #include <cstring>
 
@@ -7,7 +7,7 @@
 
 #include "cvm/error.hpp"
 
-namespace cvm::cca {
+namespace cvm::arm64 {
 namespace {
 
 constexpr std::uint32_t kMagic = 0xd00dfeed;
@@ -127,4 +127,4 @@ std::vector<std::uint8_t> FdtWriter::finish() {
     return blob;
 }
 
-} // namespace cvm::cca
+} // namespace cvm::arm64

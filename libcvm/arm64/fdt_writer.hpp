@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cvm::cca {
+namespace cvm::arm64 {
 
 class FdtWriter {
 public:
@@ -53,4 +53,4 @@ private:
 // "name@<hex address>", the unit-address convention.
 std::string node_name(std::string_view name, std::uint64_t address);
 
-} // namespace cvm::cca
+} // namespace cvm::arm64

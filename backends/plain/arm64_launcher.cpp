@@ -1,0 +1,148 @@
+// The plain arm64 launch: a plan of libcvm's arm64 machine on ordinary KVM.
+// The machine is what its device tree describes: RAM, the in-kernel GICv3
+// and arch timer, KVM's own PSCI (CPU_ON for secondaries, SYSTEM_OFF and
+// SYSTEM_RESET reported as system events), and one 16550 UART on MMIO.
+#include <cstring>
+#include <linux/kvm.h>
+#include <optional>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "backends/plain/arm64_vcpu.hpp"
+#include "backends/plain/plain_launcher.hpp"
+#include "cvm/error.hpp"
+#include "libcvm/arm64/libcvm_machine.hpp"
+#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/serial_16550.hpp"
+#include "libcvm/kvm/guest_memory.hpp"
+#include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/vcpu_runner.hpp"
+
+namespace cvm::arm64 {
+namespace {
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+class Arm64ExitHandler final : public ExitHandler {
+public:
+    explicit Arm64ExitHandler(MmioBus& bus) : bus_(bus) {}
+
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
+        kvm_run* run = vcpu.run();
+        switch (run->exit_reason) {
+        case KVM_EXIT_MMIO: {
+            const std::size_t size = std::min<std::size_t>(run->mmio.len, sizeof run->mmio.data);
+            if (run->mmio.is_write) bus_.write(run->mmio.phys_addr, std::span<const std::uint8_t>(run->mmio.data, size));
+            else bus_.read(run->mmio.phys_addr, std::span<std::uint8_t>(run->mmio.data, size));
+            return std::nullopt;
+        }
+        case KVM_EXIT_SYSTEM_EVENT:
+            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                return StopRequest{ExitReason::power_off, "the guest powered off (PSCI SYSTEM_OFF)"};
+            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+                return StopRequest{ExitReason::reset, "the guest asked for a reset (PSCI SYSTEM_RESET)"};
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
+        case KVM_EXIT_FAIL_ENTRY:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM could not enter vCPU {} (hardware reason {:#x})", vcpu.id(),
+                                           run->fail_entry.hardware_entry_failure_reason)};
+        case KVM_EXIT_INTERNAL_ERROR:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM internal error on vCPU {} (suberror {})", vcpu.id(),
+                                           run->internal.suberror)};
+        default:
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
+        }
+    }
+
+private:
+    MmioBus& bus_;
+};
+
+void require(const KvmSystem& kvm, long capability, const char* name) {
+    if (kvm.check_extension(capability) <= 0)
+        throw Error(fmt::format("this KVM lacks {}, which the plain arm64 backend needs", name), 0, "kvm");
+}
+
+unsigned planned_ipa_bits(const op::CreateVm& create) {
+    for (const auto& [key, value] : create.params)
+        if (key == "ipa_bits") {
+            unsigned bits = 0;
+            for (char c : value) {
+                if (c < '0' || c > '9' || bits > 64) throw Error(fmt::format("plain arm64 plan: ipa_bits '{}'", value));
+                bits = bits * 10 + static_cast<unsigned>(c - '0');
+            }
+            if (bits < 32 || bits > 52) throw Error(fmt::format("plain arm64 plan: ipa_bits {} is not 32 to 52", bits));
+            return bits;
+        }
+    throw Error("plain arm64 plan: create-vm lacks ipa_bits");
+}
+
+} // namespace
+
+RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
+    if (plan.technology() != "plain")
+        throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
+    KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
+
+    // Declaration order is teardown order in reverse: vCPUs and the GIC go
+    // before the VM, the VM before /dev/kvm, guest memory last.
+    GuestMemory memory;
+    std::optional<KvmSystem> kvm;
+    std::optional<Vm> vm;
+    std::optional<KvmFd> gic;
+    std::vector<Vcpu> vcpus;
+    std::uint32_t next_slot = 0;
+
+    for (const auto& operation : plan.operations()) {
+        std::visit(overloaded{
+            [&](const op::CreateVm& o) {
+                const unsigned ipa_bits = planned_ipa_bits(o);
+                kvm.emplace(seam, options.device);
+                require(*kvm, KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2");
+                require(*kvm, KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG");
+                require(*kvm, KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL");
+                vm.emplace(kvm->create_vm(vm_type_for_ipa(*kvm, ipa_bits)));
+            },
+            [&](const op::AddMemory& o) {
+                if (!vm) throw Error("the plan adds memory before creating the VM");
+                const auto& region = memory.add(o.gpa, o.size);
+                vm->set_user_memory_region(next_slot++, o.gpa, o.size, region.host.get());
+            },
+            [&](const op::LoadData& o) {
+                auto bytes = o.data.bytes();
+                auto target = memory.at(o.gpa, bytes.size());
+                std::memcpy(target.data(), bytes.data(), bytes.size());
+            },
+            [&](const op::CreateVcpus& o) {
+                if (!vm) throw Error("the plan creates vCPUs before creating the VM");
+                vcpus = create_vcpus(*vm, o.count);
+                // The vGIC is initialised once every vCPU exists; its
+                // redistributors are one per vCPU, below the distributor.
+                gic.emplace(create_gic(*vm, kGicDistBase, gic_redist_base(o.count)));
+            },
+            [&](const op::SetRegisters& o) {
+                if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
+                apply_registers(vcpus[o.vcpu], o);
+            },
+            [&](const op::Finalize&) {},
+        }, operation);
+    }
+    if (vcpus.empty()) throw Error("the plan creates no vCPU");
+
+    const Vm& machine = *vm;
+    const std::uint32_t uart_line = spi_irq_line(kUartSpi);
+    Serial16550 serial(options.console_fd, [&machine, uart_line](bool level) { machine.irq_line(uart_line, level); });
+    MmioBus bus;
+    bus.add(kUartBase, kUartSize, serial);
+
+    Arm64ExitHandler handler(bus);
+    VcpuRunner runner(vcpus, handler);
+    return runner.run(options.timeout);
+}
+
+} // namespace cvm::arm64

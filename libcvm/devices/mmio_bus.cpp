@@ -1,0 +1,41 @@
+#include "libcvm/devices/mmio_bus.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+namespace cvm {
+
+void MmioBus::add(std::uint64_t base, std::uint64_t length, PioDevice& device) {
+    if (length == 0 || length > 0x10000 || base + length < base)
+        throw Error(fmt::format("MMIO device at {:#x}: length {:#x} is not 1 to 64 KiB", base, length));
+    for (const auto& r : ranges_)
+        if (base < r.base + r.length && r.base < base + length)
+            throw Error(fmt::format("MMIO {:#x}+{:#x} overlaps a device at {:#x}+{:#x}", base, length, r.base,
+                                    r.length));
+    ranges_.push_back({base, length, &device});
+}
+
+const MmioBus::Range* MmioBus::find(std::uint64_t address) const {
+    for (const auto& r : ranges_)
+        if (address >= r.base && address - r.base < r.length) return &r;
+    return nullptr;
+}
+
+void MmioBus::read(std::uint64_t address, std::span<std::uint8_t> data) {
+    std::lock_guard lock(mutex_);
+    if (const Range* r = find(address)) {
+        r->device->read(static_cast<std::uint16_t>(address - r->base), data);
+        return;
+    }
+    std::fill(data.begin(), data.end(), 0xff);
+}
+
+void MmioBus::write(std::uint64_t address, std::span<const std::uint8_t> data) {
+    std::lock_guard lock(mutex_);
+    if (const Range* r = find(address)) r->device->write(static_cast<std::uint16_t>(address - r->base), data);
+}
+
+} // namespace cvm
