@@ -37,4 +37,25 @@ HashTable build_hash_table(ByteSpan kernel, std::optional<ByteSpan> initrd, std:
     return table;
 }
 
+std::optional<HashTableEntries> find_hash_table(ByteSpan bytes) {
+    const Guid* order[] = {&kCmdlineGuid, &kInitrdGuid, &kKernelGuid};
+    for (std::size_t at = 0; at + kHashTableSize <= bytes.size(); ++at) {
+        if (!std::equal(kTableGuid.begin(), kTableGuid.end(), bytes.begin() + static_cast<std::ptrdiff_t>(at)))
+            continue;
+        if (le::read<std::uint16_t>(bytes, at + 16) != kHashTableSize) continue;
+        HashTableEntries entries;
+        entries.offset = at;
+        std::array<std::uint8_t, 32>* digests[] = {&entries.cmdline, &entries.initrd, &entries.kernel};
+        bool ok = true;
+        for (std::size_t i = 0; i < 3 && ok; ++i) {
+            std::size_t entry = at + 18 + i * kEntrySize;
+            ok = std::equal(order[i]->begin(), order[i]->end(), bytes.begin() + static_cast<std::ptrdiff_t>(entry)) &&
+                 le::read<std::uint16_t>(bytes, entry + 16) == kEntrySize;
+            if (ok) std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(entry + 18), 32, digests[i]->begin());
+        }
+        if (ok) return entries;
+    }
+    return std::nullopt;
+}
+
 } // namespace cvm::sev

@@ -23,4 +23,12 @@ using HashTable = std::array<std::uint8_t, kPaddedHashTableSize>;
 // none), kernel (the whole image file). Payloads are hashed in place.
 HashTable build_hash_table(ByteSpan kernel, std::optional<ByteSpan> initrd, std::string_view cmdline);
 
+// The SHA-256 entries of a table found in `bytes` (its GUID, size 168 and
+// the three entries in table order), for a verifier replaying a log.
+struct HashTableEntries {
+    std::size_t offset = 0;  // of the table in `bytes`
+    std::array<std::uint8_t, 32> cmdline{}, initrd{}, kernel{};
+};
+std::optional<HashTableEntries> find_hash_table(ByteSpan bytes);
+
 } // namespace cvm::sev

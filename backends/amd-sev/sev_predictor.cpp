@@ -8,6 +8,7 @@
 #include "backends/amd-sev/snp_page_info.hpp"
 #include "backends/amd-sev/vmsa.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/plan/software_measurement.hpp"
 
 namespace cvm::sev {
 namespace {
@@ -109,16 +110,12 @@ Measurement predict_launch_digest(const LaunchPlan& plan) {
     return m;
 }
 
+// The log is libcvm's operation log (docs/event-log.md): the launch digest
+// hashes page contents, so the log records the parameters of every
+// operation and the verifier's replay runs this model again over them.
 std::vector<PlanEvent> launch_events(const LaunchPlan& plan) {
-    std::vector<PlanEvent> events;
-    walk(plan, [&](std::string kind, std::string description, const Digest& digest) {
-        PlanEvent event;
-        event.kind = std::move(kind);
-        event.description = std::move(description);
-        event.digest = digest;
-        events.push_back(std::move(event));
-    });
-    return events;
+    walk(plan, [](auto&&...) {});  // a plan the model refuses gets no log either
+    return software_events(plan);
 }
 
 } // namespace cvm::sev

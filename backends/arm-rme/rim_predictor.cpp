@@ -7,14 +7,17 @@
 #include "backends/arm-rme/rim_predictor.hpp"
 
 #include <array>
+#include <cctype>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "backends/arm-rme/cca_log.hpp"
 #include "backends/arm-rme/realm_plan.hpp"
 #include "backends/arm-rme/rim.hpp"
 #include "cvm/error.hpp"
+#include "cvm/tcg.hpp"
 
 namespace cvm::cca {
 namespace {
@@ -92,26 +95,8 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
                 if (bytes.empty()) throw Error(fmt::format("arm-cca plan: empty {} at {:#x}", o.label, o.gpa));
                 const std::uint64_t first = o.gpa / kGranule * kGranule;
                 const std::uint64_t end = o.gpa + bytes.size();
-                for (std::uint64_t granule = first; granule < end; granule += kGranule) {
-                    if (!populated.insert(granule).second)
-                        throw Error(fmt::format("arm-cca plan: the {} reuses granule {:#x}; RMI_DATA_CREATE "
-                                                "populates a granule once", o.label, granule));
-                    if (!o.measured) {
-                        rim->data_unmeasured(granule);
-                        continue;
-                    }
-                    // The granule's bytes: the image placed at its offset, zeros around it.
-                    const std::uint64_t lo = std::max(granule, o.gpa);
-                    const std::uint64_t hi = std::min(granule + kGranule, end);
-                    ByteSpan part = bytes.subspan(lo - o.gpa, hi - lo);
-                    if (lo == granule) {
-                        rim->data_measured(granule, part);
-                    } else {
-                        std::array<std::uint8_t, kGranule> page{};
-                        std::copy(part.begin(), part.end(), page.begin() + (lo - granule));
-                        rim->data_measured(granule, ByteSpan(page.data(), page.size()));
-                    }
-                }
+                populate_granules(*rim, populated, o.gpa, bytes.size(),
+                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label);
                 step("data", fmt::format("DATA {} {} at {:#x}, {} granule(s)", o.measured ? "measured" : "unmeasured",
                                          o.label, first, (end - first + kGranule - 1) / kGranule), *rim);
             },
@@ -142,6 +127,33 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
 
 } // namespace
 
+void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64_t gpa, std::uint64_t size,
+                       std::optional<ByteSpan> measured, const std::string& what) {
+    if (size == 0 || gpa + size < gpa) throw Error(fmt::format("{} at {:#x}+{:#x}: an empty or wrapping range", what, gpa, size));
+    const std::uint64_t first = gpa / kGranule * kGranule;
+    const std::uint64_t end = gpa + size;
+    for (std::uint64_t granule = first; granule < end; granule += kGranule) {
+        if (!populated.insert(granule).second)
+            throw Error(fmt::format("{} reuses granule {:#x}; RMI_DATA_CREATE populates a granule once", what, granule));
+        if (!measured) {
+            rim.data_unmeasured(granule);
+            continue;
+        }
+        // The granule's bytes: the data placed at its offset, zeros around it.
+        const std::uint64_t lo = std::max(granule, gpa);
+        const std::uint64_t hi = std::min(granule + kGranule, end);
+        ByteSpan part = measured->subspan(lo - gpa, hi - lo);
+        if (lo == granule) {
+            rim.data_measured(granule, part);
+        } else {
+            std::array<std::uint8_t, kGranule> page{};
+            std::copy(part.begin(), part.end(), page.begin() + (lo - granule));
+            rim.data_measured(granule, ByteSpan(page.data(), page.size()));
+        }
+        if (granule + kGranule < granule) break;  // the top of the address space
+    }
+}
+
 Measurement predict_rim(const LaunchPlan& plan) {
     Measurement m;
     m.technology = kTechnology;
@@ -149,15 +161,101 @@ Measurement predict_rim(const LaunchPlan& plan) {
     return m;
 }
 
+namespace {
+
+std::string vmm_name(const std::string& layout) {
+    if (layout == "qemu") return "QEMU";
+    if (layout == "kvmtool") return "kvmtool";
+    return "libcvm";
+}
+
+PlanEvent tagged_event(std::string kind, std::string description, std::uint32_t id, const std::vector<std::uint8_t>& payload,
+                       const Rim& rim) {
+    PlanEvent e;
+    e.kind = std::move(kind);
+    e.description = std::move(description);
+    e.digest = rim.value();
+    e.pcr_index = 0;
+    e.event_type = eventlog::EV_EVENT_TAG;
+    e.event_data = log::encode_tagged(id, payload);
+    // The RFC leaves tagged events without digests; libcvm hashes their data
+    // so that a changed parameter byte names its event (docs/event-log.md).
+    e.measured = Payload::from_bytes(e.event_data, e.kind);
+    return e;
+}
+
+std::string upper(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+}
+
+} // namespace
+
 std::vector<PlanEvent> rim_events(const LaunchPlan& plan) {
+    predict_rim(plan);  // a plan the model refuses gets no log either
+    std::optional<PlannedRealm> realm;
+    std::uint64_t ram = 0;
+    unsigned vcpus = 0;
+    for (const auto& operation : plan.operations()) {
+        if (const auto* o = std::get_if<op::CreateVm>(&operation)) realm = planned_realm(plan, *o);
+        if (const auto* o = std::get_if<op::AddMemory>(&operation)) ram += o->size;
+        if (const auto* o = std::get_if<op::CreateVcpus>(&operation)) vcpus = o->count;
+    }
     std::vector<PlanEvent> events;
-    replay(plan, [&](std::string_view kind, const std::string& description, const Rim& rim) {
-        PlanEvent event;
-        event.kind = std::string(kind);
-        event.description = description;
-        event.digest = rim.value();
-        events.push_back(std::move(event));
-    });
+    PlanEvent version;
+    version.kind = "vm-version";
+    version.description = "VM VERSION";
+    version.digest = Digest::zero(plan.algorithm());
+    version.event_type = eventlog::EV_NO_ACTION;
+    version.event_data = log::encode_vm_version({vmm_name(realm->layout), "libcvm 0.1", ram, vcpus, 0});
+    events.push_back(std::move(version));
+
+    std::optional<Rim> rim;
+    std::set<std::uint64_t> populated;
+    std::optional<BootRegisters> boot;
+    for (const auto& operation : plan.operations()) {
+        std::visit(overloaded{
+            [&](const op::CreateVm&) {
+                const RealmParams& p = realm->params;
+                rim.emplace(p);
+                log::RealmCreate r{p.flags, static_cast<std::uint8_t>(p.s2sz), static_cast<std::uint8_t>(p.sve_vl),
+                                   static_cast<std::uint8_t>(p.num_bps), static_cast<std::uint8_t>(p.num_wps),
+                                   static_cast<std::uint8_t>(p.pmu_num_ctrs), rmi_hash_algorithm(p.algorithm)};
+                events.push_back(tagged_event("realm-create", fmt::format("REALM_CREATE s2sz {}", p.s2sz),
+                                              log::kTagRealmCreate, log::encode_realm_create(r), *rim));
+            },
+            [&](const op::AddMemory& o) {
+                // RMM 2.0 does not measure RMI_RTT_INIT_RIPAS: no event.
+                if (!o.confidential || realm->rmm != RmmVersion::v1_0) return;
+                const std::uint64_t base = o.gpa / kGranule * kGranule;
+                const std::uint64_t top = (o.gpa + o.size + kGranule - 1) / kGranule * kGranule;
+                for (auto [b, t] : ripas_blocks(base, top, realm->params.s2sz)) rim->ripas(b, t);
+                events.push_back(tagged_event("init-ripas", fmt::format("INIT_RIPAS {:#x}+{:#x}", base, top - base),
+                                              log::kTagInitRipas, log::encode_init_ripas({base, top - base}), *rim));
+            },
+            [&](const op::LoadData& o) {
+                ByteSpan bytes = o.data.bytes();
+                populate_granules(*rim, populated, o.gpa, bytes.size(),
+                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label);
+                PlanEvent e;
+                e.kind = "data";
+                e.description = fmt::format("{} at {:#x}", o.label, o.gpa);
+                e.digest = rim->value();
+                e.event_type = o.label == "firmware" ? eventlog::EV_EFI_PLATFORM_FIRMWARE_BLOB2 : eventlog::EV_POST_CODE2;
+                e.event_data = log::encode_blob2({upper(o.label), o.gpa, bytes.size()});
+                if (o.measured) e.measured = o.data;
+                events.push_back(std::move(e));
+            },
+            [&](const op::CreateVcpus&) {},
+            [&](const op::SetRegisters& o) { boot = boot_registers(o); },
+            [&](const op::Finalize&) {
+                rim->rec(boot->pc, boot->gprs);
+                log::RecCreate r{log::kRecRunnable, boot->pc, boot->gprs};
+                events.push_back(tagged_event("rec-create", fmt::format("REC_CREATE pc {:#x}", boot->pc),
+                                              log::kTagRecCreate, log::encode_rec_create(r), *rim));
+            },
+        }, operation);
+    }
     return events;
 }
 

@@ -19,10 +19,14 @@ inline constexpr int kExitMismatch = 3;
 struct EventLogOutput {
     std::string path;                 // empty: no log
     std::vector<std::string> banks;   // empty: the plan's algorithm
+    std::string data_dir;             // empty: generated data is not written out
 
     void add_to(CLI::App& measure);
     // Writes the log of `plan` if a path was given.
     void write(const cvm::Backend& backend, const cvm::LaunchPlan& plan) const;
+
+private:
+    static void write_file(const std::string& file, cvm::ByteSpan bytes);
 };
 
 class LogCommands {
@@ -35,6 +39,7 @@ private:
     CLI::App* show_ = nullptr;
     CLI::App* verify_ = nullptr;
     std::string file_, images_, expect_;
+    std::vector<std::string> expect_registers_;
     bool json_ = false;
     bool padded_ = false;
 };

@@ -22,7 +22,13 @@ std::optional<std::string> as_text(ByteSpan bytes) {
 
 // What the event says, decoded where libcvm knows the layout.
 std::string describe(const Log& log, const Event& e, const std::string& name) {
-    if (vendor_text(log.spec_id) == vendor_info_for("plain") && e.type == EV_EVENT_TAG) {
+    for (const LogReplayer* rules : all_log_replayers())
+        if (rules->recognizes(log))
+            if (auto text = rules->describe(e, name)) return *text;
+    // libcvm's operation logs: plain, and the technologies that use its encoding.
+    if (vendor_text(log.spec_id).starts_with("libcvm:") && e.type == EV_EVENT_TAG && e.data.size() >= 4 &&
+        e.data[0] == (kOperationTag & 0xff) && e.data[1] == ((kOperationTag >> 8) & 0xff) &&
+        e.data[2] == ((kOperationTag >> 16) & 0xff) && e.data[3] == (kOperationTag >> 24)) {
         try {
             auto parts = split_software_event_data(e.data, name, e.data_offset);
             auto op = decode_software_operation(parts.encoding, name, parts.encoding_offset);

@@ -34,7 +34,7 @@ ImageList ImageList::read(const std::string& path) {
             throw Error(fmt::format("a digest of {} hex digits: expected 64 (SHA-256), 96 (SHA-384) or 128 (SHA-512)",
                                     hex.size()), 0, where);
         }
-        KnownImage listed{algorithm, from_hex(hex, where), file};
+        KnownImage listed{algorithm, from_hex(hex, where), file, {}};
         struct stat st {};
         if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
             Payload payload = Payload::map_file(file);
@@ -42,11 +42,12 @@ ImageList ImageList::read(const std::string& path) {
             if (to_hex(actual.bytes()) != to_hex(listed.digest))
                 throw Error(fmt::format("{} hashes to {} {}, not the listed value", file, to_string(algorithm), actual.hex()),
                             0, where);
+            listed.path = file;
             try {
                 BzImage kernel = parse_bzimage(payload.bytes(), file);
                 Digest part = hash(HashAlgorithm::sha256, kernel.kernel);
                 list.images_.push_back({HashAlgorithm::sha256, {part.bytes().begin(), part.bytes().end()},
-                                        "protected-mode part of " + file});
+                                        "protected-mode part of " + file, {}});
             } catch (const Error&) {
                 // Not a bzImage this launcher boots: only the whole file is known.
             }

@@ -2,6 +2,7 @@
 // the PC Client header rules (docs/event-log.md, "Reader rules").
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -138,7 +139,8 @@ SpecIdEvent read_header(Reader& r, const std::string& name) {
     return spec;
 }
 
-Event read_event(Reader& r, const SpecIdEvent& spec, std::size_t index, const std::string& name) {
+Event read_event(Reader& r, const SpecIdEvent& spec, bool rfc, std::size_t index, const std::string& name) {
+    std::optional<std::pair<std::uint64_t, std::uint16_t>> hashed_no_action;  // (offset, algorithm)
     Event e;
     e.index = index;
     e.offset = r.pos();
@@ -159,7 +161,9 @@ Event read_event(Reader& r, const SpecIdEvent& spec, std::size_t index, const st
         std::uint16_t alg = r.u16(fmt::format("{} digest {} hashAlg", label, i));
         auto declared = std::find_if(spec.algorithms.begin(), spec.algorithms.end(),
                                      [&](const AlgorithmSize& a) { return a.algorithm == alg; });
-        if (declared == spec.algorithms.end()) {
+        // The RFC's data-less EV_NO_ACTION: algorithm id 0, sized like its one bank.
+        if (rfc && alg == 0 && e.type == EV_NO_ACTION) declared = spec.algorithms.begin();
+        else if (declared == spec.algorithms.end()) {
             std::vector<std::string> names;
             for (const auto& a : spec.algorithms) names.push_back(algorithm_name(a.algorithm));
             throw_format_error(name, at, fmt::format("{} digest {} hashAlg", label, i),
@@ -171,9 +175,14 @@ Event read_event(Reader& r, const SpecIdEvent& spec, std::size_t index, const st
                                fmt::format("a second {} digest", algorithm_name(alg)));
         ByteSpan digest = r.take(declared->digest_size,
                                  fmt::format("{} {} digest", label, algorithm_name(alg)));
-        if (e.type == EV_NO_ACTION && !all_zero(digest))
-            throw_format_error(name, at + 2, fmt::format("{} {} digest", label, algorithm_name(alg)),
-                               "zero bytes (EV_NO_ACTION is never extended)", "a non-zero byte");
+        if (e.type == EV_NO_ACTION && !all_zero(digest)) {
+            // The RFC hashes an EV_NO_ACTION's data like any event's; checked
+            // once the data is read.
+            if (!rfc || alg == 0)
+                throw_format_error(name, at + 2, fmt::format("{} {} digest", label, algorithm_name(alg)),
+                                   "zero bytes (EV_NO_ACTION is never extended)", "a non-zero byte");
+            hashed_no_action = {at + 2, alg};
+        }
         e.digests.push_back({alg, {digest.begin(), digest.end()}});
     }
     at = r.pos();
@@ -187,6 +196,14 @@ Event read_event(Reader& r, const SpecIdEvent& spec, std::size_t index, const st
     e.data_offset = r.pos();
     ByteSpan data = r.take(size, "event data");
     e.data.assign(data.begin(), data.end());
+    if (hashed_no_action) {
+        const EventDigest* d = e.digest(hashed_no_action->second);
+        auto algorithm = hash_algorithm(hashed_no_action->second);
+        if (!algorithm || to_hex(hash(*algorithm, data).bytes()) != to_hex(d->bytes))
+            throw_format_error(name, hashed_no_action->first,
+                               fmt::format("{} {} digest", label, algorithm_name(hashed_no_action->second)),
+                               "zero bytes or, in a QEMU RFC log, the hash of the event data", "another value");
+    }
     return e;
 }
 
@@ -202,6 +219,10 @@ Log read_log(ByteSpan bytes, const std::string& name, const ReadOptions& options
     Reader r(bytes, name);
     Log log;
     log.spec_id = read_header(r, name);
+    if (log.spec_id.spec_errata == kQemuCcaRfcErrata && log.spec_id.vendor_info.empty() &&
+        log.spec_id.algorithms.size() == 1)
+        log.dialect = Dialect::qemu_cca_rfc;
+    const bool rfc = log.dialect == Dialect::qemu_cca_rfc;
     // Where the zero tail starts, found once so the loop stays linear.
     std::size_t tail = bytes.size();
     while (tail > 0 && bytes[tail - 1] == 0) --tail;
@@ -215,7 +236,7 @@ Log read_log(ByteSpan bytes, const std::string& name, const ReadOptions& options
         if (r.left() < kEventFixed)
             throw_format_error(name, r.pos(), fmt::format("event {} header", log.events.size() + 1),
                                fmt::format("{} bytes", kEventFixed), fmt::format("{} trailing bytes", r.left()));
-        log.events.push_back(read_event(r, log.spec_id, log.events.size() + 1, name));
+        log.events.push_back(read_event(r, log.spec_id, rfc, log.events.size() + 1, name));
     }
     log.used_size = r.pos();
     return log;

@@ -17,6 +17,8 @@ void put_tagged(std::vector<std::uint8_t>& out, std::uint32_t tag, ByteSpan byte
     out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
+ByteSpan as_bytes(const std::string& s) { return ByteSpan(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
+
 // Strings from a log are outside bytes: shown printable, others as \xNN.
 std::string printable(ByteSpan bytes) {
     std::string out;
@@ -46,6 +48,12 @@ public:
     std::uint8_t u8(const char* what) { return take(1, what)[0]; }
     std::uint32_t u32(const char* what) { return le::read<std::uint32_t>(take(4, what), 0); }
     std::uint64_t u64(const char* what) { return le::read<std::uint64_t>(take(8, what), 0); }
+    // Strings as recorded (for rebuilding the plan) and printable (for people).
+    std::string raw_str(const char* what) {
+        std::uint32_t n = u32(what);
+        ByteSpan b = take(n, what);
+        return std::string(b.begin(), b.end());
+    }
     std::string str(const char* what) {
         std::uint32_t n = u32(what);
         return printable(take(n, what));
@@ -123,16 +131,20 @@ SoftwareOperation decode_software_operation(ByteSpan encoding, const std::string
     op.name = c.tag();
     if (op.name == "create-vm") {
         std::uint32_t n = c.u32("parameter count");
+        op::CreateVm create;
         for (std::uint32_t i = 0; i < n; ++i) {
-            std::string key = c.str("parameter name");
-            std::string value = c.str("parameter value");
-            op.text += fmt::format("{}{}={}", i ? " " : "", key, value);
+            std::string key = c.raw_str("parameter name");
+            std::string value = c.raw_str("parameter value");
+            op.text += fmt::format("{}{}={}", i ? " " : "", printable(as_bytes(key)), printable(as_bytes(value)));
+            create.params.emplace_back(std::move(key), std::move(value));
         }
+        op.operation = std::move(create);
     } else if (op.name == "add-memory") {
         std::uint64_t gpa = c.u64("gpa");
         std::uint64_t size = c.u64("size");
         bool confidential = c.flag("confidential");
         op.text = fmt::format("{:#x}+{:#x}{}", gpa, size, confidential ? " confidential" : "");
+        op.operation = op::AddMemory{gpa, size, confidential, "ram"};
     } else if (op.name == "load-data") {
         op.gpa = c.u64("gpa");
         op.size = c.u64("size");
@@ -144,18 +156,29 @@ SoftwareOperation decode_software_operation(ByteSpan encoding, const std::string
         op.text = fmt::format("{:#x}+{:#x}", op.gpa, op.size);
         if (op.data_sha256) op.text += " sha256:" + to_hex(*op.data_sha256);
         else op.text += " unmeasured";
-        if (!c.done()) op.text += " page-type " + c.str("page type");
+        if (!c.done()) {
+            op.page_type = c.raw_str("page type");
+            op.text += " page-type " + printable(as_bytes(op.page_type));
+        }
     } else if (op.name == "create-vcpus") {
-        op.text = fmt::format("{}", c.u32("vCPU count"));
+        std::uint32_t count = c.u32("vCPU count");
+        op.text = fmt::format("{}", count);
+        op.operation = op::CreateVcpus{count};
     } else if (op.name == "set-registers") {
         std::uint32_t vcpu = c.u32("vCPU");
         std::uint32_t n = c.u32("register count");
         op.text = fmt::format("vcpu {}:", vcpu);
+        op::SetRegisters set{vcpu, {}};
         for (std::uint32_t i = 0; i < n; ++i) {
-            std::string reg = c.str("register name");
-            op.text += fmt::format(" {}={:#x}", reg, c.u64("register value"));
+            std::string reg = c.raw_str("register name");
+            std::uint64_t value = c.u64("register value");
+            op.text += fmt::format(" {}={:#x}", printable(as_bytes(reg)), value);
+            set.registers.push_back({std::move(reg), value});
         }
-    } else if (op.name != "finalize") {
+        op.operation = std::move(set);
+    } else if (op.name == "finalize") {
+        op.operation = op::Finalize{};
+    } else {
         throw_format_error(name, name_offset, "operation encoding: name",
                            "create-vm, add-memory, load-data, create-vcpus, set-registers or finalize",
                            fmt::format("\"{}\"", op.name));

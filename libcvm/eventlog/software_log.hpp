@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cvm/bytes.hpp"
+#include "cvm/plan.hpp"
 
 namespace cvm::eventlog {
 
@@ -46,6 +47,10 @@ struct SoftwareOperation {
     std::uint64_t size = 0;
     bool measured = false;
     std::optional<std::vector<std::uint8_t>> data_sha256;
+    std::string page_type;
+    // The operation with its recorded values (strings exactly as recorded);
+    // a load-data's data is left empty: the bytes are not in the encoding.
+    std::optional<Operation> operation;
 };
 // Decodes `encoding` strictly (every byte accounted for).
 SoftwareOperation decode_software_operation(ByteSpan encoding, const std::string& name, std::uint64_t offset);

@@ -4,6 +4,7 @@
 // every claim an event makes that the measurement depends on, so that a
 // changed byte anywhere in the log or in a loaded image names its event.
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -13,8 +14,6 @@
 
 namespace cvm::eventlog {
 namespace {
-
-std::string event_label(const Event& e) { return fmt::format("event {} (offset {:#x})", e.index, e.offset); }
 
 // The plain backend's software measurement: every event is an EV_EVENT_TAG in
 // PCR 0 whose digests hash the operation encoding; PCR 0's SHA-256 bank is
@@ -100,7 +99,117 @@ void verify_software(const Log& log, const std::string& name, const ImageList& i
         out.replayed = Digest(HashAlgorithm::sha256, bank->second.at(0));
 }
 
+// The SHA-256 of `size` zero bytes, computed without holding them.
+std::vector<std::uint8_t> zeros_sha256(std::uint64_t size) {
+    static const std::array<std::uint8_t, 4096> zeros{};
+    Hasher h(HashAlgorithm::sha256);
+    for (std::uint64_t left = size; left > 0;) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, zeros.size()));
+        h.update(ByteSpan(zeros.data(), n));
+        left -= n;
+    }
+    Digest d = h.finish();
+    return {d.bytes().begin(), d.bytes().end()};
+}
+
 } // namespace
+
+std::string event_label(const Event& e) { return fmt::format("event {} (offset {:#x})", e.index, e.offset); }
+
+std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, const ImageList& images,
+                                       const std::string& technology, HashAlgorithm algorithm, Verification& out) {
+    for (const auto& bank : log.spec_id.algorithms)
+        if (!hash_algorithm(bank.algorithm))
+            throw Error(fmt::format("the log declares bank {}, which libcvm cannot check; refusing to verify a bank "
+                                    "it cannot recompute", algorithm_name(bank.algorithm)), 0, name);
+    LaunchPlan plan(technology, algorithm);
+    bool finalized = false;
+    std::size_t failures = out.failures.size();
+    for (const Event& e : log.events) {
+        std::string label = event_label(e);
+        auto fail = [&](std::string problem) { out.failures.push_back(fmt::format("{}: {}", label, problem)); };
+        if (finalized) {
+            fail("follows finalize: nothing may change the VM after its state is sealed");
+            continue;
+        }
+        if (e.pcr_index != 0 || e.type != EV_EVENT_TAG) {
+            fail(fmt::format("PCR {} {}: an operation log has only EV_EVENT_TAG events in PCR 0", e.pcr_index,
+                             event_type_name(e.type)));
+            continue;
+        }
+        if (e.digests.size() != log.spec_id.algorithms.size()) {
+            fail(fmt::format("{} digests for {} banks: every bank must hash the operation", e.digests.size(),
+                             log.spec_id.algorithms.size()));
+            continue;
+        }
+        SoftwareEventData parts;
+        SoftwareOperation op;
+        try {
+            parts = split_software_event_data(e.data, name, e.data_offset);
+            op = decode_software_operation(parts.encoding, name, parts.encoding_offset);
+        } catch (const Error& error) {
+            fail(error.what());
+            continue;
+        }
+        std::string what = op.text.empty() ? op.name : fmt::format("{} {}", op.name, op.text);
+        bool ok = true;
+        for (const auto& d : e.digests) {
+            Digest expected = hash(*hash_algorithm(d.algorithm), parts.encoding);
+            if (!std::equal(d.bytes.begin(), d.bytes.end(), expected.bytes().begin(), expected.bytes().end())) {
+                fail(fmt::format("{}: the {} digest {} is not the hash of the operation, {}", what,
+                                 algorithm_name(d.algorithm), to_hex(d.bytes), expected.hex()));
+                ok = false;
+            }
+        }
+        if (!ok) continue;
+        std::string verdict = "recorded";
+        if (op.name == "load-data") {
+            op::LoadData load{op.gpa, Payload(), op.measured, label, op.page_type};
+            if (parts.content) {
+                Digest content = hash(HashAlgorithm::sha256, *parts.content);
+                if (!op.data_sha256 || parts.content->size() != op.size ||
+                    to_hex(content.bytes()) != to_hex(*op.data_sha256)) {
+                    fail(fmt::format("{}: the {} bytes of content in the log are not the measured data (sha256 {})",
+                                     what, parts.content->size(), content.hex()));
+                    continue;
+                }
+                load.data = Payload::from_bytes({parts.content->begin(), parts.content->end()}, load.label);
+                verdict = "content in the log matches";
+            } else if (!op.data_sha256) {
+                fail(fmt::format("{}: unmeasured data, whose bytes the log cannot give", what));
+                continue;
+            } else if (const KnownImage* image = images.find(HashAlgorithm::sha256, *op.data_sha256)) {
+                if (image->path.empty()) {
+                    fail(fmt::format("{}: the data is {}, but the replay needs that file's bytes and the list's "
+                                     "file is not readable here", what, image->what));
+                    continue;
+                }
+                load.data = Payload::map_file(image->path);
+                if (load.data.size() != op.size) {
+                    fail(fmt::format("{}: {} has {} bytes, the event loads {}", what, image->path, load.data.size(),
+                                     op.size));
+                    continue;
+                }
+                verdict = "matches " + image->what;
+            } else if (*op.data_sha256 == zeros_sha256(op.size)) {
+                load.data = Payload::from_bytes(std::vector<std::uint8_t>(op.size, 0), "zero pages");
+                verdict = "zero pages";
+            } else {
+                fail(fmt::format("{}: the loaded data's sha256 {} is not in the images list", what,
+                                 to_hex(*op.data_sha256)));
+                continue;
+            }
+            plan.add(std::move(load));
+        } else if (op.operation) {
+            plan.add(*op.operation);
+        }
+        if (op.name == "finalize") finalized = true;
+        out.checked.push_back(fmt::format("{}: {}: {}", label, what, verdict));
+    }
+    if (!finalized) out.failures.push_back("the log ends without a finalize event: it does not describe a whole launch");
+    if (out.failures.size() != failures) return std::nullopt;
+    return plan;
+}
 
 Verification verify(const Log& log, const std::string& name, const ImageList& images, ByteSpan expected) {
     Verification out;
@@ -109,8 +218,14 @@ Verification verify(const Log& log, const std::string& name, const ImageList& im
         out.technology = "plain";
         verify_software(log, name, images, out);
     } else {
-        throw Error(fmt::format("no replay rules for a log whose vendorInfo is \"{}\": libcvm verifies logs it wrote "
-                                "(\"libcvm:<technology>\")", vendor), 0, name);
+        const LogReplayer* rules = nullptr;
+        for (const LogReplayer* r : all_log_replayers())
+            if (r->recognizes(log)) rules = r;
+        if (!rules)
+            throw Error(fmt::format("no replay rules for a log whose vendorInfo is \"{}\": libcvm verifies logs it "
+                                    "wrote (\"libcvm:<technology>\") and QEMU Arm CCA RFC logs", vendor), 0, name);
+        out.technology = std::string(rules->technology());
+        rules->verify(log, name, images, out);
     }
     if (!out.replayed) {
         out.failures.push_back("the log replays to no measurement");

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,8 +84,15 @@ struct Event {
     const EventDigest* digest(std::uint16_t algorithm) const;
 };
 
+// Which writer's conventions a log follows, decided from its header.
+enum class Dialect {
+    tcg,           // the PC Client rules (libcvm's own logs among them)
+    qemu_cca_rfc,  // QEMU's Arm CCA RFC v3 log: specErrata 106, no vendorInfo
+};
+
 struct Log {
     SpecIdEvent spec_id;
+    Dialect dialect = Dialect::tcg;
     std::vector<Event> events;
     std::uint64_t used_size = 0;  // bytes up to the end of the last event
 };
@@ -95,6 +103,12 @@ struct ReadOptions {
     // after the last event is the unused space, not events.
     bool padded = false;
 };
+
+// A log whose header says specErrata 106 and has no vendorInfo is read as the
+// QEMU Arm CCA RFC writes it (Dialect::qemu_cca_rfc): an EV_NO_ACTION digest
+// may carry algorithm id 0 (then it must be zero, sized like the one bank), or
+// the bank's hash of the event data instead of zeros. Nothing else is relaxed.
+inline constexpr std::uint8_t kQemuCcaRfcErrata = 106;
 
 // Parses `bytes` strictly (docs/event-log.md, "Reader rules"); every
 // violation throws cvm::Error naming `name`, the offset and the expectation.
@@ -125,6 +139,10 @@ struct KnownImage {
     HashAlgorithm algorithm = HashAlgorithm::sha256;
     std::vector<std::uint8_t> digest;
     std::string what;  // "<path>" or "protected-mode part of <path>"
+    // The readable file whose whole contents have `digest`; empty when the
+    // entry is part of a file or the listed file is not on this machine.
+    // Replay rules that hash contents (CCA granules, SEV pages) read it.
+    std::string path;
 };
 class ImageList {
 public:
@@ -138,6 +156,8 @@ private:
 
 struct Verification {
     std::string technology;
+    // Further registers the replay computed (e.g. riscv-cove pcr3, tci).
+    std::vector<std::pair<std::string, Digest>> registers;
     std::vector<std::string> checked;   // one line per event: what was established
     std::vector<std::string> failures;  // each names the event that disagreed
     std::optional<Digest> replayed;     // the measurement the log replays to
@@ -149,5 +169,36 @@ struct Verification {
 // `images`) and compares the replayed measurement with `expected`. A log
 // libcvm has no rules for is an error (fail closed).
 Verification verify(const Log& log, const std::string& name, const ImageList& images, ByteSpan expected);
+
+// ---- Replay rules of the confidential technologies ---------------------------
+
+// A technology's rules for replaying its logs to its measurement. Backends
+// provide them; backends/log_replayers.cpp lists them (the core names none).
+class LogReplayer {
+public:
+    virtual ~LogReplayer() = default;
+    virtual std::string_view technology() const = 0;
+    // True for the logs these rules replay: libcvm's "libcvm:<technology>",
+    // and for arm-cca also QEMU RFC logs.
+    virtual bool recognizes(const Log& log) const = 0;
+    // Checks every event and sets out.replayed; failures name the event.
+    virtual void verify(const Log& log, const std::string& name, const ImageList& images,
+                        Verification& out) const = 0;
+    // The event decoded for people, if these rules know its data.
+    virtual std::optional<std::string> describe(const Event&, const std::string&) const { return std::nullopt; }
+};
+std::span<const LogReplayer* const> all_log_replayers();
+
+// "event 3 (offset 0x5c)": how every failure names its event.
+std::string event_label(const Event& event);
+
+// For technologies whose log is libcvm's operation log (the plain encoding,
+// docs/event-log.md): checks every event as the plain rules do, except that
+// the digests need not chain to a measurement, and rebuilds the launch plan
+// the events describe. Loaded data comes from the log's content, from a
+// readable file in `images` with the recorded SHA-256, or is all zeros when
+// the recorded SHA-256 is that of zeros. Returns nothing if an event failed.
+std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, const ImageList& images,
+                                       const std::string& technology, HashAlgorithm algorithm, Verification& out);
 
 } // namespace cvm::eventlog
