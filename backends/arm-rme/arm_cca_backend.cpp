@@ -6,6 +6,7 @@
 #include "backends/arm-rme/realm_launcher.hpp"
 #include "backends/arm-rme/realm_options.hpp"
 #include "backends/arm-rme/realm_plan.hpp"
+#include "backends/arm-rme/rim.hpp"
 #include "backends/arm-rme/rim_predictor.hpp"
 
 namespace cvm {
@@ -25,6 +26,10 @@ public:
     std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return cca::rim_events(plan); }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return cca::launch_realm(plan, options);
+    }
+    // RSI_MEASUREMENT_EXTEND on a REM, in the realm's hash algorithm.
+    Digest runtime_extend(const Digest& old_rem, ByteSpan value) const override {
+        return cca::rem_extend(old_rem, value);
     }
 };
 

@@ -147,6 +147,8 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ripas_blocks(std::uint64_t 
 }
 
 Digest rem_extend(const Digest& old_rem, ByteSpan value) {
+    if (old_rem.algorithm() != HashAlgorithm::sha256 && old_rem.algorithm() != HashAlgorithm::sha512)
+        throw Error(fmt::format("a REM is a SHA-256 or SHA-512 value, not {}", to_string(old_rem.algorithm())));
     if (value.size() > 64)
         throw Error(fmt::format("REM extension of {} bytes: RSI_MEASUREMENT_EXTEND takes at most 64", value.size()));
     Hasher hasher(old_rem.algorithm());

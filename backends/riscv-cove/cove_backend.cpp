@@ -6,6 +6,7 @@
 #include "backends/riscv-cove/cove_launcher.hpp"
 #include "backends/riscv-cove/cove_planner.hpp"
 #include "backends/riscv-cove/cove_predictor.hpp"
+#include "backends/riscv-cove/salus_model.hpp"
 #include "libcvm/plan/software_measurement.hpp"
 
 namespace cvm {
@@ -35,6 +36,10 @@ public:
     std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return software_events(plan); }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return cove::launch_cove(plan, options);
+    }
+    // COVG extend_measurement on a runtime register (Salus's padded rule).
+    Digest runtime_extend(const Digest& old_value, ByteSpan digest48) const override {
+        return cove::salus_runtime_extend(old_value, digest48);
     }
 };
 

@@ -48,13 +48,20 @@ void SalusRegisters::runtime_extend(unsigned index, ByteSpan digest48) {
     if (!finalized_) throw Error("Salus model: runtime registers are extended only after finalize");
     if (index >= kRuntimeCount)
         throw Error(fmt::format("Salus model: runtime register {} does not exist (0..{})", index, kRuntimeCount - 1));
+    runtime_[index] = salus_runtime_extend(runtime_[index], digest48);
+}
+
+Digest salus_runtime_extend(const Digest& old_value, ByteSpan digest48) {
+    if (old_value.algorithm() != kHash || old_value.size() != digest_size(kHash))
+        throw Error(fmt::format("Salus model: runtime registers are {}-byte SHA-384 values, not {} bytes",
+                                digest_size(kHash), old_value.size()));
     if (digest48.size() != digest_size(kHash))
         throw Error(fmt::format("Salus model: a runtime extend takes a {}-byte SHA-384 digest, not {} bytes",
                                 digest_size(kHash), digest48.size()));
     std::array<std::uint8_t, kMaxHashSize> padded{};
     std::copy(digest48.begin(), digest48.end(), padded.begin());
     Hasher h(kHash);
-    runtime_[index] = h.update(runtime_[index].bytes()).update(ByteSpan(padded)).finish();
+    return h.update(old_value.bytes()).update(ByteSpan(padded)).finish();
 }
 
 const Digest& SalusRegisters::pcr(unsigned index) const {

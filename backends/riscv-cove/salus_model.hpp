@@ -20,7 +20,10 @@
 
 namespace cvm::cove {
 
-
+// The runtime-extend rule on its own: a runtime register's new value from
+// its old (SHA-384) value and the guest's 48-byte digest, zero-padded to 64
+// bytes (sbi-rs MAX_HASH_SIZE), all of which is hashed.
+Digest salus_runtime_extend(const Digest& old_value, ByteSpan digest48);
 
 class SalusRegisters {
 public:

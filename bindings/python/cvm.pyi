@@ -34,6 +34,9 @@ class Technology:
     def summary(self) -> str: ...
     @property
     def options(self) -> list[Option]: ...
+    def runtime_extend(self, old_value: bytes, value: bytes) -> bytes:
+        """A running guest's extend of a measurement register (CCA REM, CoVE runtime register)."""
+        ...
 
 def technologies() -> list[Technology]:
     """Every technology compiled into libcvm, e.g. 'plain'."""

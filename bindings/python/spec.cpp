@@ -100,6 +100,19 @@ void bind_spec(py::module_& m) {
         .def_property_readonly("name", [](const Backend& b) { return std::string(b.name()); })
         .def_property_readonly("summary", [](const Backend& b) { return std::string(b.summary()); })
         .def_property_readonly("options", &Backend::options, "The options its specs accept.")
+        .def("runtime_extend", [](const Backend& b, const py::bytes& old_value, const py::bytes& value) {
+            std::string old_bytes = old_value;
+            std::string value_bytes = value;
+            auto as_span = [](const std::string& text) {
+                return ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+            };
+            Digest old_digest(algorithm_of_digest_size(old_bytes.size()), as_span(old_bytes));
+            Digest updated = b.runtime_extend(old_digest, as_span(value_bytes));
+            return py::bytes(reinterpret_cast<const char*>(updated.bytes().data()), updated.size());
+        }, py::arg("old_value"), py::arg("value"),
+           "A running guest's extend of one of its measurement registers (Arm CCA: a REM; RISC-V CoVE:\n"
+           "a runtime register), by the technology's rule. The register's size names its hash (32, 48\n"
+           "or 64 bytes). Returns the new value. cvm.Error where the technology has no such register.")
         .def("__repr__", [](const Backend& b) { return fmt::format("cvm.Technology('{}')", b.name()); });
 
     m.def("technologies", [] {

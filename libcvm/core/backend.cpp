@@ -19,6 +19,10 @@ std::string_view to_string(ExitReason reason) {
     return "?";
 }
 
+Digest Backend::runtime_extend(const Digest&, ByteSpan) const {
+    throw Error(fmt::format("{} has no runtime-extendable measurement registers", name()));
+}
+
 const Backend& find_backend(std::string_view name) {
     std::string known;
     for (const Backend* backend : all_backends()) {

@@ -57,6 +57,12 @@ std::size_t digest_size(HashAlgorithm algorithm) {
     return 0;
 }
 
+HashAlgorithm algorithm_of_digest_size(std::size_t size) {
+    for (auto algorithm : {HashAlgorithm::sha256, HashAlgorithm::sha384, HashAlgorithm::sha512})
+        if (digest_size(algorithm) == size) return algorithm;
+    throw Error(fmt::format("a digest of {} bytes: expected 32 (SHA-256), 48 (SHA-384) or 64 (SHA-512)", size));
+}
+
 Digest::Digest(HashAlgorithm algorithm, ByteSpan bytes) : algorithm_(algorithm) {
     if (bytes.size() != digest_size(algorithm))
         throw Error(fmt::format("a {} digest has {} bytes, not {}", to_string(algorithm),

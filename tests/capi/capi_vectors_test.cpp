@@ -140,4 +140,58 @@ TEST(CApiVectors, EveryPublicVectorOfEveryCompiledInTechnology) {
     std::printf("checked %zu of %zu public vectors through the C ABI\n", checked, cases.size());
 }
 
+std::vector<std::uint8_t> from_hex(const std::string& hex) {
+    std::vector<std::uint8_t> bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        bytes.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    return bytes;
+}
+
+std::string to_hex(const std::vector<std::uint8_t>& bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string hex;
+    for (std::uint8_t b : bytes) {
+        hex += digits[b >> 4];
+        hex += digits[b & 15];
+    }
+    return hex;
+}
+
+// The runtime-extend rules (CCA REM, CoVE runtime register) of the list's
+// "runtime_extend" rows, through cvm_runtime_extend.
+TEST(CApiVectors, RuntimeExtendRules) {
+    const char* file = std::getenv("CVM_BINDING_VECTORS");
+    ASSERT_NE(file, nullptr) << "CVM_BINDING_VECTORS is not set";
+    std::ifstream in(file);
+    auto rows = nlohmann::json::parse(in)["runtime_extend"];
+    ASSERT_GE(rows.size(), 5u);
+    auto known = technologies();
+    for (const auto& row : rows) {
+        std::string technology = row["technology"], expected = row["expected"];
+        if (!known.count(technology)) continue;
+        SCOPED_TRACE(row["name"].get<std::string>());
+        auto old_value = from_hex(row["old"]);
+        auto value = from_hex(row["value"]);
+        std::vector<std::uint8_t> out(old_value.size());
+        cvm_status status = cvm_runtime_extend(technology.c_str(), old_value.data(), old_value.size(),
+                                               value.data(), value.size(), out.data());
+        if (expected.starts_with("ERROR: ")) {
+            EXPECT_EQ(status, CVM_ERR_INPUT);
+            EXPECT_NE(std::string(cvm_last_error()).find(expected.substr(7)), std::string::npos) << cvm_last_error();
+        } else {
+            ASSERT_EQ(status, CVM_OK) << cvm_last_error();
+            EXPECT_EQ(to_hex(out), expected);
+        }
+    }
+    // In place, as the header allows: old_value and out the same buffer.
+    auto rem = from_hex(rows[0]["old"]);
+    auto value = from_hex(rows[0]["value"]);
+    ASSERT_EQ(cvm_runtime_extend(rows[0]["technology"].get<std::string>().c_str(), rem.data(), rem.size(),
+                                 value.data(), value.size(), rem.data()), CVM_OK);
+    EXPECT_EQ(to_hex(rem), rows[0]["expected"].get<std::string>());
+    // A register size that names no hash is the caller's mistake.
+    std::uint8_t odd[20] = {};
+    EXPECT_EQ(cvm_runtime_extend("arm-cca", odd, sizeof odd, nullptr, 0, odd), CVM_ERR_INPUT);
+}
+
 } // namespace

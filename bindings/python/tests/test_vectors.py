@@ -75,3 +75,24 @@ def test_public_vector(case):
         assert message in str(refused.value)
     else:
         assert cvm.measure(spec).hex == expected
+
+
+def runtime_extend_rows():
+    if not CASES_FILE:
+        return []
+    return json.load(open(CASES_FILE, encoding="utf-8"))["runtime_extend"]
+
+
+@pytest.mark.parametrize("row", runtime_extend_rows(), ids=lambda row: row["name"])
+def test_runtime_extend_rule(row):
+    technologies = {t.name: t for t in cvm.technologies()}
+    if row["technology"] not in technologies:
+        pytest.skip(f"{row['technology']} is not compiled in")
+    technology = technologies[row["technology"]]
+    old, value = bytes.fromhex(row["old"]), bytes.fromhex(row["value"])
+    if row["expected"].startswith("ERROR: "):
+        with pytest.raises(cvm.Error) as refused:
+            technology.runtime_extend(old, value)
+        assert row["expected"].removeprefix("ERROR: ") in str(refused.value)
+    else:
+        assert technology.runtime_extend(old, value).hex() == row["expected"]

@@ -81,6 +81,12 @@ public:
     virtual std::vector<PlanEvent> events(const LaunchPlan& plan) const = 0;
     // Launcher: plan -> KVM, runs the guest until it stops.
     virtual RunResult launch(const LaunchPlan& plan, const RunOptions& options) const = 0;
+    // The rule by which a running guest extends one of its runtime
+    // registers (Arm CCA: a REM; RISC-V CoVE: a runtime PCR): the register's
+    // new value from its old one and the value the guest passed. Verifiers
+    // replay a guest's runtime events with it. The default throws: the
+    // technology has no guest-extendable launch registers.
+    virtual Digest runtime_extend(const Digest& old_value, ByteSpan value) const;
 };
 
 // Every compiled-in backend.

@@ -182,6 +182,19 @@ CVM_API cvm_status cvm_prediction_register(const cvm_prediction *prediction, siz
 /* {"technology":..., "algorithm":..., "measurement":..., "registers":{...}} */
 CVM_API cvm_status cvm_prediction_to_json(const cvm_prediction *prediction, char **out);
 
+/* ---- runtime registers: what a running guest adds ---------------------- */
+
+/* The technology's rule for a running guest's extend of a measurement
+   register (Arm CCA: RSI_MEASUREMENT_EXTEND on a REM; RISC-V CoVE: the COVG
+   extend of a runtime register), for verifiers that replay runtime events.
+   `old_value` is the register, `old_size` bytes: its size names the hash
+   (32 SHA-256, 48 SHA-384, 64 SHA-512). The new value, `old_size` bytes, is
+   written to `out`, which may alias `old_value`. CVM_ERR_INPUT for an
+   unknown technology, one without such registers, a size that names no hash
+   or a value the technology's rule refuses. */
+CVM_API cvm_status cvm_runtime_extend(const char *technology, const uint8_t *old_value, size_t old_size,
+                                      const uint8_t *value, size_t value_size, uint8_t *out);
+
 /* ---- launch: run the plan on KVM --------------------------------------- */
 
 typedef struct cvm_launch cvm_launch;

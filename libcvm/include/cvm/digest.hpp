@@ -17,6 +17,9 @@ std::string_view to_string(HashAlgorithm algorithm);
 // Accepts "sha256", "sha384", "sha512" (case-insensitive); throws otherwise.
 HashAlgorithm parse_hash_algorithm(std::string_view name);
 std::size_t digest_size(HashAlgorithm algorithm);
+// The algorithm whose digests have `size` bytes (the sizes are distinct);
+// throws for any other size.
+HashAlgorithm algorithm_of_digest_size(std::size_t size);
 
 // A digest of at most 64 bytes, stored inline.
 class Digest {
