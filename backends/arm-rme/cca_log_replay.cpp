@@ -55,6 +55,7 @@ struct Replay {
 
     std::string tagged(const eventlog::Event& e) {
         check_tag_digests(e);
+        if (e.digests.empty()) out.unbound.push_back(fmt::format("{} (a tagged event without digest)", eventlog::event_label(e)));
         auto t = log::split_tagged(e.data, name, e.data_offset);
         switch (t.id) {
         case log::kTagRealmCreate: {
@@ -107,10 +108,24 @@ struct Replay {
 
     std::string image(const eventlog::Event& e) {
         auto blob = log::decode_blob2(e.data, name, e.data_offset);
+        // The description enters no digest: in libcvm's logs it must be one
+        // of the names libcvm writes, firmware as BLOB2 and the rest as
+        // POST_CODE2, so that a changed label does not pass unnoticed.
+        if (libcvm) {
+            bool firmware = e.type == eventlog::EV_EFI_PLATFORM_FIRMWARE_BLOB2;
+            bool known = firmware ? blob.description == "FIRMWARE"
+                                  : blob.description == "KERNEL" || blob.description == "INITRD" ||
+                                        blob.description == "DTB";
+            if (!known)
+                throw Error(fmt::format("{} \"{}\": libcvm's logs describe images as {}", eventlog::event_type_name(e.type),
+                                        blob.description,
+                                        firmware ? "FIRMWARE" : "KERNEL, INITRD or DTB"));
+        }
         // The RFC writes its log region after the boot REC; libcvm's plans never do.
         Rim& current = recs && !libcvm ? *rim : need_rim("an image");
         if (!rim) throw Error("an image before REALM_CREATE");
         std::string what = fmt::format("{} at {:#x}+{:#x}", blob.description, blob.base, blob.length);
+        out.unbound.push_back(fmt::format("{} ({} BlobBase)", eventlog::event_label(e), blob.description));
         if (blob.length == 0 || blob.base + blob.length < blob.base || blob.base + blob.length > (1ull << s2sz))
             throw Error(fmt::format("{} is not inside the {}-bit IPA space", what, s2sz));
         if (e.digests.empty()) {

@@ -230,8 +230,13 @@ Verification verify(const Log& log, const std::string& name, const ImageList& im
     if (!out.replayed) {
         out.failures.push_back("the log replays to no measurement");
     } else if (!std::equal(expected.begin(), expected.end(), out.replayed->bytes().begin(), out.replayed->bytes().end())) {
-        out.failures.push_back(fmt::format("the log replays to {} {}, not the expected {}",
-                                           to_string(out.replayed->algorithm()), out.replayed->hex(), to_hex(expected)));
+        std::string unbound;
+        if (!out.unbound.empty() && out.failures.empty())
+            unbound = fmt::format("; every digest and image matched, so the difference lies in what only the "
+                                  "measurement checks: {}", fmt::join(out.unbound, ", "));
+        out.failures.push_back(fmt::format("the log replays to {} {}, not the expected {}{}",
+                                           to_string(out.replayed->algorithm()), out.replayed->hex(), to_hex(expected),
+                                           unbound));
     }
     out.matches = out.failures.empty();
     return out;

@@ -160,6 +160,9 @@ struct Verification {
     std::vector<std::pair<std::string, Digest>> registers;
     std::vector<std::string> checked;   // one line per event: what was established
     std::vector<std::string> failures;  // each names the event that disagreed
+    // Event fields that only the replayed measurement checks (no digest
+    // covers them, e.g. where a CCA image is loaded): a mismatch names them.
+    std::vector<std::string> unbound;
     std::optional<Digest> replayed;     // the measurement the log replays to
     bool matches = false;               // no failure and replayed == expected
 };
