@@ -230,7 +230,7 @@ std::vector<PlanEvent> rim_events(const LaunchPlan& plan) {
                 const std::uint64_t base = o.gpa / kGranule * kGranule;
                 const std::uint64_t top = (o.gpa + o.size + kGranule - 1) / kGranule * kGranule;
                 for (auto [b, t] : ripas_blocks(base, top, realm->params.s2sz)) rim->ripas(b, t);
-                events.push_back(tagged_event("init-ripas", fmt::format("INIT_RIPAS {:#x}+{:#x}", base, top - base),
+                events.push_back(tagged_event("ripas", fmt::format("INIT_RIPAS {:#x}+{:#x}", base, top - base),
                                               log::kTagInitRipas, log::encode_init_ripas({base, top - base}), *rim));
             },
             [&](const op::LoadData& o) {

@@ -61,6 +61,8 @@ std::string to_text(const Log& log, const std::string& name) {
         auto text = as_text(spec.vendor_info);
         out += fmt::format("  vendorInfo {}\n", text ? fmt::format("\"{}\"", *text) : to_hex(spec.vendor_info));
     }
+    if (log.dialect == Dialect::qemu_cca_rfc)
+        out += "  QEMU Arm CCA RFC log (specErrata 106, no vendorInfo): its EV_NO_ACTION digest quirks accepted\n";
     for (const Event& e : log.events) {
         out += fmt::format("event {} @{:#x}: PCR {} {}: {}\n", e.index, e.offset, e.pcr_index, event_type_name(e.type),
                            describe(log, e, name));
@@ -85,6 +87,7 @@ std::string to_json(const Log& log, const std::string& name) {
                     {"spec_version", fmt::format("{}.{}", spec.spec_version_major, spec.spec_version_minor)},
                     {"spec_errata", spec.spec_errata},
                     {"uintn_size", spec.uintn_size},
+                    {"dialect", log.dialect == Dialect::qemu_cca_rfc ? "qemu-cca-rfc" : "tcg"},
                     {"algorithms", algorithms},
                     {"vendor_info", to_hex(spec.vendor_info)}};
     json events = json::array();

@@ -1,6 +1,9 @@
 // libFuzzer target for the TCG event log reader, and for what reads the
-// events further: replay, the text and JSON forms, and the plain log's
-// operation decoder. The first input byte picks padded or strict reading.
+// events further: replay, the text and JSON forms (which decode plain and
+// Arm CCA event data), and verification with every technology's replay
+// rules (the CCA event decoders, the operation decoder and the plan rebuilt
+// from it) against an empty images list. The first input byte picks padded
+// or strict reading.
 #include <cstddef>
 #include <cstdint>
 
@@ -21,6 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         cvm::eventlog::replay(log, "fuzz");
         cvm::eventlog::to_text(log, "fuzz");
         cvm::eventlog::to_json(log, "fuzz");
+        static const std::uint8_t zeros[64] = {};
+        try {
+            cvm::eventlog::verify(log, "fuzz", cvm::eventlog::ImageList(), cvm::ByteSpan(zeros, 32));
+        } catch (const cvm::Error&) {
+            // A log without replay rules, or a bank libcvm cannot compute.
+        }
     } catch (const cvm::Error&) {
         // Rejection with a located error is the expected outcome for junk.
     }
