@@ -1,0 +1,152 @@
+// The plain backend's arm64 plans: an arm64 Image gets libcvm's arm64
+// machine, with the kernel, initrd and DTB exactly where an arm-cca realm of
+// the libcvm layout puts them. The DTB differs only where ordinary KVM does:
+// PSCI through HVC and no "realm" in the model. Runs on every host: plans
+// need no KVM.
+#include <gtest/gtest.h>
+
+#include <libfdt.h>
+#include <map>
+#include <string>
+
+#include "cvm/backend.hpp"
+#include "cvm/error.hpp"
+#include "test_paths.hpp"
+
+using namespace cvm;
+
+namespace {
+
+VmSpec arm64_spec(unsigned vcpus = 2) {
+    VmSpec spec;
+    spec.memory.size = 64ull << 20;
+    spec.vcpus.count = vcpus;
+    spec.cmdline = "console=ttyS0 panic=-1";
+    spec.images.push_back({ImageRole::kernel, Payload::map_file(cvmtest::vector_path("cca/crm-testdata-linux.bin")),
+                           true, {}});
+    spec.images.push_back({ImageRole::initrd, Payload::map_file(cvmtest::vector_path("cca/initrd-14B")), true, {}});
+    return spec;
+}
+
+std::map<std::string, const op::LoadData*> loads(const LaunchPlan& plan) {
+    std::map<std::string, const op::LoadData*> by_label;
+    for (const auto& o : plan.operations())
+        if (auto* l = std::get_if<op::LoadData>(&o)) by_label[l->label] = l;
+    return by_label;
+}
+
+std::map<std::string, std::uint64_t> boot_registers(const LaunchPlan& plan) {
+    std::map<std::string, std::uint64_t> regs;
+    for (const auto& o : plan.operations())
+        if (auto* s = std::get_if<op::SetRegisters>(&o))
+            for (const auto& r : s->registers) regs[r.name] = r.value;
+    return regs;
+}
+
+std::string dtb_string(const op::LoadData& dtb, const char* path, const char* property) {
+    auto bytes = dtb.data.bytes();
+    std::vector<std::uint8_t> aligned(bytes.begin(), bytes.end());  // libfdt reads 32-bit words
+    int node = fdt_path_offset(aligned.data(), path);
+    if (node < 0) return "<no node>";
+    int length = 0;
+    auto* value = static_cast<const char*>(fdt_getprop(aligned.data(), node, property, &length));
+    return value ? std::string(value) : "<no property>";
+}
+
+TEST(PlainArm64Plan, SamePlacementAsTheLibcvmRealmLayout) {
+    VmSpec spec = arm64_spec();
+    LaunchPlan plain = find_backend("plain").build_plan(spec);
+    spec.technology = "arm-cca";
+    LaunchPlan realm = find_backend("arm-cca").build_plan(spec);
+    auto p = loads(plain), r = loads(realm);
+    ASSERT_EQ(p.size(), 3u);
+    for (const char* label : {"kernel", "initrd", "dtb"}) {
+        ASSERT_TRUE(p.count(label) && r.count(label)) << label;
+        EXPECT_EQ(p[label]->gpa, r[label]->gpa) << label;
+        EXPECT_TRUE(p[label]->measured) << label;
+    }
+    // The trees differ by a few bytes (the model string), the images not at all.
+    for (const char* label : {"kernel", "initrd"}) EXPECT_EQ(p[label]->data.size(), r[label]->data.size()) << label;
+    EXPECT_EQ(p["kernel"]->gpa, 0x80000000u);  // this kernel's text_offset is 0
+    EXPECT_TRUE(std::equal(p["kernel"]->data.bytes().begin(), p["kernel"]->data.bytes().end(),
+                           r["kernel"]->data.bytes().begin()));
+
+    auto pr = boot_registers(plain), rr = boot_registers(realm);
+    EXPECT_EQ(pr["pc"], rr["pc"]);
+    EXPECT_EQ(pr["x0"], rr["x0"]);
+    EXPECT_EQ(pr["x0"], p["dtb"]->gpa);
+    EXPECT_EQ(pr["x1"], 0u);
+    EXPECT_EQ(pr["x2"], 0u);
+    EXPECT_EQ(pr["x3"], 0u);
+    EXPECT_EQ(pr["pstate"], 0x3c5u);  // EL1h, D A I F masked
+
+    // The trees: the same machine, with the conduit of whoever implements PSCI.
+    EXPECT_EQ(dtb_string(*p["dtb"], "/psci", "method"), "hvc");
+    EXPECT_EQ(dtb_string(*r["dtb"], "/psci", "method"), "smc");
+    EXPECT_EQ(dtb_string(*p["dtb"], "/", "model"), "linux,dummy-virt");
+    EXPECT_EQ(dtb_string(*r["dtb"], "/", "model"), "linux,dummy-virt-realm");
+    EXPECT_EQ(dtb_string(*p["dtb"], "/chosen", "bootargs"), "console=ttyS0 panic=-1");
+    EXPECT_EQ(dtb_string(*p["dtb"], "/uart@1000000", "compatible"), "ns16550a");
+    EXPECT_EQ(dtb_string(*p["dtb"], "/intc@3fff0000", "compatible"), "arm,gic-v3");
+}
+
+TEST(PlainArm64Plan, CreateVmNamesTheArchitectureAndIpaWidth) {
+    LaunchPlan plan = find_backend("plain").build_plan(arm64_spec());
+    const auto& create = std::get<op::CreateVm>(plan.operations().front());
+    std::map<std::string, std::string> params(create.params.begin(), create.params.end());
+    EXPECT_EQ(params["arch"], "arm64");
+    EXPECT_EQ(params["ipa_bits"], "33");  // RAM ends at 2 GiB + 64 MiB
+    EXPECT_EQ(params["irqchip"], "gicv3");
+    std::vector<std::string> names;
+    for (const auto& o : plan.operations()) names.emplace_back(operation_name(o));
+    EXPECT_EQ(names, (std::vector<std::string>{"create-vm", "add-memory", "load-data", "load-data", "load-data",
+                                                "create-vcpus", "set-registers", "finalize"}));
+}
+
+TEST(PlainArm64Plan, UnmeasuredImagesStayUnmeasured) {
+    VmSpec spec = arm64_spec();
+    spec.images[1].measured = false;
+    auto l = loads(find_backend("plain").build_plan(spec));
+    EXPECT_TRUE(l["kernel"]->measured);
+    EXPECT_FALSE(l["initrd"]->measured);
+    EXPECT_TRUE(l["dtb"]->measured);
+}
+
+TEST(PlainArm64Plan, RefusesWhatTheMachineCannotBe) {
+    VmSpec many = arm64_spec(17);
+    try {
+        find_backend("plain").build_plan(many);
+        FAIL() << "17 vCPUs accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("1 to 16"), std::string::npos) << e.what();
+    }
+    VmSpec firmware = arm64_spec();
+    firmware.images.push_back({ImageRole::firmware, Payload::from_bytes({1, 2, 3}, "fw"), true, {}});
+    EXPECT_THROW(find_backend("plain").build_plan(firmware), Error);
+    VmSpec odd = arm64_spec();
+    odd.memory.size = (64ull << 20) + 4096;
+    EXPECT_THROW(find_backend("plain").build_plan(odd), Error);
+}
+
+TEST(PlainArm64Plan, MeasurementIsDeterministicAndCoversTheDtb) {
+    auto a = find_backend("plain").predict(find_backend("plain").build_plan(arm64_spec()));
+    auto b = find_backend("plain").predict(find_backend("plain").build_plan(arm64_spec()));
+    EXPECT_EQ(a.value.hex(), b.value.hex());
+    auto three = find_backend("plain").predict(find_backend("plain").build_plan(arm64_spec(3)));
+    EXPECT_NE(a.value.hex(), three.value.hex());  // the DTB lists the CPUs
+}
+
+#if !defined(__aarch64__)
+TEST(PlainArm64Plan, LaunchOnAnotherArchitectureSaysWhy) {
+    LaunchPlan plan = find_backend("plain").build_plan(arm64_spec());
+    RunOptions options;
+    try {
+        find_backend("plain").launch(plan, options);
+        FAIL() << "an arm64 plan launched on a non-arm64 host";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("needs an arm64 host"), std::string::npos) << e.what();
+    }
+}
+#endif
+
+} // namespace
