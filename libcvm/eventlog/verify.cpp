@@ -99,6 +99,11 @@ void verify_software(const Log& log, const std::string& name, const ImageList& i
         out.replayed = Digest(HashAlgorithm::sha256, bank->second.at(0));
 }
 
+// Zero-filled data (SNP's zero, secrets and CPUID sections) is recognised
+// by its digest up to this size; a log cannot make the verifier hash or
+// allocate more on its word.
+constexpr std::uint64_t kMaxZeroData = 16ull << 20;
+
 // The SHA-256 of `size` zero bytes, computed without holding them.
 std::vector<std::uint8_t> zeros_sha256(std::uint64_t size) {
     static const std::array<std::uint8_t, 4096> zeros{};
@@ -191,7 +196,7 @@ std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, 
                     continue;
                 }
                 verdict = "matches " + image->what;
-            } else if (*op.data_sha256 == zeros_sha256(op.size)) {
+            } else if (op.size <= kMaxZeroData && *op.data_sha256 == zeros_sha256(op.size)) {
                 load.data = Payload::from_bytes(std::vector<std::uint8_t>(op.size, 0), "zero pages");
                 verdict = "zero pages";
             } else {

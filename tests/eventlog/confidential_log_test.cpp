@@ -269,6 +269,26 @@ TEST(CcaLog, AChangedImageOrAFlippedByteNamesItsEvent) {
     EXPECT_THROW(ImageList::read(sums), Error);
 }
 
+// Vector K1 of the shared CCA vectors (kvmtool, 1 vCPU, 512 MiB, Debian's
+// arm64 kernel): the log replays to the published RIM with the DTB that
+// cca-realm-measurements generated standing in the verifier's list.
+TEST(CcaLog, VectorK1ReplaysToThePublishedRim) {
+    const char* image = std::getenv("CVM_CCA_DEBIAN_IMAGE");
+    if (!image || !std::filesystem::exists(image)) GTEST_SKIP() << "CVM_CCA_DEBIAN_IMAGE (the decompressed K1 kernel) is not set";
+    VmSpec spec;
+    spec.technology = "arm-cca";
+    spec.memory.size = 512ull << 20;
+    spec.vcpus.count = 1;
+    spec.images.push_back({ImageRole::kernel, Payload::map_file(image), true, {}});
+    spec.options = {{"layout", "kvmtool"}, {"num-bps", "6"}, {"num-wps", "6"}};
+    LaunchPlan plan = find_backend("arm-cca").build_plan(spec);
+    Scratch s;
+    std::string sums = s.sums({image, cvmtest::vector_path("cca/kvmtool-k.dtb")});
+    Bytes expected = from_hex("7480937e6380978a586416e24bd9f0f1f1f9639086218b2a355727a69d459052", "K1");
+    auto v = verify_bytes(write_plan_log(plan, {HashAlgorithm::sha256}), sums, expected);
+    EXPECT_TRUE(v.matches) << joined(v);
+}
+
 // ---- QEMU Arm CCA RFC logs ------------------------------------------------------
 
 struct RfcLog {
