@@ -106,7 +106,8 @@ TEST(PlainArm64Plan, CreateVmNamesTheArchitectureAndIpaWidth) {
 TEST(PlainArm64Plan, UnmeasuredImagesStayUnmeasured) {
     VmSpec spec = arm64_spec();
     spec.images[1].measured = false;
-    auto l = loads(find_backend("plain").build_plan(spec));
+    LaunchPlan plan = find_backend("plain").build_plan(spec);  // loads() points into it
+    auto l = loads(plan);
     EXPECT_TRUE(l["kernel"]->measured);
     EXPECT_FALSE(l["initrd"]->measured);
     EXPECT_TRUE(l["dtb"]->measured);
