@@ -5,6 +5,7 @@
 // changed byte anywhere in the log or in a loaded image names its event.
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -15,14 +16,70 @@
 namespace cvm::eventlog {
 namespace {
 
-// The plain backend's software measurement: every event is an EV_EVENT_TAG in
-// PCR 0 whose digests hash the operation encoding; PCR 0's SHA-256 bank is
-// the measurement.
-void verify_software(const Log& log, const std::string& name, const ImageList& images, Verification& out) {
+// A bank libcvm cannot recompute cannot be verified: refuse the whole log.
+void refuse_unknown_banks(const Log& log, const std::string& name) {
     for (const auto& bank : log.spec_id.algorithms)
         if (!hash_algorithm(bank.algorithm))
             throw Error(fmt::format("the log declares bank {}, which libcvm cannot check; refusing to verify a bank "
                                     "it cannot recompute", algorithm_name(bank.algorithm)), 0, name);
+}
+
+// An operation-log event that passed the checks every such event must pass.
+struct CheckedOperation {
+    SoftwareEventData parts;
+    SoftwareOperation op;
+    std::string what;  // the operation as the messages name it
+};
+
+// The checks shared by the plain log and the operation logs of the other
+// technologies: nothing after finalize, only EV_EVENT_TAG events in PCR 0,
+// one digest per bank, a well-formed operation, and digests that hash its
+// encoding. Each problem goes to `fail`; nothing is returned then.
+template <typename Fail>
+std::optional<CheckedOperation> check_operation_event(const Log& log, const Event& e, const std::string& name,
+                                                      bool finalized, Fail&& fail) {
+    if (finalized) {
+        fail("follows finalize: nothing may change the VM after its state is sealed");
+        return std::nullopt;
+    }
+    if (e.pcr_index != 0 || e.type != EV_EVENT_TAG) {
+        fail(fmt::format("PCR {} {}: an operation log has only EV_EVENT_TAG events in PCR 0", e.pcr_index,
+                         event_type_name(e.type)));
+        return std::nullopt;
+    }
+    if (e.digests.size() != log.spec_id.algorithms.size()) {
+        fail(fmt::format("{} digests for {} banks: every bank must hash the operation", e.digests.size(),
+                         log.spec_id.algorithms.size()));
+        return std::nullopt;
+    }
+    CheckedOperation checked;
+    try {
+        checked.parts = split_software_event_data(e.data, name, e.data_offset);
+        checked.op = decode_software_operation(checked.parts.encoding, name, checked.parts.encoding_offset);
+    } catch (const Error& error) {
+        fail(error.what());
+        return std::nullopt;
+    }
+    const SoftwareOperation& op = checked.op;
+    checked.what = op.text.empty() ? op.name : fmt::format("{} {}", op.name, op.text);
+    bool ok = true;
+    for (const auto& d : e.digests) {
+        Digest expected = hash(*hash_algorithm(d.algorithm), checked.parts.encoding);
+        if (!std::equal(d.bytes.begin(), d.bytes.end(), expected.bytes().begin(), expected.bytes().end())) {
+            fail(fmt::format("{}: the {} digest {} is not the hash of the operation, {}", checked.what,
+                             algorithm_name(d.algorithm), to_hex(d.bytes), expected.hex()));
+            ok = false;
+        }
+    }
+    if (!ok) return std::nullopt;
+    return checked;
+}
+
+// The plain backend's software measurement: every event is an EV_EVENT_TAG in
+// PCR 0 whose digests hash the operation encoding; PCR 0's SHA-256 bank is
+// the measurement.
+void verify_software(const Log& log, const std::string& name, const ImageList& images, Verification& out) {
+    refuse_unknown_banks(log, name);
     if (!log.spec_id.algorithms.empty() &&
         std::none_of(log.spec_id.algorithms.begin(), log.spec_id.algorithms.end(),
                      [](const AlgorithmSize& a) { return a.algorithm == TPM_ALG_SHA256; }))
@@ -32,40 +89,11 @@ void verify_software(const Log& log, const std::string& name, const ImageList& i
     for (const Event& e : log.events) {
         std::string label = event_label(e);
         auto fail = [&](std::string problem) { out.failures.push_back(fmt::format("{}: {}", label, problem)); };
-        if (finalized) {
-            fail("follows finalize: nothing may change the VM after its state is sealed");
-            continue;
-        }
-        if (e.pcr_index != 0 || e.type != EV_EVENT_TAG) {
-            fail(fmt::format("PCR {} {}: a plain log has only EV_EVENT_TAG events in PCR 0", e.pcr_index,
-                             event_type_name(e.type)));
-            continue;
-        }
-        if (e.digests.size() != log.spec_id.algorithms.size()) {
-            fail(fmt::format("{} digests for {} banks: every bank must be extended", e.digests.size(),
-                             log.spec_id.algorithms.size()));
-            continue;
-        }
-        SoftwareEventData parts;
-        SoftwareOperation op;
-        try {
-            parts = split_software_event_data(e.data, name, e.data_offset);
-            op = decode_software_operation(parts.encoding, name, parts.encoding_offset);
-        } catch (const Error& error) {
-            fail(error.what());
-            continue;
-        }
-        std::string what = op.text.empty() ? op.name : fmt::format("{} {}", op.name, op.text);
-        bool ok = true;
-        for (const auto& d : e.digests) {
-            Digest expected = hash(*hash_algorithm(d.algorithm), parts.encoding);
-            if (!std::equal(d.bytes.begin(), d.bytes.end(), expected.bytes().begin(), expected.bytes().end())) {
-                fail(fmt::format("{}: the {} digest {} is not the hash of the operation, {}", what,
-                                 algorithm_name(d.algorithm), to_hex(d.bytes), expected.hex()));
-                ok = false;
-            }
-        }
-        if (!ok) continue;
+        auto checked = check_operation_event(log, e, name, finalized, fail);
+        if (!checked) continue;
+        const SoftwareEventData& parts = checked->parts;
+        const SoftwareOperation& op = checked->op;
+        const std::string& what = checked->what;
         std::string verdict = "recorded";
         if (op.name == "load-data") {
             if (parts.content) {
@@ -123,50 +151,18 @@ std::string event_label(const Event& e) { return fmt::format("event {} (offset {
 
 std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, const ImageList& images,
                                        const std::string& technology, HashAlgorithm algorithm, Verification& out) {
-    for (const auto& bank : log.spec_id.algorithms)
-        if (!hash_algorithm(bank.algorithm))
-            throw Error(fmt::format("the log declares bank {}, which libcvm cannot check; refusing to verify a bank "
-                                    "it cannot recompute", algorithm_name(bank.algorithm)), 0, name);
+    refuse_unknown_banks(log, name);
     LaunchPlan plan(technology, algorithm);
     bool finalized = false;
     std::size_t failures = out.failures.size();
     for (const Event& e : log.events) {
         std::string label = event_label(e);
         auto fail = [&](std::string problem) { out.failures.push_back(fmt::format("{}: {}", label, problem)); };
-        if (finalized) {
-            fail("follows finalize: nothing may change the VM after its state is sealed");
-            continue;
-        }
-        if (e.pcr_index != 0 || e.type != EV_EVENT_TAG) {
-            fail(fmt::format("PCR {} {}: an operation log has only EV_EVENT_TAG events in PCR 0", e.pcr_index,
-                             event_type_name(e.type)));
-            continue;
-        }
-        if (e.digests.size() != log.spec_id.algorithms.size()) {
-            fail(fmt::format("{} digests for {} banks: every bank must hash the operation", e.digests.size(),
-                             log.spec_id.algorithms.size()));
-            continue;
-        }
-        SoftwareEventData parts;
-        SoftwareOperation op;
-        try {
-            parts = split_software_event_data(e.data, name, e.data_offset);
-            op = decode_software_operation(parts.encoding, name, parts.encoding_offset);
-        } catch (const Error& error) {
-            fail(error.what());
-            continue;
-        }
-        std::string what = op.text.empty() ? op.name : fmt::format("{} {}", op.name, op.text);
-        bool ok = true;
-        for (const auto& d : e.digests) {
-            Digest expected = hash(*hash_algorithm(d.algorithm), parts.encoding);
-            if (!std::equal(d.bytes.begin(), d.bytes.end(), expected.bytes().begin(), expected.bytes().end())) {
-                fail(fmt::format("{}: the {} digest {} is not the hash of the operation, {}", what,
-                                 algorithm_name(d.algorithm), to_hex(d.bytes), expected.hex()));
-                ok = false;
-            }
-        }
-        if (!ok) continue;
+        auto checked = check_operation_event(log, e, name, finalized, fail);
+        if (!checked) continue;
+        const SoftwareEventData& parts = checked->parts;
+        const SoftwareOperation& op = checked->op;
+        const std::string& what = checked->what;
         std::string verdict = "recorded";
         if (op.name == "load-data") {
             op::LoadData load{op.gpa, Payload(), op.measured, label, op.page_type};
