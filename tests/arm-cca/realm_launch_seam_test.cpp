@@ -17,6 +17,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "fake_kvm.hpp"
+#include "seam_launch.hpp"
 #include "seam_recorder.hpp"
 #include "test_paths.hpp"
 
@@ -97,14 +98,6 @@ struct FakeArmKvm {
     }
 };
 
-RunResult launch(KvmSeam& seam, const LaunchPlan& plan) {
-    RunOptions options;
-    options.seam = &seam;
-    options.console_fd = -1;
-    options.timeout = std::chrono::milliseconds(5000);
-    return find_backend("arm-cca").launch(plan, options);
-}
-
 std::string hex(unsigned long v) { return fmt::format("{:#x}", v); }
 
 template <class T> T arg_as(const cvmtest::RecordedCall& c) {
@@ -126,7 +119,7 @@ TEST(RealmLaunchSeam, RmeV6Sequence) {
     FakeArmKvm arm;
     RecordingSeam seam(arm.fake);
     seam.record_runs(false);
-    auto result = launch(seam, plan_for("rme-v6", "1.0"));
+    auto result = cvmtest::launch_through(seam, plan_for("rme-v6", "1.0"));
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
 
     const std::string cap = "vm " + hex(kEnableCap);
@@ -220,7 +213,7 @@ TEST(RealmLaunchSeam, RmeV6ArgumentBytes) {
     FakeArmKvm arm;
     RmeArgs args(arm.fake);
     auto plan = plan_for("rme-v6", "1.0");
-    launch(args, plan);
+    cvmtest::launch_through(args, plan);
     ASSERT_EQ(args.payloads.size(), 8u);
     // CONFIG_REALM(HASH_ALGO = SHA-256), then CONFIG_REALM(RPV = zero).
     EXPECT_EQ(args.payloads[0].second[0], 1);
@@ -246,7 +239,7 @@ TEST(RealmLaunchSeam, RmiV14SequenceAndPartialPopulate) {
     RecordingSeam seam(arm.fake);
     seam.record_runs(false);
     auto plan = plan_for("rmi-v14", "2.0");
-    auto result = launch(seam, plan);
+    auto result = cvmtest::launch_through(seam, plan);
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
     auto calls = seam.calls();
     std::vector<unsigned long> requests;
@@ -290,7 +283,7 @@ TEST(RealmLaunchSeam, RmiV12RetriesOnReturnedBytes) {
     std::copy(header.bytes().begin(), header.bytes().end(), kernel.begin());
     spec.images.push_back({ImageRole::kernel, Payload::from_bytes(kernel, "Image"), true, {}});
     RecordingSeam seam(arm.fake);
-    launch(seam, find_backend("arm-cca").build_plan(spec));
+    cvmtest::launch_through(seam, find_backend("arm-cca").build_plan(spec));
     EXPECT_EQ(arm.populate_sizes_seen, (std::vector<std::uint64_t>{3 * 4096, 2 * 4096, 4096, 4096}));
     std::size_t v12_calls = 0;
     for (const auto& c : seam.calls()) v12_calls += c.request == kRmiPopulateV12;
@@ -317,7 +310,7 @@ TEST(RealmLaunchSeam, HostWithoutRmeFailsClearly) {
     NoRealmKvm host(arm.fake);
     const std::size_t fds = cvmtest::open_fd_count();
     try {
-        launch(host, plan_for("auto", "1.0"));
+        cvmtest::launch_through(host, plan_for("auto", "1.0"));
         FAIL() << "launched without RME";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("KVM_CAP_ARM_RME"), std::string::npos) << e.what();
@@ -325,12 +318,12 @@ TEST(RealmLaunchSeam, HostWithoutRmeFailsClearly) {
     }
     EXPECT_EQ(cvmtest::open_fd_count(), fds);
     // An explicit ABI the host lacks is named.
-    EXPECT_THROW(launch(host, plan_for("rmi-v13", "2.0")), Error);
+    EXPECT_THROW(cvmtest::launch_through(host, plan_for("rmi-v13", "2.0")), Error);
 }
 
 TEST(RealmLaunchSeam, PlanAndHostAbiMustAgree) {
     FakeArmKvm arm;  // answers every capability: "auto" picks rmi-v14
-    EXPECT_THROW(launch(arm.fake, plan_for("auto", "1.0")), Error);
+    EXPECT_THROW(cvmtest::launch_through(arm.fake, plan_for("auto", "1.0")), Error);
 }
 
 TEST(RealmLaunchSeam, FaultAtEveryCallLeavesNoFd) {
@@ -341,7 +334,7 @@ TEST(RealmLaunchSeam, FaultAtEveryCallLeavesNoFd) {
             FakeArmKvm arm;
             RecordingSeam seam(arm.fake);
             seam.record_runs(false);
-            launch(seam, plan);
+            cvmtest::launch_through(seam, plan);
             total = prefix_until_run(seam).size();
         }
         const std::size_t fds = cvmtest::open_fd_count();
@@ -349,7 +342,7 @@ TEST(RealmLaunchSeam, FaultAtEveryCallLeavesNoFd) {
             FakeArmKvm arm;
             RecordingSeam seam(arm.fake);
             seam.fail_call(i, EIO);
-            EXPECT_THROW(launch(seam, plan), Error) << abi << " call " << i;
+            EXPECT_THROW(cvmtest::launch_through(seam, plan), Error) << abi << " call " << i;
             EXPECT_EQ(cvmtest::open_fd_count(), fds) << abi << " call " << i;
         }
     }

@@ -14,6 +14,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "fake_kvm.hpp"
+#include "seam_launch.hpp"
 #include "seam_recorder.hpp"
 
 using namespace cvm;
@@ -67,24 +68,7 @@ FakeKvm::Exit sbi_putchar(char c) {
     };
 }
 
-struct Console {
-    int fd = memfd_create("console", MFD_CLOEXEC);
-    ~Console() { close(fd); }
-    std::string text() const {
-        std::string out(4096, '\0');
-        auto n = pread(fd, out.data(), out.size(), 0);
-        out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-        return out;
-    }
-};
-
-RunResult launch(KvmSeam& seam, const LaunchPlan& plan, int console_fd = -1) {
-    RunOptions options;
-    options.seam = &seam;
-    options.console_fd = console_fd;
-    options.timeout = std::chrono::milliseconds(5000);
-    return find_backend("riscv-cove").launch(plan, options);
-}
+using Console = cvmtest::ConsoleCapture;
 
 std::uint64_t u64_at(const std::vector<std::uint8_t>& b, std::size_t at) {
     std::uint64_t v;
@@ -97,7 +81,7 @@ TEST(CoveLaunchSeam, KvmtoolOrder) {
     RecordingSeam seam(fake);
     seam.record_runs(false);
     fake.script({system_event(KVM_SYSTEM_EVENT_SHUTDOWN)});
-    auto result = launch(seam, plan_for(2));
+    auto result = cvmtest::launch_through(seam, plan_for(2));
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
     std::vector<std::string> expected{
         "open /dev/kvm",
@@ -146,7 +130,7 @@ TEST(CoveLaunchSeam, ArgumentBytesAndMeasuredPages) {
     seam.record_runs(false);
     fake.script({system_event(KVM_SYSTEM_EVENT_SHUTDOWN)});
     auto plan = plan_for(1);
-    launch(seam, plan);
+    cvmtest::launch_through(seam, plan);
 
     auto calls = seam.calls();
     for (const auto& c : calls) {
@@ -201,7 +185,7 @@ TEST(CoveLaunchSeam, GuestExits) {
     auto run_with = [](std::deque<FakeKvm::Exit> exits, Console* console = nullptr) {
         FakeKvm fake;
         fake.script(std::move(exits));
-        return launch(fake, plan_for(1, 0), console ? console->fd : -1);
+        return cvmtest::launch_through(fake, plan_for(1, 0), console ? console->fd : -1);
     };
     Console console;
     auto off = run_with({uart_write('o'), sbi_putchar('k'), system_event(KVM_SYSTEM_EVENT_SHUTDOWN)}, &console);
@@ -221,9 +205,9 @@ TEST(CoveLaunchSeam, RefusesV07AndOtherPlans) {
     auto plan = find_backend("riscv-cove").build_plan(spec);
     FakeKvm fake;
     RecordingSeam seam(fake);
-    EXPECT_THROW(launch(seam, plan), Error);
+    EXPECT_THROW(cvmtest::launch_through(seam, plan), Error);
     EXPECT_EQ(seam.count(), 0u) << "nothing is opened for a plan the launcher refuses";
-    EXPECT_THROW(launch(seam, LaunchPlan("plain", HashAlgorithm::sha256)), Error);
+    EXPECT_THROW(cvmtest::launch_through(seam, LaunchPlan("plain", HashAlgorithm::sha256)), Error);
 }
 
 TEST(CoveLaunchSeam, FaultAtEveryCallLeavesNothingOpen) {
@@ -236,7 +220,7 @@ TEST(CoveLaunchSeam, FaultAtEveryCallLeavesNothingOpen) {
         RecordingSeam seam(fake);
         seam.record_runs(false);
         fake.script({system_event(KVM_SYSTEM_EVENT_SHUTDOWN)});
-        ASSERT_EQ(launch(seam, plan).reason, ExitReason::power_off);
+        ASSERT_EQ(cvmtest::launch_through(seam, plan).reason, ExitReason::power_off);
         setup_calls = seam.calls().size();
     }
     ASSERT_GT(setup_calls, 15u);
@@ -249,7 +233,7 @@ TEST(CoveLaunchSeam, FaultAtEveryCallLeavesNothingOpen) {
         bool clean_error = false;
         std::string what;
         try {
-            auto result = launch(seam, plan);
+            auto result = cvmtest::launch_through(seam, plan);
             clean_error = result.reason == ExitReason::emulation_failure &&
                           result.detail.find("KVM_RUN") != std::string::npos;
             what = result.detail;

@@ -13,6 +13,7 @@
 #include "cvm/error.hpp"
 #include "fake_sev.hpp"
 #include "seam_recorder.hpp"
+#include "seam_launch.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -30,14 +31,6 @@ LaunchPlan plan_for(const std::string& tech, unsigned vcpus, std::map<std::strin
     spec.images.push_back({ImageRole::kernel, Payload::map_file(cvmtest::vector_path("sev/kernel.bin")), true, {}});
     spec.options = std::move(options);
     return find_backend(tech).build_plan(spec);
-}
-
-RunResult launch(KvmSeam& seam, const LaunchPlan& plan) {
-    RunOptions options;
-    options.seam = &seam;
-    options.console_fd = -1;
-    options.timeout = std::chrono::milliseconds(5000);
-    return find_backend(plan.technology()).launch(plan, options);
 }
 
 template <class T> T args_of(const FakeSev::SevCall& call) {
@@ -66,7 +59,7 @@ const std::vector<std::string> kVcpuRegisters(unsigned id) {
 TEST(SevLaunchSeam, SevLegacySequenceAndMeasuredBytes) {
     FakeSev fake;
     auto plan = plan_for("amd-sev", 1, {{"sev-init", "legacy"}});
-    auto result = launch(fake, plan);
+    auto result = cvmtest::launch_through(fake, plan);
     EXPECT_EQ(result.reason, ExitReason::triple_fault) << result.detail;
     std::string blob;
     for (int i = 0; i < 48; ++i) blob += "ab";
@@ -105,7 +98,7 @@ TEST(SevLaunchSeam, SevLegacySequenceAndMeasuredBytes) {
 TEST(SevLaunchSeam, SevEsInit2SequenceAndRegisters) {
     FakeSev fake;
     auto plan = plan_for("amd-sev-es", 2);
-    launch(fake, plan);
+    cvmtest::launch_through(fake, plan);
     auto expected = concat(kPlatform, {
         "kvm KVM_CREATE_VM(3)", "vm KVM_CREATE_IRQCHIP", "vm KVM_SEV_INIT2",
         "vm KVM_SET_USER_MEMORY_REGION", "vm KVM_MEMORY_ENCRYPT_REG_REGION",
@@ -147,7 +140,7 @@ TEST(SevLaunchSeam, SevEsInit2SequenceAndRegisters) {
 
 TEST(SevLaunchSeam, SevEsLegacyUsesEsInitOnADefaultVm) {
     FakeSev fake;
-    launch(fake, plan_for("amd-sev-es", 1, {{"sev-init", "legacy"}}));
+    cvmtest::launch_through(fake, plan_for("amd-sev-es", 1, {{"sev-init", "legacy"}}));
     auto log = fake.log();
     EXPECT_EQ(log[5], "kvm KVM_CREATE_VM(0)");
     EXPECT_EQ(log[7], "vm KVM_SEV_ES_INIT");
@@ -157,7 +150,7 @@ TEST(SevLaunchSeam, SevEsLegacyUsesEsInitOnADefaultVm) {
 TEST(SevLaunchSeam, SnpSequence) {
     FakeSev fake;
     auto plan = plan_for("amd-sev-snp", 1);
-    launch(fake, plan);
+    cvmtest::launch_through(fake, plan);
     // firmware (2 pages), then the metadata sections of FW_SYN in table order.
     struct Region { std::uint64_t gpa, size; std::uint8_t type; };
     const std::vector<Region> regions{
@@ -216,7 +209,7 @@ TEST(SevLaunchSeam, GuestOwnerSessionGoesToLaunchStart) {
     auto cert = write_temp("owner-pdh.cert", 2084, 0x33);
     auto session = write_temp("owner-session.bin", 128, 0x44);
     FakeSev fake;
-    launch(fake, plan_for("amd-sev", 1, {{"owner-dh-cert", cert}, {"owner-session", session}}));
+    cvmtest::launch_through(fake, plan_for("amd-sev", 1, {{"owner-dh-cert", cert}, {"owner-session", session}}));
     auto start = args_of<uapi::LaunchStart>(fake.sev_calls()[1]);
     EXPECT_NE(start.dh_uaddr, 0u);
     EXPECT_EQ(start.dh_len, 2084u);
@@ -242,7 +235,7 @@ TEST(SevLaunchSeam, EveryFailureLeavesNoFdOpen) {
         {
             FakeSev fake;
             cvmtest::RecordingSeam counter(fake);
-            launch(counter, plan);
+            cvmtest::launch_through(counter, plan);
             total = counter.count();
         }
         ASSERT_GT(total, 20u);
@@ -252,7 +245,7 @@ TEST(SevLaunchSeam, EveryFailureLeavesNoFdOpen) {
             cvmtest::RecordingSeam seam(fake);
             seam.fail_call(i, EIO);
             try {
-                launch(seam, plan);
+                cvmtest::launch_through(seam, plan);
             } catch (const Error&) {
             }
             EXPECT_EQ(cvmtest::open_fd_count(), before) << tech << ": failing call " << i;

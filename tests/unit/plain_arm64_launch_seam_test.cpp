@@ -20,6 +20,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "fake_kvm.hpp"
+#include "seam_launch.hpp"
 #include "seam_recorder.hpp"
 #include "test_paths.hpp"
 
@@ -133,24 +134,7 @@ private:
     }
 };
 
-struct Console {
-    int fd = memfd_create("console", MFD_CLOEXEC);
-    ~Console() { close(fd); }
-    std::string text() const {
-        std::string out(4096, '\0');
-        auto n = pread(fd, out.data(), out.size(), 0);
-        out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-        return out;
-    }
-};
-
-RunResult launch(KvmSeam& seam, const LaunchPlan& plan, int console_fd = -1) {
-    RunOptions options;
-    options.seam = &seam;
-    options.console_fd = console_fd;
-    options.timeout = std::chrono::milliseconds(5000);
-    return find_backend("plain").launch(plan, options);
-}
+using Console = cvmtest::ConsoleCapture;
 
 std::string hex(unsigned long v) { return fmt::format("{:#x}", v); }
 
@@ -182,7 +166,7 @@ TEST(PlainArm64LaunchSeam, IoctlSequence) {
     FakeArm64 arm;
     RecordingSeam seam(arm);
     seam.record_runs(false);
-    auto result = launch(seam, plan_for(2));
+    auto result = cvmtest::launch_through(seam, plan_for(2));
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
 
     std::vector<std::string> expected{
@@ -216,7 +200,7 @@ TEST(PlainArm64LaunchSeam, ArgumentBytes) {
     RecordingSeam seam(arm);
     seam.record_runs(false);
     auto plan = plan_for(2);
-    launch(seam, plan);
+    cvmtest::launch_through(seam, plan);
     auto calls = seam.calls();
     auto nth = [&](unsigned long request, std::size_t n) -> const cvmtest::RecordedCall& {
         for (const auto& c : calls)
@@ -283,7 +267,7 @@ TEST(PlainArm64LaunchSeam, UartOnMmioAndItsInterrupt) {
         mmio(0x02000000, false),      // nothing there
         system_event(KVM_SYSTEM_EVENT_SHUTDOWN),
     });
-    auto result = launch(arm, plan_for(1), console.fd);
+    auto result = cvmtest::launch_through(arm, plan_for(1), console.fd);
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
     EXPECT_EQ(console.text(), "hi");
     // SPI 0 is INTID 32: KVM_ARM_IRQ_TYPE_SPI (1) << 24 | 32, raised once.
@@ -309,7 +293,7 @@ TEST(PlainArm64LaunchSeam, MmioReadsSeeTheDeviceOrAllOnes) {
                          run.mmio.is_write = 0;
                      },
                      observe});
-    auto result = launch(arm, plan_for(1));
+    auto result = cvmtest::launch_through(arm, plan_for(1));
     EXPECT_EQ(result.reason, ExitReason::reset) << result.detail;
     ASSERT_EQ(seen.size(), 2u);
     EXPECT_EQ(seen[0], 0x60);  // LSR: transmitter empty
@@ -320,7 +304,7 @@ TEST(PlainArm64LaunchSeam, GuestExitsEndTheRunAsDocumented) {
     auto run_with = [](FakeKvm::Exit exit) {
         FakeArm64 arm;
         arm.fake.script({std::move(exit)});
-        return launch(arm, plan_for(1));
+        return cvmtest::launch_through(arm, plan_for(1));
     };
     EXPECT_EQ(run_with(system_event(KVM_SYSTEM_EVENT_SHUTDOWN)).reason, ExitReason::power_off);
     EXPECT_EQ(run_with(system_event(KVM_SYSTEM_EVENT_RESET)).reason, ExitReason::reset);
@@ -339,7 +323,7 @@ TEST(PlainArm64LaunchSeam, HostIpaLimitIsChecked) {
     FakeArm64 arm;
     arm.ipa_limit = 32;
     try {
-        launch(arm, plan_for(1));
+        cvmtest::launch_through(arm, plan_for(1));
         FAIL() << "a 33-bit guest launched on a 32-bit IPA host";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("33 IPA bits"), std::string::npos) << e.what();
@@ -348,7 +332,7 @@ TEST(PlainArm64LaunchSeam, HostIpaLimitIsChecked) {
     fixed.ipa_limit = 0;  // no KVM_CAP_ARM_VM_IPA_SIZE: the fixed 40 bits, type 0
     RecordingSeam seam(fixed);
     seam.record_runs(false);
-    EXPECT_EQ(launch(seam, plan_for(1)).reason, ExitReason::power_off);
+    EXPECT_EQ(cvmtest::launch_through(seam, plan_for(1)).reason, ExitReason::power_off);
     for (const auto& c : seam.calls())
         if (c.request == KVM_CREATE_VM) EXPECT_EQ(arg_as<std::uint64_t>(c), 0u);
 }
@@ -359,7 +343,7 @@ TEST(PlainArm64LaunchSeam, FaultAtEveryCallLeavesNoFd) {
     {
         FakeArm64 arm;
         RecordingSeam counter(arm);
-        launch(counter, plan);
+        cvmtest::launch_through(counter, plan);
         // Every set-up call and the first KVM_RUN; later runs depend on thread timing.
         for (const auto& c : counter.calls()) {
             ++total;
@@ -373,7 +357,7 @@ TEST(PlainArm64LaunchSeam, FaultAtEveryCallLeavesNoFd) {
         RecordingSeam seam(arm);
         seam.fail_call(i, EIO);
         try {
-            auto result = launch(seam, plan);
+            auto result = cvmtest::launch_through(seam, plan);
             // A failed KVM_RUN ends the run as an emulation failure instead of throwing.
             EXPECT_EQ(result.reason, ExitReason::emulation_failure) << "call " << i;
         } catch (const Error& e) {

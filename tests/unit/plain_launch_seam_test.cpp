@@ -12,6 +12,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "fake_kvm.hpp"
+#include "seam_launch.hpp"
 #include "seam_recorder.hpp"
 #include "synthetic_images.hpp"
 
@@ -29,24 +30,7 @@ LaunchPlan plan_for(unsigned vcpus) {
     return find_backend("plain").build_plan(spec);
 }
 
-struct Console {
-    int fd = memfd_create("console", MFD_CLOEXEC);
-    ~Console() { close(fd); }
-    std::string text() const {
-        std::string out(4096, '\0');
-        auto n = pread(fd, out.data(), out.size(), 0);
-        out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-        return out;
-    }
-};
-
-RunResult launch(KvmSeam& seam, const LaunchPlan& plan, int console_fd = -1, int timeout_ms = 5000) {
-    RunOptions options;
-    options.seam = &seam;
-    options.console_fd = console_fd;
-    options.timeout = std::chrono::milliseconds(timeout_ms);
-    return find_backend("plain").launch(plan, options);
-}
+using Console = cvmtest::ConsoleCapture;
 
 constexpr std::uint32_t kS5PowerOff = (5u << 10) | (1u << 13);
 
@@ -55,7 +39,7 @@ TEST(PlainLaunchSeam, IoctlSequence) {
     RecordingSeam seam(fake);
     seam.record_runs(false);
     fake.script({FakeKvm::port_write(0x604, kS5PowerOff, 2)});
-    auto result = launch(seam, plan_for(2));
+    auto result = cvmtest::launch_through(seam, plan_for(2));
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
 
     std::vector<std::string> expected{
@@ -93,7 +77,7 @@ TEST(PlainLaunchSeam, ArgumentBytes) {
     FakeKvm fake;
     RecordingSeam seam(fake);
     seam.record_runs(false);
-    launch(seam, plan_for(2));
+    cvmtest::launch_through(seam, plan_for(2));
     auto calls = seam.calls();
     auto find = [&](const std::string& role, const std::string& name) -> const cvmtest::RecordedCall& {
         for (const auto& c : calls)
@@ -147,7 +131,7 @@ TEST(PlainLaunchSeam, GuestExitsEndTheRunAsDocumented) {
     auto run_with = [](std::deque<FakeKvm::Exit> exits, Console* console = nullptr) {
         FakeKvm fake;
         fake.script(std::move(exits));
-        return launch(fake, plan_for(1), console ? console->fd : -1, 2000);
+        return cvmtest::launch_through(fake, plan_for(1), console ? console->fd : -1, 2000);
     };
     Console console;
     auto off = run_with({FakeKvm::port_write(0x3f8, 'o', 1), FakeKvm::port_write(0x3f8, 'k', 1),
@@ -176,7 +160,7 @@ TEST(PlainLaunchSeam, GuestExitsEndTheRunAsDocumented) {
         });
     FakeKvm fake;
     fake.script(std::move(forever));
-    auto timed_out = launch(fake, plan_for(2), -1, 100);
+    auto timed_out = cvmtest::launch_through(fake, plan_for(2), -1, 100);
     EXPECT_EQ(timed_out.reason, ExitReason::timeout);
 }
 
@@ -190,7 +174,7 @@ TEST(PlainLaunchSeam, FaultAtEveryCallLeavesNothingOpen) {
         RecordingSeam seam(fake);
         seam.record_runs(false);
         fake.script({FakeKvm::port_write(0x604, kS5PowerOff, 2)});
-        ASSERT_EQ(launch(seam, plan).reason, ExitReason::power_off);
+        ASSERT_EQ(cvmtest::launch_through(seam, plan).reason, ExitReason::power_off);
         setup_calls = seam.calls().size();
     }
     ASSERT_GT(setup_calls, 20u);
@@ -203,7 +187,7 @@ TEST(PlainLaunchSeam, FaultAtEveryCallLeavesNothingOpen) {
         bool clean_error = false;
         std::string what;
         try {
-            auto result = launch(seam, plan);
+            auto result = cvmtest::launch_through(seam, plan);
             // A failed KVM_RUN ends the run instead of throwing.
             clean_error = result.reason == ExitReason::emulation_failure &&
                           result.detail.find("KVM_RUN") != std::string::npos;
