@@ -11,6 +11,7 @@
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "plan_loads.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -28,12 +29,7 @@ VmSpec arm64_spec(unsigned vcpus = 2) {
     return spec;
 }
 
-std::map<std::string, const op::LoadData*> loads(const LaunchPlan& plan) {
-    std::map<std::string, const op::LoadData*> by_label;
-    for (const auto& o : plan.operations())
-        if (auto* l = std::get_if<op::LoadData>(&o)) by_label[l->label] = l;
-    return by_label;
-}
+using cvmtest::loads;
 
 std::map<std::string, std::uint64_t> boot_registers(const LaunchPlan& plan) {
     std::map<std::string, std::uint64_t> regs;

@@ -6,6 +6,7 @@
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "plan_loads.hpp"
 #include "synthetic_images.hpp"
 
 using namespace cvm;
@@ -26,12 +27,7 @@ VmSpec spec_with(std::vector<std::uint8_t> kernel, std::size_t initrd_size = 300
     return spec;
 }
 
-std::map<std::string, const op::LoadData*> loads(const LaunchPlan& plan) {
-    std::map<std::string, const op::LoadData*> by_label;
-    for (const auto& o : plan.operations())
-        if (auto* l = std::get_if<op::LoadData>(&o)) by_label[l->label] = l;
-    return by_label;
-}
+using cvmtest::loads;
 
 std::uint8_t sum(ByteSpan bytes) {
     std::uint8_t s = 0;
