@@ -86,43 +86,21 @@ public:
         if (!stop_) stop_ = StopRequest{reason, std::move(detail)};
     }
 
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
-        kvm_run* run = vcpu.run();
-        switch (run->exit_reason) {
-        case KVM_EXIT_IO: {
-            auto* data = reinterpret_cast<std::uint8_t*>(run) + run->io.data_offset;
-            for (std::uint32_t i = 0; i < run->io.count; ++i, data += run->io.size) {
-                std::span<std::uint8_t> bytes(data, run->io.size);
-                if (run->io.direction == KVM_EXIT_IO_OUT) bus_.write(run->io.port, bytes);
-                else bus_.read(run->io.port, bytes);
-            }
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
+        if (auto* io = std::get_if<exits::PortIo>(&exit)) {
+            bus_.handle(*io);
             std::lock_guard lock(mutex_);
             return stop_;
         }
-        case KVM_EXIT_HYPERCALL:
+        auto* call = std::get_if<exits::Hypercall>(&exit);
+        if (call && snp_ && call->nr == kHcMapGpaRange) {
             // The guest converts pages between private and shared.
-            if (snp_ && run->hypercall.nr == kHcMapGpaRange) {
-                std::uint64_t gpa = run->hypercall.args[0], pages = run->hypercall.args[1];
-                set_private(vm_, gpa, pages * 4096, (run->hypercall.args[2] & kMapGpaEncrypted) != 0);
-                run->hypercall.ret = 0;
-                return std::nullopt;
-            }
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("unexpected hypercall {} on vCPU {}", run->hypercall.nr, vcpu.id())};
-        case KVM_EXIT_SHUTDOWN:
-            return StopRequest{ExitReason::triple_fault, fmt::format("vCPU {} shut down (KVM_EXIT_SHUTDOWN)", vcpu.id())};
-        case KVM_EXIT_SYSTEM_EVENT:
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SEV_TERM)
-                return StopRequest{ExitReason::emulation_failure, "the guest asked to terminate (GHCB termination request)"};
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                return StopRequest{ExitReason::power_off, "the guest powered off"};
-            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-                return StopRequest{ExitReason::reset, "the guest asked for a reset"};
-            return StopRequest{ExitReason::emulation_failure, fmt::format("system event {}", run->system_event.type)};
-        default:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
+            std::uint64_t gpa = call->args[0], pages = call->args[1];
+            set_private(vm_, gpa, pages * 4096, (call->args[2] & kMapGpaEncrypted) != 0);
+            *call->ret = 0;
+            return std::nullopt;
         }
+        return unhandled(vcpu, exit);
     }
 
 private:

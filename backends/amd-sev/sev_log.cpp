@@ -14,12 +14,10 @@
 #include "backends/amd-sev/launch_config.hpp"
 #include "backends/amd-sev/sev_predictor.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::sev {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 // The kernel and initrd enter the launch digest only through the hashes
 // table, so a matching digest says nothing about them until each entry is

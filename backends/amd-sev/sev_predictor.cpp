@@ -9,12 +9,10 @@
 #include "backends/amd-sev/vmsa.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/plan/software_measurement.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::sev {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 std::optional<uapi::SnpPageType> snp_page_type(std::string_view name) {
     if (name == "normal") return uapi::kSnpPageNormal;

@@ -15,12 +15,10 @@
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::cca {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 enum class Abi { rme_v6, rmi_v12, rmi_v13, rmi_v14 };
 
@@ -129,38 +127,23 @@ class RealmExitHandler final : public ExitHandler {
 public:
     RealmExitHandler(int console_fd, bool pl011) : console_fd_(console_fd), pl011_(pl011) {}
 
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
-        kvm_run* run = vcpu.run();
-        switch (run->exit_reason) {
-        case KVM_EXIT_MMIO: {
-            const std::uint64_t base = pl011_ ? 0x09000000 : arm64::kUartBase;
-            const std::uint64_t offset = run->mmio.phys_addr - base;
-            const bool uart = run->mmio.phys_addr >= base && offset < 0x1000;
-            if (run->mmio.is_write) {
-                if (uart && offset == 0 && console_fd_ >= 0) {
-                    ssize_t ignored = ::write(console_fd_, run->mmio.data, 1);
-                    (void)ignored;  // a closed console must not stop the guest
-                }
-            } else {
-                std::memset(run->mmio.data, 0, sizeof run->mmio.data);
-                // 16550 LSR (offset 5): THR empty; PL011 FR (0x18): TX FIFO not full.
-                if (uart && !pl011_ && offset == 5) run->mmio.data[0] = 0x60;
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
+        auto* mmio = std::get_if<exits::Mmio>(&exit);
+        if (!mmio) return unhandled(vcpu, exit);
+        const std::uint64_t base = pl011_ ? 0x09000000 : arm64::kUartBase;
+        const std::uint64_t offset = mmio->address - base;
+        const bool uart = mmio->address >= base && offset < 0x1000;
+        if (mmio->write) {
+            if (uart && offset == 0 && console_fd_ >= 0 && !mmio->data.empty()) {
+                ssize_t ignored = ::write(console_fd_, mmio->data.data(), 1);
+                (void)ignored;  // a closed console must not stop the guest
             }
-            return std::nullopt;
+        } else {
+            std::memset(mmio->data.data(), 0, mmio->data.size());
+            // 16550 LSR (offset 5): THR empty; PL011 FR (0x18): TX FIFO not full.
+            if (uart && !pl011_ && offset == 5) mmio->data[0] = 0x60;
         }
-        case KVM_EXIT_SYSTEM_EVENT:
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                return StopRequest{ExitReason::power_off, "the realm powered off (PSCI SYSTEM_OFF)"};
-            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-                return StopRequest{ExitReason::reset, "the realm asked for a reset (PSCI SYSTEM_RESET)"};
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
-        case KVM_EXIT_SHUTDOWN:
-            return StopRequest{ExitReason::triple_fault, fmt::format("vCPU {} stopped (KVM_EXIT_SHUTDOWN)", vcpu.id())};
-        default:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
-        }
+        return std::nullopt;
     }
 
 private:

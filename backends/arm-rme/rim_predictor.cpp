@@ -18,12 +18,10 @@
 #include "backends/arm-rme/rim.hpp"
 #include "cvm/error.hpp"
 #include "cvm/tcg.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::cca {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 struct BootRegisters {
     std::uint64_t pc = 0;

@@ -18,45 +18,21 @@
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::arm64 {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 class Arm64ExitHandler final : public ExitHandler {
 public:
     explicit Arm64ExitHandler(MmioBus& bus) : bus_(bus) {}
 
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
-        kvm_run* run = vcpu.run();
-        switch (run->exit_reason) {
-        case KVM_EXIT_MMIO: {
-            const std::size_t size = std::min<std::size_t>(run->mmio.len, sizeof run->mmio.data);
-            if (run->mmio.is_write) bus_.write(run->mmio.phys_addr, std::span<const std::uint8_t>(run->mmio.data, size));
-            else bus_.read(run->mmio.phys_addr, std::span<std::uint8_t>(run->mmio.data, size));
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
+        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
+            bus_.handle(*mmio);
             return std::nullopt;
         }
-        case KVM_EXIT_SYSTEM_EVENT:
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                return StopRequest{ExitReason::power_off, "the guest powered off (PSCI SYSTEM_OFF)"};
-            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-                return StopRequest{ExitReason::reset, "the guest asked for a reset (PSCI SYSTEM_RESET)"};
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
-        case KVM_EXIT_FAIL_ENTRY:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("KVM could not enter vCPU {} (hardware reason {:#x})", vcpu.id(),
-                                           run->fail_entry.hardware_entry_failure_reason)};
-        case KVM_EXIT_INTERNAL_ERROR:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("KVM internal error on vCPU {} (suberror {})", vcpu.id(),
-                                           run->internal.suberror)};
-        default:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
-        }
+        return unhandled(vcpu, exit);
     }
 
 private:

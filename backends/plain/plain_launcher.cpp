@@ -17,15 +17,13 @@
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/core/overloaded.hpp"
 #endif
 
 namespace cvm::x86 {
 
 #if defined(__x86_64__)
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 // Identity map and TSS pages that VMX needs for real mode; placed in the
 // hole below 4 GiB where no RAM is.
@@ -36,49 +34,18 @@ class PcExitHandler final : public ExitHandler {
 public:
     PcExitHandler(PioBus& bus, StopLatch& latch) : bus_(bus), latch_(latch) {}
 
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
-        kvm_run* run = vcpu.run();
-        switch (run->exit_reason) {
-        case KVM_EXIT_IO: {
-            auto* data = reinterpret_cast<std::uint8_t*>(run) + run->io.data_offset;
-            for (std::uint32_t i = 0; i < run->io.count; ++i, data += run->io.size) {
-                std::span<std::uint8_t> bytes(data, run->io.size);
-                if (run->io.direction == KVM_EXIT_IO_OUT) bus_.write(run->io.port, bytes);
-                else bus_.read(run->io.port, bytes);
-            }
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
+        if (auto* io = std::get_if<exits::PortIo>(&exit)) {
+            bus_.handle(*io);
             return latch_.take();
         }
-        case KVM_EXIT_MMIO:
+        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
             // Nothing is mapped outside RAM and the in-kernel APICs: reads
             // float high, writes are dropped, as on a bus with no device.
-            if (!run->mmio.is_write) std::memset(run->mmio.data, 0xff, sizeof run->mmio.data);
+            if (!mmio->write) std::memset(mmio->data.data(), 0xff, mmio->data.size());
             return std::nullopt;
-        case KVM_EXIT_HLT:
-            return StopRequest{ExitReason::emulation_failure, fmt::format("vCPU {} halted", vcpu.id())};
-        case KVM_EXIT_SHUTDOWN:
-            return StopRequest{ExitReason::triple_fault,
-                               fmt::format("vCPU {} triple-faulted (KVM_EXIT_SHUTDOWN)", vcpu.id())};
-        case KVM_EXIT_FAIL_ENTRY:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("KVM could not enter vCPU {} (hardware reason {:#x})", vcpu.id(),
-                                           run->fail_entry.hardware_entry_failure_reason)};
-        case KVM_EXIT_INTERNAL_ERROR:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("KVM internal error on vCPU {} (suberror {}{})", vcpu.id(),
-                                           run->internal.suberror,
-                                           run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-                                               ? ": instruction emulation failed" : "")};
-        case KVM_EXIT_SYSTEM_EVENT:
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                return StopRequest{ExitReason::power_off, "the guest powered off"};
-            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-                return StopRequest{ExitReason::reset, "the guest asked for a reset"};
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
-        default:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
         }
+        return unhandled(vcpu, exit);
     }
 
 private:

@@ -21,12 +21,10 @@
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::cove {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 // SBI v0.1 legacy console calls, which KVM forwards to userspace.
 constexpr unsigned long kSbiLegacyPutchar = 0x01;
@@ -44,52 +42,34 @@ class TvmExitHandler final : public ExitHandler {
 public:
     explicit TvmExitHandler(int console_fd) : console_fd_(console_fd), uart_(console_fd, [](bool) {}) {}
 
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu) override {
-        kvm_run* run = vcpu.run();
-        switch (run->exit_reason) {
-        case KVM_EXIT_MMIO: {
-            std::uint64_t address = run->mmio.phys_addr;
-            std::span<std::uint8_t> data(run->mmio.data, std::min<std::size_t>(run->mmio.len, sizeof run->mmio.data));
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
+        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
             std::lock_guard lock(mutex_);
-            if (address >= kUartBase && address < kUartBase + 8) {
-                auto offset = static_cast<std::uint16_t>(address - kUartBase);
-                if (run->mmio.is_write) uart_.write(offset, data);
-                else uart_.read(offset, data);
-            } else if (!run->mmio.is_write) {
-                std::memset(data.data(), 0xff, data.size());  // nothing there: the bus floats high
+            if (mmio->address >= kUartBase && mmio->address < kUartBase + 8) {
+                auto offset = static_cast<std::uint16_t>(mmio->address - kUartBase);
+                if (mmio->write) uart_.write(offset, mmio->data);
+                else uart_.read(offset, mmio->data);
+            } else if (!mmio->write) {
+                std::memset(mmio->data.data(), 0xff, mmio->data.size());  // nothing there: the bus floats high
             }
             return std::nullopt;
         }
-        case KVM_EXIT_RISCV_SBI: {
-            auto& sbi = run->riscv_sbi;
-            if (sbi.extension_id == kSbiLegacyPutchar) {
-                auto c = static_cast<char>(sbi.args[0]);
+        if (auto* sbi = std::get_if<exits::RiscvSbi>(&exit)) {
+            if (sbi->extension == kSbiLegacyPutchar) {
+                auto c = static_cast<char>(sbi->args[0]);
                 std::lock_guard lock(mutex_);
                 if (console_fd_ >= 0 && ::write(console_fd_, &c, 1) < 0) {
                     // A closed console loses output; the guest goes on.
                 }
-                sbi.ret[0] = 0;
-            } else if (sbi.extension_id == kSbiLegacyGetchar) {
-                sbi.ret[0] = static_cast<unsigned long>(-1L);  // no input
+                sbi->ret[0] = 0;
+            } else if (sbi->extension == kSbiLegacyGetchar) {
+                sbi->ret[0] = static_cast<unsigned long>(-1L);  // no input
             } else {
-                sbi.ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
+                sbi->ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
             }
             return std::nullopt;
         }
-        case KVM_EXIT_SYSTEM_EVENT:
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                return StopRequest{ExitReason::power_off, "the guest powered off"};
-            if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-                return StopRequest{ExitReason::reset, "the guest asked for a reset"};
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("system event {} on vCPU {}", run->system_event.type, vcpu.id())};
-        case KVM_EXIT_INTERNAL_ERROR:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("KVM internal error on vCPU {} (suberror {})", vcpu.id(), run->internal.suberror)};
-        default:
-            return StopRequest{ExitReason::emulation_failure,
-                               fmt::format("unhandled KVM exit reason {} on vCPU {}", run->exit_reason, vcpu.id())};
-        }
+        return unhandled(vcpu, exit);
     }
 
 private:

@@ -6,12 +6,10 @@
 
 #include "backends/riscv-cove/cove_uapi.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::cove {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 [[noreturn]] void unsupported(const std::string& what) {
     throw Error("riscv-cove measurement model: " + what + "; no prediction is made for it");

@@ -6,12 +6,10 @@
 
 #include "bindings/python/bindings.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm::python {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 py::bytes to_bytes(ByteSpan bytes) { return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
 

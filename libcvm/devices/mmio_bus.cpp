@@ -39,3 +39,12 @@ void MmioBus::write(std::uint64_t address, std::span<const std::uint8_t> data) {
 }
 
 } // namespace cvm
+
+namespace cvm {
+
+void MmioBus::handle(const exits::Mmio& mmio) {
+    if (mmio.write) write(mmio.address, mmio.data);
+    else read(mmio.address, mmio.data);
+}
+
+} // namespace cvm

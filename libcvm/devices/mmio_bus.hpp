@@ -20,6 +20,8 @@ public:
     // Serialized: devices need not lock themselves.
     void read(std::uint64_t address, std::span<std::uint8_t> data);
     void write(std::uint64_t address, std::span<const std::uint8_t> data);
+    // The access of an MMIO exit.
+    void handle(const exits::Mmio& mmio);
 
 private:
     struct Range {

@@ -46,3 +46,14 @@ void pio_store(std::span<std::uint8_t> data, std::uint32_t value) {
 }
 
 } // namespace cvm
+
+namespace cvm {
+
+void PioBus::handle(const exits::PortIo& io) {
+    for (std::uint32_t i = 0; i < io.count; ++i) {
+        if (io.write) write(io.port, io.access(i));
+        else read(io.port, io.access(i));
+    }
+}
+
+} // namespace cvm

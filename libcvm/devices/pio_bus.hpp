@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "libcvm/kvm/vcpu_exit.hpp"
+
 namespace cvm {
 
 class PioDevice {
@@ -23,6 +25,8 @@ public:
     // Serialized: devices need not lock themselves.
     void read(std::uint16_t port, std::span<std::uint8_t> data);
     void write(std::uint16_t port, std::span<const std::uint8_t> data);
+    // Every access of a port I/O exit, in order (a string instruction has several).
+    void handle(const exits::PortIo& io);
 
 private:
     struct Range {

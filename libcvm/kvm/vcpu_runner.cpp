@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm {
 namespace {
@@ -35,7 +36,65 @@ void install_kick_handler() {
     });
 }
 
+StopRequest system_event_stop(unsigned vcpu, std::uint32_t type) {
+    switch (type) {
+    case KVM_SYSTEM_EVENT_SHUTDOWN: return {ExitReason::power_off, "the guest powered off"};
+    case KVM_SYSTEM_EVENT_RESET: return {ExitReason::reset, "the guest asked for a reset"};
+    case KVM_SYSTEM_EVENT_CRASH: return {ExitReason::emulation_failure, fmt::format("vCPU {} reported a guest crash", vcpu)};
+    case exits::kSystemEventSevTerm:
+        return {ExitReason::emulation_failure, "the guest asked to terminate (GHCB termination request)"};
+    default: return {ExitReason::emulation_failure, fmt::format("unhandled system event {} on vCPU {}", type, vcpu)};
+    }
+}
+
 } // namespace
+
+StopRequest unhandled(const Vcpu& vcpu, const exits::DeviceExit& exit) {
+    const std::string what = std::visit([](const auto& e) { return exits::describe(exits::VcpuExit(e)); }, exit);
+    return {ExitReason::emulation_failure, fmt::format("nothing on this machine answers the {} of vCPU {}", what, vcpu.id())};
+}
+
+std::optional<StopRequest> dispatch_exit(const Vcpu& vcpu, exits::VcpuExit& exit, ExitHandler& handler,
+                                         MemoryConverter* converter) {
+    using namespace exits;
+    const unsigned id = vcpu.id();
+    auto device = [&](auto& e) -> std::optional<StopRequest> {
+        DeviceExit d = e;  // points into kvm_run: the device's answer lands there
+        return handler.on_exit(vcpu, d);
+    };
+    return std::visit(overloaded{
+        [&](PortIo& e) { return device(e); },
+        [&](Mmio& e) { return device(e); },
+        [&](Hypercall& e) { return device(e); },
+        [&](RiscvSbi& e) { return device(e); },
+        [&](const SystemEvent& e) -> std::optional<StopRequest> { return system_event_stop(id, e.type); },
+        [&](const Shutdown&) -> std::optional<StopRequest> {
+            return StopRequest{ExitReason::triple_fault, fmt::format("vCPU {} shut down (KVM_EXIT_SHUTDOWN)", id)};
+        },
+        [&](const Halt&) -> std::optional<StopRequest> {
+            return StopRequest{ExitReason::emulation_failure, fmt::format("vCPU {} halted with no interrupt controller to wake it", id)};
+        },
+        [&](const FailEntry& e) -> std::optional<StopRequest> {
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM could not enter vCPU {} (hardware reason {:#x})", id, e.hardware_reason)};
+        },
+        [&](const InternalError& e) -> std::optional<StopRequest> {
+            return StopRequest{ExitReason::emulation_failure,
+                               fmt::format("KVM internal error on vCPU {} (suberror {}{})", id, e.suberror,
+                                           e.suberror == KVM_INTERNAL_ERROR_EMULATION ? ": instruction emulation failed" : "")};
+        },
+        [&](const MemoryFault& e) -> std::optional<StopRequest> {
+            if (!converter)
+                return StopRequest{ExitReason::emulation_failure,
+                                   fmt::format("vCPU {}: {}, but this machine has no private memory", id, describe(e))};
+            converter->convert(e.gpa, e.size, e.to_private);
+            return std::nullopt;
+        },
+        [&](const Unknown& e) -> std::optional<StopRequest> {
+            return StopRequest{ExitReason::emulation_failure, fmt::format("unhandled KVM exit reason {} on vCPU {}", e.reason, id)};
+        },
+    }, exit);
+}
 
 struct VcpuRunner::State {
     std::mutex mutex;
@@ -51,8 +110,8 @@ struct VcpuRunner::State {
     }
 };
 
-VcpuRunner::VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler)
-    : vcpus_(vcpus), handler_(handler), state_(std::make_shared<State>()) {}
+VcpuRunner::VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler, MemoryConverter* converter)
+    : vcpus_(vcpus), handler_(handler), converter_(converter), state_(std::make_shared<State>()) {}
 
 void VcpuRunner::request_stop(StopRequest request) { state_->request(std::move(request)); }
 
@@ -64,6 +123,13 @@ RunResult VcpuRunner::run(std::chrono::milliseconds timeout) {
     state.running.assign(vcpus_.size(), true);
 
     auto vcpu_loop = [&](std::size_t index) {
+        // The thread inherits the caller's signal mask; a caller that blocks
+        // the kick signal (a signalfd user) would otherwise never see its
+        // vCPUs leave KVM_RUN. The mask is this thread's own.
+        sigset_t kick;
+        sigemptyset(&kick);
+        sigaddset(&kick, kKickSignal);
+        pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
         const Vcpu& vcpu = vcpus_[index];
         for (;;) {
             {
@@ -72,14 +138,15 @@ RunResult VcpuRunner::run(std::chrono::milliseconds timeout) {
             }
             int rc = vcpu.run_once();
             if (rc == -EINTR || rc == -EAGAIN) continue;
-            if (rc < 0) {
+            std::optional<exits::VcpuExit> exit = exits::decode(*vcpu.run(), rc);
+            if (!exit) {
                 state.request({ExitReason::emulation_failure,
                                fmt::format("KVM_RUN on vCPU {} failed: {}", vcpu.id(), std::strerror(-rc))});
                 break;
             }
             std::optional<StopRequest> stop;
             try {
-                stop = handler_.on_exit(vcpu);
+                stop = dispatch_exit(vcpu, *exit, handler_, converter_);
             } catch (const std::exception& e) {
                 stop = StopRequest{ExitReason::emulation_failure, e.what()};
             }

@@ -1,6 +1,7 @@
 // Runs a VM's vCPUs, one thread each, until one of them, a device or the
-// timeout decides the guest has stopped. Technology and architecture details
-// live in the ExitHandler; this loop only knows how to run and stop threads.
+// timeout decides the guest has stopped. The runner decodes each exit once
+// (libcvm/kvm/vcpu_exit.hpp) and handles every exit that means the same on
+// every machine; a launcher's ExitHandler sees only its devices' exits.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,8 @@
 
 #include "cvm/backend.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/private_memory.hpp"
+#include "libcvm/kvm/vcpu_exit.hpp"
 
 namespace cvm {
 
@@ -21,17 +24,27 @@ struct StopRequest {
 class ExitHandler {
 public:
     virtual ~ExitHandler() = default;
-    // Called on the vCPU's thread after each KVM_RUN that returned 0.
-    // Returns a stop request to end the run, or nothing to continue.
-    // Must be thread-safe: vCPUs exit concurrently.
-    virtual std::optional<StopRequest> on_exit(const Vcpu& vcpu) = 0;
+    // Called on the vCPU's thread for port I/O, MMIO, hypercall and SBI
+    // exits. Returns a stop request to end the run, or nothing to re-enter;
+    // an exit the machine has no device for returns unhandled(). Must be
+    // thread-safe: vCPUs exit concurrently.
+    virtual std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) = 0;
 };
+
+// The stop for a device exit nothing on this machine answers.
+StopRequest unhandled(const Vcpu& vcpu, const exits::DeviceExit& exit);
+
+// One decoded exit: the common ones here, device exits by `handler`, memory
+// faults converted through `converter` (a machine without private memory
+// passes none, and a memory fault stops it).
+std::optional<StopRequest> dispatch_exit(const Vcpu& vcpu, exits::VcpuExit& exit, ExitHandler& handler,
+                                         MemoryConverter* converter);
 
 // Runs every vCPU until a stop. The guest may also stop asynchronously
 // through request_stop() (a device on another thread).
 class VcpuRunner {
 public:
-    VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler);
+    VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler, MemoryConverter* converter = nullptr);
     RunResult run(std::chrono::milliseconds timeout);
     void request_stop(StopRequest request);
 
@@ -39,6 +52,7 @@ private:
     struct State;
     std::vector<Vcpu>& vcpus_;
     ExitHandler& handler_;
+    MemoryConverter* converter_;
     std::shared_ptr<State> state_;
 };
 

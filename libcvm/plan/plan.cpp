@@ -3,13 +3,11 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "libcvm/core/overloaded.hpp"
 #include <nlohmann/json.hpp>
 
 namespace cvm {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 std::string size_text(std::uint64_t size) {
     if (size >= (1ull << 30) && size % (1ull << 30) == 0) return fmt::format("{} GiB", size >> 30);

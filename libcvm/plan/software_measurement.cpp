@@ -4,12 +4,10 @@
 
 #include "cvm/tcg.hpp"
 #include "libcvm/eventlog/software_log.hpp"
+#include "libcvm/core/overloaded.hpp"
 
 namespace cvm {
 namespace {
-
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 // The operation's encoding (docs/plain-measurement.md), built in memory: it
 // is small, since loaded data enters it as a digest.

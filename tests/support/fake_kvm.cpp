@@ -48,7 +48,9 @@ int FakeKvm::ioctl(int fd, unsigned long request, void* arg) {
     switch (_IOC_NR(request)) {
     case 0x00: return KVM_API_VERSION;
     case 0x01: return new_memfd(0);                  // KVM_CREATE_VM
-    case 0x03: return 1;                             // KVM_CHECK_EXTENSION
+    case 0x03:                                       // KVM_CHECK_EXTENSION
+        // KVM_CAP_MEMORY_ATTRIBUTES answers with a mask: KVM_MEMORY_ATTRIBUTE_PRIVATE.
+        return reinterpret_cast<std::uintptr_t>(arg) == 233 ? 1 << 3 : 1;
     case 0x04: return static_cast<int>(kRunSize);    // KVM_GET_VCPU_MMAP_SIZE
 #if defined(__x86_64__)
     // x86 only: kvm_cpuid_entry2 exists in no other architecture's headers,
