@@ -44,7 +44,7 @@ std::optional<VcpuExit> decode(kvm_run& run, int run_rc) {
         Hypercall call;
         call.nr = run.hypercall.nr;
         std::copy(std::begin(run.hypercall.args), std::end(run.hypercall.args), call.args.begin());
-        call.ret = reinterpret_cast<std::uint64_t*>(&run.hypercall.ret);
+        call.ret = &run.hypercall.ret;
         return call;
     }
     case KVM_EXIT_RISCV_SBI: {

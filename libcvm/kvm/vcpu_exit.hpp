@@ -42,7 +42,7 @@ struct Mmio {
 struct Hypercall {
     std::uint64_t nr = 0;
     std::array<std::uint64_t, 6> args{};
-    std::uint64_t* ret = nullptr;
+    __u64* ret = nullptr;  // kvm_run's own type: uint64_t may be another type, and must not alias it
 };
 
 // KVM_EXIT_RISCV_SBI: an SBI call KVM forwards to userspace; ret[0] is the
