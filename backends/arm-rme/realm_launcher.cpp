@@ -14,13 +14,18 @@
 #include "libcvm/arm64/libcvm_machine.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/private_memory.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 #include "libcvm/core/overloaded.hpp"
 
 namespace cvm::cca {
 namespace {
 
+// rme_v6 is the KVM_CAP_ARM_RME ABI of host series v5, v6 and v7 (one ABI:
+// rme_uapi.hpp); "rme-v7" names it too.
 enum class Abi { rme_v6, rmi_v12, rmi_v13, rmi_v14 };
+
+bool abi_is_named(Abi abi, const std::string& wanted);
 
 const char* abi_name(Abi abi) {
     switch (abi) {
@@ -83,16 +88,20 @@ RealmRequest gather(const LaunchPlan& plan) {
     return r;
 }
 
+bool abi_is_named(Abi abi, const std::string& wanted) {
+    return wanted == abi_name(abi) || (abi == Abi::rme_v6 && wanted == "rme-v7");
+}
+
 Abi choose_abi(const KvmSystem& kvm, const std::string& wanted) {
     const Abi probe_order[] = {Abi::rmi_v14, Abi::rmi_v13, Abi::rmi_v12, Abi::rme_v6};
     for (Abi abi : probe_order) {
-        if (wanted != "auto" && wanted != abi_name(abi)) continue;
+        if (wanted != "auto" && !abi_is_named(abi, wanted)) continue;
         if (kvm.check_extension(abi_capability(abi)) > 0) return abi;
         if (wanted != "auto")
             throw Error(fmt::format("this host's KVM does not offer the {} realm ABI (capability {})", wanted,
                                     abi_capability(abi)), 0, "kvm");
     }
-    throw Error("this host cannot run Arm CCA realms: its KVM offers neither KVM_CAP_ARM_RME (host series v5/v6) "
+    throw Error("this host cannot run Arm CCA realms: its KVM offers neither KVM_CAP_ARM_RME (host series v5-v7) "
                 "nor KVM_CAP_ARM_RMI (v12-v14); realms need an RME-capable arm64 CPU, RMM firmware and a kernel "
                 "with the CCA host patches. `cvm-launch measure` predicts the RIM without any of them", 0, "kvm");
 }
@@ -102,10 +111,15 @@ void check_abi_fits_plan(Abi abi, const PlannedRealm& realm) {
     if (rme != (realm.rmm == RmmVersion::v1_0))
         throw Error(fmt::format("the host speaks {} ({}) but the plan was made for RMM {}", abi_name(abi),
                                 rme ? "RMM 1.0" : "RMM 2.0", to_string(realm.rmm)));
-    const bool fixed = abi == Abi::rmi_v13 || abi == Abi::rmi_v14;
+    // Only the RME ABI has a CONFIG_REALM call. Every RMI series creates the
+    // RD from a zeroed params page (realm_create_rd, v12 included: one
+    // capability and two ioctls, none of which carries a hash or an RPV), so
+    // the RMM sees hash_algo 0 = SHA-256 and a zero RPV.
+    const bool fixed = !rme;
     bool rpv_zero = std::all_of(realm.rpv.begin(), realm.rpv.end(), [](std::uint8_t b) { return b == 0; });
     if (fixed && (realm.params.algorithm != HashAlgorithm::sha256 || !rpv_zero))
-        throw Error(fmt::format("the host speaks {}, which fixes SHA-256 and a zero RPV; the plan asks for {}{}",
+        throw Error(fmt::format("the host speaks {}, which has no way to choose the hash or the RPV (SHA-256 and a zero "
+                                "RPV); the plan asks for {}{}",
                                 abi_name(abi), to_string(realm.params.algorithm), rpv_zero ? "" : " and an RPV"));
 }
 
@@ -168,19 +182,22 @@ void set_one_reg(const Vcpu& vcpu, std::uint64_t id, std::uint64_t value, const 
 
 class RealmLauncher {
 public:
-    RealmLauncher(const RealmRequest& request, const RunOptions& options)
-        : r_(request), options_(options), seam_(options.seam ? *options.seam : system_kvm_seam()) {}
+    RealmLauncher(const RealmRequest& request, const RunOptions& options, std::size_t page_size)
+        : r_(request), options_(options), seam_(options.seam ? *options.seam : system_kvm_seam()),
+          page_size_(page_size) {}
 
     RunResult run() {
         kvm_.emplace(seam_, options_.device);
         abi_ = choose_abi(*kvm_, r_.realm.abi);
         check_abi_fits_plan(abi_, r_.realm);
+        check_ipa_size();
+        for (const auto& load : r_.loads) populate_span(load);  // refuse before anything is created
         const unsigned long ipa = r_.realm.params.s2sz & uapi::kVmTypeIpaSizeMask;
         const unsigned long realm_type = abi_ == Abi::rmi_v14 ? uapi::rmi::kVmTypeRealmV14
                                          : abi_ == Abi::rme_v6 ? uapi::rme::kVmTypeRealm
                                                                : uapi::rmi::kVmTypeRealmV12;
         vm_.emplace(kvm_->create_vm(realm_type | ipa));
-        abi_ == Abi::rme_v6 ? add_shared_memslots() : add_private_memslots();
+        add_private_memslots();
         create_vcpus();
         set_debug_registers();
         create_gic();
@@ -200,41 +217,41 @@ public:
             for (const auto& load : r_.loads) populate_rmi(load);
         }
         RealmExitHandler handler(options_.console_fd, r_.realm.layout == "qemu");
-        VcpuRunner runner(vcpus_, handler);
-        return runner.run(options_.timeout);
+        // A Linux realm changes RIPAS while it boots (swiotlb buffers made
+        // shared); KVM reports each change as a memory-fault exit, which the
+        // runner answers by converting the range through private_ and
+        // re-entering (the kernel completes the RIPAS change on that entry:
+        // kvm_complete_ripas_change in v6, kvm_rec_pre_enter from v8).
+        VcpuRunner runner(vcpus_, handler, &*private_);
+        return runner.run(options_);
     }
 
 private:
-    void add_shared_memslots() {
-        for (const auto& m : r_.memory) {
-            const auto& region = memory_.add(m.gpa, m.size);
-            vm_->set_user_memory_region(next_slot_++, m.gpa, m.size, region.host.get());
-        }
+    // KVM_CREATE_VM refuses an IPA width above what this host offers
+    // (kvm_arm_setup_stage2: phys_shift > kvm_ipa_limit is -EINVAL); say so
+    // with the numbers instead of naming only the refused call.
+    void check_ipa_size() const {
+        int limit = kvm_->check_extension(uapi::kCapArmVmIpaSize);
+        const unsigned host = limit > 0 ? static_cast<unsigned>(limit) : uapi::kDefaultIpaBits;
+        if (r_.realm.params.s2sz > host)
+            throw Error(fmt::format("the plan gives the realm a {}-bit IPA space; this host's KVM offers at most {} bits "
+                                    "(KVM_CAP_ARM_VM_IPA_SIZE); plan with --ipa-bits {}", r_.realm.params.s2sz, host,
+                                    host), 0, "kvm");
     }
 
-    // From v12 realm RAM is guest_memfd-backed and private; the shared
-    // mapping is where populate copies from.
+    // Realm RAM is guest_memfd-backed on every ABI: the RME ABI's POPULATE
+    // refuses any other slot with -EINVAL (populate_par_region:
+    // kvm_slot_can_be_private, since "[PATCH v3 21/43] arm64: RME: Runtime
+    // faulting of memory" <20240610134202.54893-22-steven.price@arm.com>; v6:
+    // <20241212155610.76522-20-steven.price@arm.com>), and from v12
+    // kvm_gmem_populate refuses it too. Confidential RAM is made private at
+    // slot creation, as QEMU does for guest_memfd RAM: otherwise the first
+    // guest access to unpopulated RAM is a memory-fault exit (v3-v7
+    // private_memslot_fault: the attribute differs from the IPA half). The
+    // shared mapping is what populate copies from.
     void add_private_memslots() {
-        for (const auto& m : r_.memory) {
-            const auto& region = memory_.add(m.gpa, m.size);
-            uapi::kvm_create_guest_memfd create{};
-            create.size = m.size;
-            int fd = vm_->ioctl(uapi::kKvmCreateGuestMemfd, &create, "KVM_CREATE_GUEST_MEMFD");
-            guest_memfds_.emplace_back(fd);
-            uapi::kvm_userspace_memory_region2 slot{};
-            slot.slot = next_slot_++;
-            slot.flags = uapi::kKvmMemGuestMemfd;
-            slot.guest_phys_addr = m.gpa;
-            slot.memory_size = m.size;
-            slot.userspace_addr = reinterpret_cast<std::uint64_t>(region.host.get());
-            slot.guest_memfd = static_cast<std::uint32_t>(fd);
-            vm_->ioctl(uapi::kKvmSetUserMemoryRegion2, &slot, "KVM_SET_USER_MEMORY_REGION2");
-            uapi::kvm_memory_attributes attributes{};
-            attributes.address = m.gpa;
-            attributes.size = m.size;
-            attributes.attributes = uapi::kKvmMemoryAttributePrivate;
-            vm_->ioctl(uapi::kKvmSetMemoryAttributes, &attributes, "KVM_SET_MEMORY_ATTRIBUTES");
-        }
+        private_.emplace(*vm_, memory_);
+        for (const auto& m : r_.memory) private_->add(m.gpa, m.size, m.confidential);
     }
 
     void create_vcpus() {
@@ -252,21 +269,36 @@ private:
     }
 
     // The realm's breakpoint and watchpoint counts are the VM's
-    // ID_AA64DFR0_EL1.BRPs/WRPs (count - 1), which the VMM may lower.
+    // ID_AA64DFR0_EL1.BRPs/WRPs (count - 1), which the VMM may lower and the
+    // RD takes at creation (realm_create_rd reads them from the VM's DFR0).
+    // Lowering BRPs must lower CTX_CMPs with it: the context-aware
+    // breakpoints are a subset of the breakpoints, so CTX_CMPs <= BRPs, and
+    // the CCA host series clamps it the same way on its own reset path
+    // (kvm_realm_reset_id_aa64dfr0_el1: ctx_cmps = min(bps, ctx_cmps)). A
+    // field of 0 (one breakpoint or watchpoint) is architecturally reserved:
+    // every Armv8 PE has at least two of each.
     void set_debug_registers() {
         std::uint64_t dfr0 = 0;
         kvm_one_reg reg{};
         reg.id = uapi::kIdAa64Dfr0El1;
         reg.addr = reinterpret_cast<std::uint64_t>(&dfr0);
         vcpus_.front().ioctl(KVM_GET_ONE_REG, &reg, "KVM_GET_ONE_REG(ID_AA64DFR0_EL1)");
-        const std::uint64_t host_bps = (dfr0 >> uapi::kDfr0BrpsShift) & 0xf;
-        const std::uint64_t host_wps = (dfr0 >> uapi::kDfr0WrpsShift) & 0xf;
+        auto field = [&](unsigned shift) { return static_cast<unsigned>((dfr0 >> shift) & 0xf); };
+        const unsigned host_bps = field(uapi::kDfr0BrpsShift), host_wps = field(uapi::kDfr0WrpsShift);
+        const unsigned host_ctx = field(uapi::kDfr0CtxCmpsShift);
         const auto& p = r_.realm.params;
+        if (p.num_bps == 0 || p.num_wps == 0)
+            throw Error(fmt::format("the plan gives the realm {} breakpoints and {} watchpoints; a realm needs at least "
+                                    "2 of each (ID_AA64DFR0_EL1.BRPs/WRPs 0 is reserved)", p.num_bps + 1,
+                                    p.num_wps + 1));
         if (p.num_bps > host_bps || p.num_wps > host_wps)
             throw Error(fmt::format("the plan gives the realm {} breakpoints and {} watchpoints; this host has {} "
                                     "and {}", p.num_bps + 1, p.num_wps + 1, host_bps + 1, host_wps + 1), 0, "kvm");
-        dfr0 &= ~((0xfull << uapi::kDfr0BrpsShift) | (0xfull << uapi::kDfr0WrpsShift));
-        dfr0 |= std::uint64_t{p.num_bps} << uapi::kDfr0BrpsShift | std::uint64_t{p.num_wps} << uapi::kDfr0WrpsShift;
+        const unsigned ctx = std::min(host_ctx, static_cast<unsigned>(p.num_bps));
+        dfr0 &= ~((0xfull << uapi::kDfr0BrpsShift) | (0xfull << uapi::kDfr0WrpsShift) |
+                  (0xfull << uapi::kDfr0CtxCmpsShift));
+        dfr0 |= std::uint64_t{p.num_bps} << uapi::kDfr0BrpsShift | std::uint64_t{p.num_wps} << uapi::kDfr0WrpsShift |
+                std::uint64_t{ctx} << uapi::kDfr0CtxCmpsShift;
         set_one_reg(vcpus_.front(), uapi::kIdAa64Dfr0El1, dfr0, "KVM_SET_ONE_REG(ID_AA64DFR0_EL1)");
     }
 
@@ -309,15 +341,35 @@ private:
         enable_cap(*vm_, uapi::rme::kInitIpaRealm, &args, "KVM_CAP_ARM_RME INIT_IPA_REALM");
     }
 
-    // Copies the region into the shared mapping; returns its granule-aligned span.
+    // The span a load is populated over. Every ABI's populate takes host
+    // pages (v6 kvm_populate_realm, v12-v14 kvm_arm_rmi_populate:
+    // IS_ALIGNED(..., PAGE_SIZE), -EINVAL otherwise), while the RMM measures
+    // each 4 KiB granule of it. On a host with larger pages the page span
+    // would measure granules the plan does not, so such a load is refused
+    // unless its granule span already is whole host pages.
+    std::pair<std::uint64_t, std::uint64_t> populate_span(const op::LoadData& load) const {
+        const std::uint64_t size = load.data.size();
+        auto span = [&](std::uint64_t unit) {
+            const std::uint64_t base = load.gpa / unit * unit;
+            return std::pair{base, (load.gpa + size + unit - 1) / unit * unit - base};
+        };
+        const auto granules = span(kGranule);
+        if (page_size_ != kGranule && span(page_size_) != granules)
+            throw Error(fmt::format("{} at [{:#x}, +{:#x}) is not whole {} KiB host pages: this host populates realms "
+                                    "in host pages, which would measure {:#x} bytes where the plan measures {:#x}; "
+                                    "realms with this layout need a 4 KiB-page host kernel", load.label, load.gpa,
+                                    size, page_size_ / 1024, span(page_size_).second, granules.second), 0, "kvm");
+        return granules;
+    }
+
+    // Copies the region into the shared mapping; returns its populate span.
     std::pair<std::uint64_t, std::uint64_t> stage(const op::LoadData& load) {
         auto bytes = load.data.bytes();
         auto target = memory_.at(load.gpa, bytes.size());
         std::memcpy(target.data(), bytes.data(), bytes.size());
-        const std::uint64_t base = load.gpa / kGranule * kGranule;
-        const std::uint64_t end = (load.gpa + bytes.size() + kGranule - 1) / kGranule * kGranule;
-        memory_.at(base, end - base);  // the whole granule span must be RAM
-        return {base, end - base};
+        const auto [base, size] = populate_span(load);
+        memory_.at(base, size);  // the whole span must be RAM
+        return {base, size};
     }
 
     void populate_rme(const op::LoadData& load) {
@@ -331,7 +383,9 @@ private:
 
     // KVM_ARM_RMI_POPULATE may stop early: v12 returns the bytes done, v13
     // and v14 advance base/size/source_uaddr in place. Call again until the
-    // whole region is in; a call that makes no progress is an error.
+    // whole region is in; a call that makes no progress is an error. A v12
+    // call asks for at most kMaxV12PopulateBytes, so the count it returns
+    // fits the int ioctl(2) returns.
     void populate_rmi(const op::LoadData& load) {
         auto [base, size] = stage(load);
         uapi::rmi::kvm_arm_rmi_populate args{};
@@ -342,8 +396,11 @@ private:
         while (args.size != 0) {
             const std::uint64_t before = args.size;
             if (abi_ == Abi::rmi_v12) {
-                int done = vm_->ioctl(uapi::rmi::kPopulateV12, &args, "KVM_ARM_RMI_POPULATE");
-                if (done <= 0 || static_cast<std::uint64_t>(done) > args.size || done % kGranule)
+                uapi::rmi::kvm_arm_rmi_populate call = args;
+                call.size = std::min(args.size, uapi::rmi::kMaxV12PopulateBytes);
+                int done = vm_->ioctl(uapi::rmi::kPopulateV12, &call, "KVM_ARM_RMI_POPULATE");
+                if (done <= 0 || static_cast<std::uint64_t>(done) > call.size ||
+                    static_cast<std::uint64_t>(done) % page_size_)
                     throw Error(fmt::format("KVM_ARM_RMI_POPULATE of {} at {:#x} returned {}", load.label, args.base,
                                             done), 0, "kvm");
                 args.base += static_cast<std::uint64_t>(done);
@@ -372,23 +429,27 @@ private:
     const RealmRequest& r_;
     const RunOptions& options_;
     KvmSeam& seam_;
+    const std::size_t page_size_;
     Abi abi_ = Abi::rme_v6;
-    // Teardown runs bottom-up: vCPUs and the GIC before the VM, the VM
-    // before /dev/kvm, guest memory last.
+    // Teardown runs bottom-up: vCPUs and the GIC, then the guest_memfd
+    // slots, the VM, /dev/kvm, and the shared guest memory last.
     GuestMemory memory_;
-    std::vector<UniqueFd> guest_memfds_;
     std::optional<KvmSystem> kvm_;
     std::optional<Vm> vm_;
+    std::optional<PrivateMemory> private_;
     UniqueFd gic_;
     std::vector<Vcpu> vcpus_;
-    std::uint32_t next_slot_ = 0;
 };
 
 } // namespace
 
 RunResult launch_realm(const LaunchPlan& plan, const RunOptions& options) {
+    return launch_realm(plan, options, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
+}
+
+RunResult launch_realm(const LaunchPlan& plan, const RunOptions& options, std::size_t host_page_size) {
     RealmRequest request = gather(plan);
-    RealmLauncher launcher(request, options);
+    RealmLauncher launcher(request, options, host_page_size);
     return launcher.run();
 }
 

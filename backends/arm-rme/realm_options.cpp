@@ -38,8 +38,9 @@ std::vector<OptionInfo> realm_option_infos() {
         {"pmu", "give the realm a PMU", "off", {"off", "on"}},
         {"pmu-counters", "host PMU counter count (0-31), required with --pmu on", "", {}},
         {"sve-vl", "SVE vector length in bits (multiple of 128 up to 2048; 0: no SVE)", "0", {}},
-        {"abi", "KVM host ABI for run: rme-v6 (KVM_CAP_ARM_RME, RMM 1.0), rmi-v12/v13/v14 (KVM_CAP_ARM_RMI, "
-                "RMM 2.0); auto probes the host", "auto", {"auto", "rme-v6", "rmi-v12", "rmi-v13", "rmi-v14"}},
+        {"abi", "KVM host ABI for run: rme-v6 or rme-v7 (KVM_CAP_ARM_RME of host series v5-v7, one ABI, RMM 1.0), "
+                "rmi-v12/v13/v14 (KVM_CAP_ARM_RMI, RMM 2.0); auto probes the host", "auto",
+         {"auto", "rme-v6", "rme-v7", "rmi-v12", "rmi-v13", "rmi-v14"}},
     };
 }
 
@@ -74,11 +75,13 @@ RealmOptions parse_realm_options(const std::map<std::string, std::string>& optio
     }
     if (!get("abi").empty()) o.abi = get("abi");
     // The ABI decides the RMM and, from v13, fixes the hash and the RPV.
-    if (o.abi == "rme-v6" && o.rmm != RmmVersion::v1_0)
-        throw Error("option 'abi' rme-v6 talks to an RMM 1.0 host: 'rmm' must be 1.0");
+    if (o.abi.starts_with("rme-") && o.rmm != RmmVersion::v1_0)
+        throw Error(fmt::format("option 'abi' {} talks to an RMM 1.0 host: 'rmm' must be 1.0", o.abi));
     if (o.abi.starts_with("rmi-") && o.rmm != RmmVersion::v2_0)
         throw Error(fmt::format("option 'abi' {} talks to an RMM 2.0 host: 'rmm' must be 2.0", o.abi));
-    if ((o.abi == "rmi-v13" || o.abi == "rmi-v14") &&
+    // No RMI series has a call that sets them (v12: one capability and two
+    // ioctls; realm_create_rd starts from a zeroed params page).
+    if (o.abi.starts_with("rmi-") &&
         ((o.hash && *o.hash != HashAlgorithm::sha256) ||
          std::any_of(o.rpv.begin(), o.rpv.end(), [](std::uint8_t b) { return b != 0; })))
         throw Error(fmt::format("option 'abi' {}: the kernel fixes SHA-256 and a zero RPV", o.abi));

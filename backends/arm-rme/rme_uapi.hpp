@@ -3,14 +3,21 @@
 // ABI is in any distribution's headers and because this file must compile
 // on every host (the x86 build tests the launcher at the ioctl seam).
 //
-//   "RME": Steven Price's "arm64: Support for Arm CCA in KVM" v5/v6
-//          (2024-10-04 / 2024-12-12, patches 07, 08 and 10 of v6), RMM 1.0.
-//          KVM_CAP_ARM_RME = 300 with KVM_ENABLE_CAP sub-commands.
+//   "RME": Steven Price's "arm64: Support for Arm CCA in KVM" v5, v6 and v7
+//          (2024-10-04, 2024-12-12, 2025-02-13), RMM 1.0: KVM_CAP_ARM_RME =
+//          300 with KVM_ENABLE_CAP sub-commands, vCPU feature KVM_ARM_VCPU_REC
+//          = 8. v7 keeps every number and struct of v6; it differs only in
+//          how KVM_RUN reports a memory-fault exit (v6 returns 0, v7 -EFAULT:
+//          "[PATCH v6 17/43] arm64: RME: Handle realm enter/exit",
+//          <20241212155610.76522-18-steven.price@arm.com>, and its v7 change
+//          log), which the core exit decoder accepts both ways.
 //   "RMI": the same series from v12 (2025-12-17), v13 (2026-03-18) and v14
 //          (2026-05-13), RMM 2.0 beta: KVM_CAP_ARM_RMI and KVM_ARM_RMI_POPULATE.
-// The v7-v11 renumbering (KVM_CAP_ARM_RME 240, ...) is not pinned down by a
-// source and is deliberately absent. Every struct below is checked for size
-// and field offsets against the layouts in those patches; all fields are
+// Not offered: v8 (KVM_CAP_ARM_RME = 240), v9 (243) and v10 (244, REC
+// feature 9); v11 is not covered. 240 and 243 are now mainline's
+// KVM_CAP_ARM_EL2 and KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED, so probing
+// them on a kernel without the series would answer for something else. Every struct below is checked for size and
+// field offsets against the layouts in those patches; all fields are
 // little-endian on arm64, the only host these ABIs exist on.
 #pragma once
 
@@ -71,8 +78,14 @@ inline constexpr std::uint64_t kIdAa64Dfr0El1 = sysreg(3, 0, 0, 5, 0);
 static_assert(core_reg_x(0) == 0x6030000000100000ull);
 static_assert(kCoreRegPc == 0x6030000000100040ull);
 static_assert(kIdAa64Dfr0El1 == 0x603000000013c028ull);
-// ID_AA64DFR0_EL1: BRPs at bits 15:12 and WRPs at 23:20, each count - 1.
-inline constexpr unsigned kDfr0BrpsShift = 12, kDfr0WrpsShift = 20;
+// ID_AA64DFR0_EL1: BRPs at bits 15:12, WRPs at 23:20 and CTX_CMPs (the
+// context-aware breakpoints among the BRPs) at 31:28, each count - 1.
+inline constexpr unsigned kDfr0BrpsShift = 12, kDfr0WrpsShift = 20, kDfr0CtxCmpsShift = 28;
+
+// KVM_CHECK_EXTENSION(KVM_CAP_ARM_VM_IPA_SIZE) on /dev/kvm: the largest IPA
+// width KVM_CREATE_VM accepts; 0 on kernels that only offer the default 40.
+inline constexpr long kCapArmVmIpaSize = 165;
+inline constexpr unsigned kDefaultIpaBits = 40;
 
 // The in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3 and its attribute groups).
 inline constexpr std::uint32_t kDevTypeArmVgicV3 = 7;
@@ -85,10 +98,10 @@ inline constexpr std::uint64_t kVgicCtrlInit = 0;
 // KVM_CREATE_VM type: bits 7:0 hold the IPA size (KVM_VM_TYPE_ARM_IPA_SIZE).
 inline constexpr unsigned long kVmTypeIpaSizeMask = 0xff;
 
-// ---- "RME" ABI, kernel series v5/v6 (KVM_CAP_ARM_RME) ----
+// ---- "RME" ABI, kernel series v5, v6, v7 (KVM_CAP_ARM_RME) ----
 namespace rme {
 
-inline constexpr long kCapArmRme = 300;                        // v5/v6
+inline constexpr long kCapArmRme = 300;                        // v5, v6, v7
 inline constexpr unsigned long kVmTypeRealm = 1ul << 8;        // KVM_VM_TYPE_ARM_REALM
 inline constexpr unsigned kVcpuFeatureRec = 8;                 // KVM_ARM_VCPU_REC
 
@@ -161,8 +174,11 @@ static_assert(offsetof(kvm_arm_rmi_populate, source_uaddr) == 16);
 static_assert(offsetof(kvm_arm_rmi_populate, flags) == 24);
 static_assert(offsetof(kvm_arm_rmi_populate, reserved) == 28);
 
-// v12 is write-only and returns the bytes populated; v13/v14 update the
-// struct in place and return 0.
+// v12 is write-only and returns the bytes populated (kvm_arm_rmi_populate
+// returns pages * PAGE_SIZE, <20251217101125.91098-21-steven.price@arm.com>);
+// the ioctl(2) wrapper returns an int, so one call must stay below 2 GiB.
+// v13/v14 update the struct in place and return 0.
+inline constexpr std::uint64_t kMaxV12PopulateBytes = 1ull << 30;
 inline constexpr unsigned long kPopulateV12 = _IOW(KVMIO, 0xd7, kvm_arm_rmi_populate);
 inline constexpr unsigned long kPopulateV13 = _IOWR(KVMIO, 0xd7, kvm_arm_rmi_populate);
 static_assert(kPopulateV12 == 0x4020aed7);
