@@ -22,9 +22,14 @@ public:
         return {
             {"tsm-abi", "CoVE COVH ABI revision of the host kernel and TSM (function numbering)", "v0.5",
              {"v0.5", "v0.7"}},
-            {"isa", "riscv,isa of every hart in the generated DTB", "rv64imafdc", {}},
-            {"mmu-type", "mmu-type of every hart in the generated DTB", "sv48", {"sv39", "sv48", "sv57"}},
-            {"timebase-frequency", "timebase-frequency in Hz in the generated DTB", "10000000", {}},
+            // Facts of the host that kvmtool reads from KVM and writes into
+            // the measured DTB (docs/riscv-cove.md, "Host values").
+            {"isa", "riscv,isa of every hart as kvmtool composes it from KVM's ISA registers",
+             "rv64imafdc_ssaia_sstc_zihintpause_zicbom", {}},
+            {"cbom-block-size", "riscv,cbom-block-size in bytes (KVM's zicbom_block_size; written only with _zicbom)",
+             "64", {}},
+            {"timebase-frequency", "timebase-frequency in Hz (KVM's timer config register)", "10000000", {}},
+            {"imsic-num-ids", "riscv,num-ids of the IMSIC (the AIA device's KVM_DEV_RISCV_AIA_CONFIG_IDS)", "255", {}},
         };
     }
     LaunchPlan build_plan(const VmSpec& spec) const override {

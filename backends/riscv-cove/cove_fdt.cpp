@@ -17,16 +17,145 @@ void check(int status, const char* step) {
     if (status < 0) throw Error(fmt::format("building the guest DTB: {}: {}", step, fdt_strerror(status)));
 }
 
-void property_u64_pair(void* fdt, const char* name, std::uint64_t a, std::uint64_t b) {
-    fdt64_t cells[2] = {cpu_to_fdt64(a), cpu_to_fdt64(b)};
-    check(fdt_property(fdt, name, cells, sizeof cells), name);
+// Big-endian cells appended to a property value.
+struct Cells {
+    std::vector<std::uint8_t> bytes;
+    Cells& u32(std::uint32_t v) {
+        for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(v >> shift));
+        return *this;
+    }
+    Cells& u64(std::uint64_t v) { return u32(static_cast<std::uint32_t>(v >> 32)).u32(static_cast<std::uint32_t>(v)); }
+};
+
+void property(void* fdt, const char* name, const Cells& value) {
+    check(fdt_property(fdt, name, value.bytes.data(), static_cast<int>(value.bytes.size())), name);
+}
+void property_empty(void* fdt, const char* name) { check(fdt_property(fdt, name, nullptr, 0), name); }
+void property_cell(void* fdt, const char* name, std::uint32_t value) {
+    check(fdt_property_cell(fdt, name, value), name);
+}
+void property_string(void* fdt, const char* name, const std::string& value) {
+    check(fdt_property_string(fdt, name, value.c_str()), name);
+}
+void begin(void* fdt, const std::string& name) { check(fdt_begin_node(fdt, name.c_str()), name.c_str()); }
+void end(void* fdt) { check(fdt_end_node(fdt), "end node"); }
+
+// riscv/fdt.c generate_cpu_nodes: property order as kvmtool writes it.
+void cpu_nodes(void* fdt, const FdtInputs& in) {
+    begin(fdt, "cpus");
+    property_cell(fdt, "#address-cells", 1);
+    property_cell(fdt, "#size-cells", 0);
+    property_cell(fdt, "timebase-frequency", in.timebase_frequency);
+    for (unsigned cpu = 0; cpu < in.vcpus; ++cpu) {
+        begin(fdt, fmt::format("cpu@{:x}", cpu));
+        property_string(fdt, "device_type", "cpu");
+        property_string(fdt, "compatible", "riscv");
+        property_string(fdt, "mmu-type", "riscv,sv48");  // kvmtool's fixed value for RV64
+        property_string(fdt, "riscv,isa", in.isa);
+        if (in.cbom_block_size) property_cell(fdt, "riscv,cbom-block-size", *in.cbom_block_size);
+        property_cell(fdt, "reg", cpu);
+        property_string(fdt, "status", "okay");
+        begin(fdt, "interrupt-controller");
+        property_string(fdt, "compatible", "riscv,cpu-intc");
+        property_cell(fdt, "#interrupt-cells", 1);
+        property_empty(fdt, "interrupt-controller");
+        property_cell(fdt, "phandle", kPhandleCpuIntcBase + cpu);
+        end(fdt);
+        end(fdt);
+    }
+    end(fdt);
 }
 
-void property_u64(void* fdt, const char* name, std::uint64_t value) {
-    check(fdt_property_u64(fdt, name, value), name);
+// riscv/aia.c aia__generate_fdt_node: the IMSIC only, since a CoVE VM has
+// no interrupt sources and kvmtool then skips the APLIC.
+void imsic_node(void* fdt, const FdtInputs& in) {
+    begin(fdt, fmt::format("imsics@{:08x}", kImsicBase));
+    property_string(fdt, "compatible", "riscv,imsics");
+    property(fdt, "reg", Cells{}.u32(0).u32(kImsicBase).u32(0).u32(in.vcpus * kImsicPerHart));
+    property_cell(fdt, "#interrupt-cells", 0);
+    property_empty(fdt, "interrupt-controller");
+    property_empty(fdt, "msi-controller");
+    property_cell(fdt, "riscv,num-ids", in.imsic_num_ids);
+    property_cell(fdt, "phandle", kPhandleImsic);
+    Cells harts;
+    for (unsigned cpu = 0; cpu < in.vcpus; ++cpu) harts.u32(kPhandleCpuIntcBase + cpu).u32(9);  // S-mode external
+    property(fdt, "interrupts-extended", harts);
+    end(fdt);
 }
 
-std::string uart_path() { return fmt::format("/soc/serial@{:x}", kUartBase); }
+// riscv/pci.c pci__generate_fdt_nodes for a CoVE VM: no interrupt-map
+// (no APLIC for pin interrupts), MSIs to the IMSIC.
+void pci_node(void* fdt) {
+    constexpr std::uint32_t kSpaceIo = 1u << 24, kSpaceMem32 = 2u << 24;  // of_pci_b_ss
+    begin(fdt, "pci");
+    property_string(fdt, "device_type", "pci");
+    property_cell(fdt, "#address-cells", 3);
+    property_cell(fdt, "#size-cells", 2);
+    property_cell(fdt, "#interrupt-cells", 1);
+    property_string(fdt, "compatible", "pci-host-ecam-generic");
+    property_empty(fdt, "dma-coherent");
+    property(fdt, "bus-range", Cells{}.u32(0).u32(1));
+    property(fdt, "reg", Cells{}.u64(kPciCfgBase).u64(kPciCfgSize));
+    Cells ranges;
+    ranges.u32(kSpaceIo).u32(0).u32(0).u64(kIoportBase).u64(kIoportSize);
+    ranges.u32(kSpaceMem32).u64(kPciMmioBase).u64(kPciMmioBase).u64(kPciMmioSize);
+    property(fdt, "ranges", ranges);
+    property_cell(fdt, "msi-parent", kPhandleImsic);
+    end(fdt);
+}
+
+} // namespace
+
+std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
+    // kvmtool builds in a staging buffer of FDT_MAX_SIZE (fdt_create zeroes
+    // it), then opens the tree into fresh guest memory and packs it there.
+    std::vector<std::uint8_t> staging(kFdtSize, 0);
+    void* fdt = staging.data();
+    check(fdt_create(fdt, static_cast<int>(staging.size())), "fdt_create");
+    check(fdt_finish_reservemap(fdt), "reserve map");
+    begin(fdt, "");
+    property_string(fdt, "compatible", "linux,dummy-virt");
+    property_cell(fdt, "#address-cells", 2);
+    property_cell(fdt, "#size-cells", 2);
+
+    begin(fdt, "chosen");
+    property_string(fdt, "bootargs", in.cmdline);
+    property_string(fdt, "stdout-path", "serial0");
+    if (in.initrd) {
+        property(fdt, "linux,initrd-start", Cells{}.u64(in.initrd->start));
+        property(fdt, "linux,initrd-end", Cells{}.u64(in.initrd->end));
+    }
+    end(fdt);
+
+    begin(fdt, "memory");
+    property_string(fdt, "device_type", "memory");
+    property(fdt, "reg", Cells{}.u64(in.ram_base).u64(in.ram_size));
+    end(fdt);
+
+    cpu_nodes(fdt, in);
+    imsic_node(fdt, in);
+
+    begin(fdt, "smb");
+    property_string(fdt, "compatible", "simple-bus");
+    property_cell(fdt, "#address-cells", 2);
+    property_cell(fdt, "#size-cells", 2);
+    // kvmtool names the APLIC's phandle even though it writes no APLIC node.
+    property_cell(fdt, "interrupt-parent", kPhandleAplic);
+    property_empty(fdt, "ranges");
+    pci_node(fdt);
+    end(fdt);
+    // No /aliases: only a UART node would set kvmtool's stdout path.
+
+    end(fdt);
+    check(fdt_finish(fdt), "fdt_finish");
+
+    std::vector<std::uint8_t> region(kFdtSize, 0);  // fresh guest memory
+    check(fdt_open_into(fdt, region.data(), static_cast<int>(region.size())), "fdt_open_into");
+    check(fdt_pack(region.data()), "fdt_pack");
+    return region;
+}
+
+namespace {
 
 // The packed tree copied into a zeroed 64 KiB region: the bytes after the
 // tree are then fixed, and they are measured with it.
@@ -37,73 +166,6 @@ std::vector<std::uint8_t> measured_region(const void* fdt) {
 }
 
 } // namespace
-
-std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
-    std::vector<std::uint8_t> buffer(kFdtSize, 0);
-    void* fdt = buffer.data();
-    check(fdt_create(fdt, static_cast<int>(buffer.size())), "fdt_create");
-    check(fdt_finish_reservemap(fdt), "reserve map");
-    check(fdt_begin_node(fdt, ""), "root");
-    check(fdt_property_string(fdt, "compatible", "linux,dummy-virt"), "compatible");
-    check(fdt_property_cell(fdt, "#address-cells", 2), "#address-cells");
-    check(fdt_property_cell(fdt, "#size-cells", 2), "#size-cells");
-
-    check(fdt_begin_node(fdt, "chosen"), "chosen");
-    check(fdt_property_string(fdt, "bootargs", in.cmdline.c_str()), "bootargs");
-    check(fdt_property_string(fdt, "stdout-path", uart_path().c_str()), "stdout-path");
-    if (in.initrd) {
-        property_u64(fdt, "linux,initrd-start", in.initrd->start);
-        property_u64(fdt, "linux,initrd-end", in.initrd->end);
-    }
-    check(fdt_end_node(fdt), "chosen");
-
-    check(fdt_begin_node(fdt, fmt::format("memory@{:x}", in.ram_base).c_str()), "memory");
-    check(fdt_property_string(fdt, "device_type", "memory"), "device_type");
-    property_u64_pair(fdt, "reg", in.ram_base, in.ram_size);
-    check(fdt_end_node(fdt), "memory");
-
-    check(fdt_begin_node(fdt, "cpus"), "cpus");
-    check(fdt_property_cell(fdt, "#address-cells", 1), "#address-cells");
-    check(fdt_property_cell(fdt, "#size-cells", 0), "#size-cells");
-    check(fdt_property_cell(fdt, "timebase-frequency", in.timebase_frequency), "timebase-frequency");
-    for (unsigned cpu = 0; cpu < in.vcpus; ++cpu) {
-        check(fdt_begin_node(fdt, fmt::format("cpu@{:x}", cpu).c_str()), "cpu");
-        check(fdt_property_string(fdt, "device_type", "cpu"), "device_type");
-        check(fdt_property_string(fdt, "compatible", "riscv"), "compatible");
-        check(fdt_property_string(fdt, "mmu-type", in.mmu_type.c_str()), "mmu-type");
-        check(fdt_property_string(fdt, "riscv,isa", in.isa.c_str()), "riscv,isa");
-        check(fdt_property_cell(fdt, "reg", cpu), "reg");
-        check(fdt_property_string(fdt, "status", "okay"), "status");
-        // Each hart's local interrupt controller: timer, software and
-        // external interrupts reach Linux through it.
-        check(fdt_begin_node(fdt, "interrupt-controller"), "interrupt-controller");
-        check(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"), "compatible");
-        check(fdt_property_cell(fdt, "#interrupt-cells", 1), "#interrupt-cells");
-        check(fdt_property(fdt, "interrupt-controller", nullptr, 0), "interrupt-controller");
-        check(fdt_property_cell(fdt, "phandle", 1 + cpu), "phandle");
-        check(fdt_end_node(fdt), "interrupt-controller");
-        check(fdt_end_node(fdt), "cpu");
-    }
-    check(fdt_end_node(fdt), "cpus");
-
-    check(fdt_begin_node(fdt, "soc"), "soc");
-    check(fdt_property_string(fdt, "compatible", "simple-bus"), "compatible");
-    check(fdt_property_cell(fdt, "#address-cells", 2), "#address-cells");
-    check(fdt_property_cell(fdt, "#size-cells", 2), "#size-cells");
-    check(fdt_property(fdt, "ranges", nullptr, 0), "ranges");
-    // No interrupts property: there is no platform interrupt controller to
-    // route one through, and Linux's 8250 driver then polls the UART.
-    check(fdt_begin_node(fdt, fmt::format("serial@{:x}", kUartBase).c_str()), "serial");
-    check(fdt_property_string(fdt, "compatible", "ns16550a"), "compatible");
-    property_u64_pair(fdt, "reg", kUartBase, kUartSize);
-    check(fdt_property_cell(fdt, "clock-frequency", kUartClock), "clock-frequency");
-    check(fdt_end_node(fdt), "serial");
-    check(fdt_end_node(fdt), "soc");
-
-    check(fdt_end_node(fdt), "root");
-    check(fdt_finish(fdt), "fdt_finish");
-    return measured_region(fdt);
-}
 
 std::vector<std::uint8_t> adapt_user_fdt(ByteSpan dtb, const std::string& name, const std::string& cmdline,
                                          const std::optional<InitrdRange>& initrd) {
@@ -124,6 +186,15 @@ std::vector<std::uint8_t> adapt_user_fdt(ByteSpan dtb, const std::string& name, 
     if (fdt_totalsize(in) > dtb.size())
         throw_format_error(name, 4, "FDT totalsize", fmt::format("at most the file size {}", dtb.size()),
                            fmt::format("{}", fdt_totalsize(in)));
+    // libfdt takes headers of versions 2 to 17, but fdt_check_full then
+    // reads through a null name pointer on some old ones (a version 15 or 2
+    // header crashed it): only the versions current tools write are taken,
+    // and the header is checked on its own before the tree is walked.
+    if (std::uint32_t version = fdt_version(in); version < 16 || version > 17)
+        throw_format_error(name, 20, "FDT version", "16 or 17", fmt::format("{}", version));
+    if (int status = fdt_check_header(in); status < 0)
+        throw_format_error(name, 0, "FDT header", "a version 16/17 header with its blocks inside totalsize",
+                           fdt_strerror(status));
     if (int status = fdt_check_full(in, dtb.size()); status < 0)
         throw_format_error(name, 0, "flattened device tree", "a well-formed tree (libfdt fdt_check_full)",
                            fdt_strerror(status));

@@ -14,9 +14,6 @@
 namespace cvm::cove {
 namespace {
 
-// KVM_MAX_VCPUS on RISC-V.
-constexpr unsigned kMaxVcpus = 1024;
-
 std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) {
     return (value + alignment - 1) / alignment * alignment;
 }
@@ -25,25 +22,79 @@ bool overlaps(std::uint64_t a, std::uint64_t a_size, std::uint64_t b, std::uint6
     return a < b + b_size && b < a + a_size;
 }
 
-// riscv,isa is measured (it is in the DTB) and read by Linux: accept only a
-// lower-case RV64 string such as "rv64imafdc_zicsr_zifencei".
-std::string checked_isa(const std::string& isa) {
-    bool charset = std::all_of(isa.begin(), isa.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
-    if (!charset || isa.rfind("rv64i", 0) != 0)
-        throw Error(fmt::format("isa '{}': expected an RV64 ISA string like 'rv64imafdc' (lower case, "
-                                "extensions joined by '_')", isa), 0, "option isa");
-    return isa;
+// What riscv,isa can be in kvmtool's DTB (riscv/fdt.c generate_cpu_nodes):
+// "rv64", the single-letter extensions KVM reports in kvmtool's fixed order,
+// then "_name" for each multi-letter extension of its table that KVM
+// reports, in table order. Anything else is not a kvmtool TVM.
+constexpr std::string_view kLetterOrder = "iemafdqclbjtpvnsuhkorwxyzg";
+constexpr std::string_view kExtensionOrder[] = {"ssaia", "svpbmt", "sstc", "svinval", "zihintpause", "zicbom"};
+
+struct Isa {
+    std::string text;
+    bool zicbom = false;
+};
+
+Isa checked_isa(const std::string& isa) {
+    auto refuse = [&](const std::string& why) {
+        return Error(fmt::format("isa '{}': {}; kvmtool writes \"rv64\", single letters in the order '{}', then "
+                                 "'_ext' for any of ssaia, svpbmt, sstc, svinval, zihintpause, zicbom in that order "
+                                 "(e.g. rv64imafdc_ssaia_sstc)", isa, why, kLetterOrder),
+                     0, "option isa");
+    };
+    if (isa.rfind("rv64", 0) != 0) throw refuse("expected an RV64 string starting with 'rv64'");
+    std::size_t pos = 4;
+    std::size_t letter = 0;
+    while (pos < isa.size() && isa[pos] != '_') {
+        std::size_t at = kLetterOrder.find(isa[pos], letter);
+        if (at == std::string_view::npos) throw refuse(fmt::format("'{}' is out of order, repeated or not an extension letter", isa[pos]));
+        letter = at + 1;
+        ++pos;
+    }
+    Isa out{isa, false};
+    std::size_t next = 0;
+    while (pos < isa.size()) {
+        std::size_t stop = isa.find('_', pos + 1);
+        std::string_view name = std::string_view(isa).substr(pos + 1, stop == std::string::npos ? std::string::npos : stop - pos - 1);
+        std::size_t i = next;
+        while (i < std::size(kExtensionOrder) && kExtensionOrder[i] != name) ++i;
+        if (i == std::size(kExtensionOrder))
+            throw refuse(fmt::format("'{}' is out of order, repeated or not an extension kvmtool reports", name));
+        out.zicbom |= name == "zicbom";
+        next = i + 1;
+        pos = stop == std::string::npos ? isa.size() : stop;
+    }
+    // kvmtool creates the AIA irqchip only where Ssaia is usable; without it
+    // it falls back to a PLIC, whose tree libcvm does not model.
+    if (isa.find("_ssaia") == std::string::npos)
+        throw refuse("a CoVE TVM's interrupt controller is the AIA IMSIC, so the string must have _ssaia (without it "
+                     "kvmtool describes a PLIC, which is not modelled)");
+    return out;
 }
 
-std::uint32_t checked_frequency(const std::string& text) {
+std::uint32_t checked_u32(const std::string& text, const char* option, const char* what) {
     std::uint32_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || end != text.data() + text.size() || value == 0)
-        throw Error(fmt::format("timebase-frequency '{}': expected a decimal frequency in Hz, 1 to 4294967295", text),
-                    0, "option timebase-frequency");
+        throw Error(fmt::format("{} '{}': expected {}", option, text, what), 0, fmt::format("option {}", option));
     return value;
+}
+
+// Linux's KVM AIA accepts an IMSIC id count of 63 to 2047 whose low six
+// bits are all set (ids come in blocks of 64, id 0 is reserved).
+std::uint32_t checked_num_ids(const std::string& text) {
+    std::uint32_t ids = checked_u32(text, "imsic-num-ids", "a decimal count 63 to 2047 of the form 64k - 1");
+    if (ids < 63 || ids > 2047 || (ids & 63) != 63)
+        throw Error(fmt::format("imsic-num-ids '{}': expected 63 to 2047 of the form 64k - 1 (63, 127, 255, ...)", text), 0,
+                    "option imsic-num-ids");
+    return ids;
+}
+
+std::uint32_t checked_cbom(const std::string& text) {
+    std::uint32_t size = checked_u32(text, "cbom-block-size", "a power of two in bytes");
+    if ((size & (size - 1)) != 0)
+        throw Error(fmt::format("cbom-block-size '{}': expected a power of two in bytes", text), 0,
+                    "option cbom-block-size");
+    return size;
 }
 
 struct Layout {
@@ -106,9 +157,13 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
                         image.payload.name());
     const ImageSpec* kernel = spec.image(ImageRole::kernel);
     if (!kernel) throw Error("the riscv-cove backend needs a kernel (a RISC-V Image)");
-    if (spec.vcpus.count == 0 || spec.vcpus.count > kMaxVcpus)
-        throw Error(fmt::format("{} vCPUs requested: RISC-V KVM supports 1 to {}", spec.vcpus.count, kMaxVcpus));
+    if (spec.vcpus.count == 0 || spec.vcpus.count > kSalusMaxVcpus)
+        throw Error(fmt::format("{} vCPUs requested: a Salus TVM has 1 to {} (VM_CPUS_MAX; TvmCpuCreate refuses vCPU "
+                                "id {} and above)", spec.vcpus.count, kSalusMaxVcpus, kSalusMaxVcpus));
 
+    // bootargs is a C string in kvmtool (-p) and in the DTB.
+    if (auto nul = spec.cmdline.find('\0'); nul != std::string::npos)
+        throw Error(fmt::format("the command line has a NUL byte at {}: bootargs is a C string", nul), nul, "cmdline");
     TsmAbi abi = parse_tsm_abi(options.at("tsm-abi"));
     const std::string& kernel_name = kernel->payload.name();
     RiscvImage image = check_riscv_kernel(kernel->payload.bytes(), kernel_name);
@@ -124,9 +179,14 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
         in.ram_base = kRamBase;
         in.ram_size = layout.ram_size;
         in.vcpus = spec.vcpus.count;
-        in.isa = checked_isa(options.at("isa"));
-        in.mmu_type = "riscv," + options.at("mmu-type");
-        in.timebase_frequency = checked_frequency(options.at("timebase-frequency"));
+        Isa isa = checked_isa(options.at("isa"));
+        in.isa = isa.text;
+        // kvmtool asks KVM for the block size only when it lists Zicbom.
+        std::uint32_t cbom = checked_cbom(options.at("cbom-block-size"));
+        if (isa.zicbom) in.cbom_block_size = cbom;
+        in.timebase_frequency =
+            checked_u32(options.at("timebase-frequency"), "timebase-frequency", "a decimal frequency in Hz, 1 to 4294967295");
+        in.imsic_num_ids = checked_num_ids(options.at("imsic-num-ids"));
         in.cmdline = spec.cmdline;
         in.initrd = layout.initrd;
         fdt = build_fdt(in);

@@ -84,15 +84,20 @@ TEST(CovePlan, LargerKernelMovesTheFdt) {
     EXPECT_EQ(reg(plan, "a1"), 0x80c00000u);
 }
 
+// The tree's shape as kvmtool's CoVE branch writes it (riscv/fdt.c, aia.c,
+// pci.c at 02924a3), read back with libfdt. The bytes themselves are checked
+// against kvmtool's own output in cove_kvmtool_vectors_test.cpp.
 TEST(CovePlan, GeneratedDtbContents) {
     auto plan = cove().build_plan(spec_with(covetest::riscv_image(), 10000, 3));
     auto fdt_load = loads(plan)[2];
     const void* fdt = fdt_load->data.bytes().data();
     ASSERT_EQ(fdt_check_full(fdt, fdt_load->data.size()), 0);
     ASSERT_LT(fdt_totalsize(fdt), 0x10000u);
-    // Everything after the tree is zero: it is measured.
+    // fdt_pack moved the blocks 8 bytes down: the old strings block's last
+    // 8 bytes stay behind; everything after them is zero. Both are measured.
     auto bytes = fdt_load->data.bytes();
-    for (std::size_t i = fdt_totalsize(fdt); i < bytes.size(); ++i) ASSERT_EQ(bytes[i], 0) << i;
+    EXPECT_EQ(fdt_off_mem_rsvmap(fdt), 40u);
+    for (std::size_t i = fdt_totalsize(fdt) + 8; i < bytes.size(); ++i) ASSERT_EQ(bytes[i], 0) << i;
 
     auto string_prop = [&](const char* path, const char* name) {
         int node = fdt_path_offset(fdt, path);
@@ -101,30 +106,44 @@ TEST(CovePlan, GeneratedDtbContents) {
         auto* p = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
         return p ? std::string(p, len > 0 ? len - 1 : 0) : std::string("<missing>");
     };
-    auto u64_prop = [&](const char* path, const char* name, int index = 0) {
+    auto cells = [&](const char* path, const char* name) {
         int node = fdt_path_offset(fdt, path);
         int len = 0;
-        // Properties are only 4-byte aligned: read through fdt64_ld.
         auto* p = static_cast<const std::uint8_t*>(fdt_getprop(fdt, node, name, &len));
-        EXPECT_TRUE(p && len >= 8 * (index + 1)) << path << " " << name;
-        return p ? fdt64_ld(reinterpret_cast<const fdt64_t*>(p + 8 * index)) : 0;
+        std::vector<std::uint32_t> out;
+        for (int i = 0; p && i + 4 <= len; i += 4) out.push_back(fdt32_ld(reinterpret_cast<const fdt32_t*>(p + i)));
+        return out;
     };
+    using V = std::vector<std::uint32_t>;
     EXPECT_EQ(string_prop("/chosen", "bootargs"), "console=ttyS0 earlycon");
-    EXPECT_EQ(string_prop("/chosen", "stdout-path"), "/soc/serial@10000000");
+    EXPECT_EQ(string_prop("/chosen", "stdout-path"), "serial0");
     auto initrd = loads(plan)[1];
-    EXPECT_EQ(u64_prop("/chosen", "linux,initrd-start"), initrd->gpa);
-    EXPECT_EQ(u64_prop("/chosen", "linux,initrd-end"), initrd->gpa + 10000);
-    EXPECT_EQ(string_prop("/memory@80000000", "device_type"), "memory");
-    EXPECT_EQ(u64_prop("/memory@80000000", "reg", 0), 0x80000000u);
-    EXPECT_EQ(u64_prop("/memory@80000000", "reg", 1), 256ull << 20);
-    for (const char* cpu : {"/cpus/cpu@0", "/cpus/cpu@1", "/cpus/cpu@2"}) {
-        EXPECT_EQ(string_prop(cpu, "riscv,isa"), "rv64imafdc");
-        EXPECT_EQ(string_prop(cpu, "mmu-type"), "riscv,sv48");
-        EXPECT_EQ(string_prop((std::string(cpu) + "/interrupt-controller").c_str(), "compatible"), "riscv,cpu-intc");
+    EXPECT_EQ(cells("/chosen", "linux,initrd-start"), (V{0, static_cast<std::uint32_t>(initrd->gpa)}));
+    EXPECT_EQ(cells("/chosen", "linux,initrd-end"), (V{0, static_cast<std::uint32_t>(initrd->gpa + 10000)}));
+    EXPECT_EQ(string_prop("/memory", "device_type"), "memory");
+    EXPECT_EQ(cells("/memory", "reg"), (V{0, 0x80000000u, 0, 256u << 20}));
+    for (unsigned cpu = 0; cpu < 3; ++cpu) {
+        std::string path = "/cpus/cpu@" + std::to_string(cpu);
+        EXPECT_EQ(string_prop(path.c_str(), "riscv,isa"), "rv64imafdc_ssaia_sstc_zihintpause_zicbom");
+        EXPECT_EQ(string_prop(path.c_str(), "mmu-type"), "riscv,sv48");
+        EXPECT_EQ(cells(path.c_str(), "riscv,cbom-block-size"), V{64});
+        std::string intc = path + "/interrupt-controller";
+        EXPECT_EQ(string_prop(intc.c_str(), "compatible"), "riscv,cpu-intc");
+        EXPECT_EQ(cells(intc.c_str(), "phandle"), V{4 + cpu});  // after the fixed phandles
     }
     EXPECT_LT(fdt_path_offset(fdt, "/cpus/cpu@3"), 0);
-    EXPECT_EQ(string_prop("/soc/serial@10000000", "compatible"), "ns16550a");
-    EXPECT_EQ(u64_prop("/soc/serial@10000000", "reg", 0), 0x10000000u);
+    EXPECT_EQ(cells("/imsics@08000000", "reg"), (V{0, 0x08000000u, 0, 3 * 0x1000u}));
+    EXPECT_EQ(cells("/imsics@08000000", "riscv,num-ids"), V{255});
+    EXPECT_EQ(cells("/imsics@08000000", "phandle"), V{3});
+    EXPECT_EQ(cells("/imsics@08000000", "interrupts-extended"), (V{4, 9, 5, 9, 6, 9}));
+    EXPECT_EQ(cells("/smb", "interrupt-parent"), V{2});
+    EXPECT_EQ(string_prop("/smb/pci", "compatible"), "pci-host-ecam-generic");
+    EXPECT_EQ(cells("/smb/pci", "msi-parent"), V{3});
+    EXPECT_EQ(fdt_getprop(fdt, fdt_path_offset(fdt, "/smb/pci"), "interrupt-map", nullptr), nullptr);
+    // No UART, no APLIC, no aliases: a CoVE TVM's console is SBI.
+    EXPECT_EQ(fdt_subnode_offset(fdt, fdt_path_offset(fdt, "/smb"), "serial@10000000"), -FDT_ERR_NOTFOUND);
+    EXPECT_LT(fdt_path_offset(fdt, "/aliases"), 0);
+    EXPECT_LT(fdt_path_offset(fdt, "/soc"), 0);
 }
 
 TEST(CovePlan, DtbIsDeterministicAndFollowsOptions) {
@@ -135,13 +154,17 @@ TEST(CovePlan, DtbIsDeterministicAndFollowsOptions) {
     EXPECT_EQ(cove().predict(a).value, cove().predict(b).value);
 
     auto spec = spec_with(covetest::riscv_image());
-    spec.options["isa"] = "rv64imafdch_zicsr";
-    spec.options["mmu-type"] = "sv39";
+    spec.options["isa"] = "rv64imafdcvh_ssaia_svpbmt";
+    spec.options["imsic-num-ids"] = "127";
     auto c = cove().build_plan(spec);
     const void* fdt = loads(c)[1]->data.bytes().data();
     int cpu = fdt_path_offset(fdt, "/cpus/cpu@0");
-    EXPECT_STREQ(static_cast<const char*>(fdt_getprop(fdt, cpu, "riscv,isa", nullptr)), "rv64imafdch_zicsr");
-    EXPECT_STREQ(static_cast<const char*>(fdt_getprop(fdt, cpu, "mmu-type", nullptr)), "riscv,sv39");
+    EXPECT_STREQ(static_cast<const char*>(fdt_getprop(fdt, cpu, "riscv,isa", nullptr)), "rv64imafdcvh_ssaia_svpbmt");
+    // Without Zicbom kvmtool never asks for the block size.
+    EXPECT_EQ(fdt_getprop(fdt, cpu, "riscv,cbom-block-size", nullptr), nullptr);
+    auto* ids = static_cast<const fdt32_t*>(fdt_getprop(fdt, fdt_path_offset(fdt, "/imsics@08000000"), "riscv,num-ids", nullptr));
+    ASSERT_NE(ids, nullptr);
+    EXPECT_EQ(fdt32_ld(ids), 127u);
     EXPECT_NE(cove().predict(a).value, cove().predict(c).value);
 }
 
@@ -152,12 +175,36 @@ TEST(CovePlan, BadOptionsAreRefused) {
         return spec;
     };
     EXPECT_THROW(cove().build_plan(with("isa", "RV64GC")), Error);
-    EXPECT_THROW(cove().build_plan(with("isa", "rv32imac")), Error);
+    EXPECT_THROW(cove().build_plan(with("isa", "rv32imac_ssaia")), Error);
+    EXPECT_THROW(cove().build_plan(with("isa", "rv64imafdc")), Error);            // no Ssaia: a PLIC tree
+    EXPECT_THROW(cove().build_plan(with("isa", "rv64imafcd_ssaia")), Error);      // letters out of kvmtool's order
+    EXPECT_THROW(cove().build_plan(with("isa", "rv64imafdc_zicsr_ssaia")), Error);  // not in kvmtool's table
+    EXPECT_THROW(cove().build_plan(with("isa", "rv64imafdc_sstc_ssaia")), Error); // table order
+    EXPECT_THROW(cove().build_plan(with("isa", "rv64imafdc_ssaia_ssaia")), Error);
     EXPECT_THROW(cove().build_plan(with("timebase-frequency", "10MHz")), Error);
     EXPECT_THROW(cove().build_plan(with("timebase-frequency", "0")), Error);
-    EXPECT_THROW(cove().build_plan(with("mmu-type", "sv64")), Error);
+    EXPECT_THROW(cove().build_plan(with("imsic-num-ids", "256")), Error);
+    EXPECT_THROW(cove().build_plan(with("imsic-num-ids", "4095")), Error);
+    EXPECT_THROW(cove().build_plan(with("cbom-block-size", "48")), Error);
+    EXPECT_THROW(cove().build_plan(with("mmu-type", "sv48")), Error);  // kvmtool always writes riscv,sv48
     EXPECT_THROW(cove().build_plan(with("tsm-abi", "v1.0")), Error);
     EXPECT_THROW(cove().build_plan(with("no-such-option", "1")), Error);
+    auto nul = spec_with(covetest::riscv_image());
+    nul.cmdline = std::string("console=hvc0\0x", 14);
+    EXPECT_THROW(cove().build_plan(nul), Error);
+}
+
+// Salus's VM_CPUS_MAX: TvmCpuCreate refuses vCPU id 128.
+TEST(CovePlan, SalusVcpuLimit) {
+    EXPECT_NO_THROW(cove().build_plan(spec_with(covetest::riscv_image(), 0, 128)));
+    try {
+        cove().build_plan(spec_with(covetest::riscv_image(), 0, 129));
+        ADD_FAILURE() << "129 vCPUs accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("1 to 128"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("TvmCpuCreate"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(cove().build_plan(spec_with(covetest::riscv_image(), 0, 255)), Error);
 }
 
 struct BadHeader {
@@ -251,6 +298,22 @@ TEST(CovePlan, UserDtbGetsChosenAndIsMeasuredWhole) {
     } catch (const Error& e) {
         EXPECT_EQ(e.where(), "board.dtb");
         EXPECT_EQ(e.offset().value_or(99), 0u);
+    }
+    // Header versions libfdt reads but fdt_check_full crashes on (version
+    // and last_comp_version 2 segfault libfdt 1.6.1): refused at the
+    // version field before libfdt walks the tree.
+    for (std::uint32_t version : {15u, 2u, 1u, 18u}) {
+        auto old = user;
+        covetest::put32(old, 20, __builtin_bswap32(version));  // version
+        covetest::put32(old, 24, __builtin_bswap32(std::min(version, 16u)));  // last_comp_version
+        spec.images.back().payload = Payload::from_bytes(old, "board.dtb");
+        try {
+            cove().build_plan(spec);
+            ADD_FAILURE() << "version " << version << " accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.where(), "board.dtb");
+            EXPECT_EQ(e.offset().value_or(99), 20u) << e.what();
+        }
     }
     auto truncated = user;
     truncated.resize(user.size() - 8);
