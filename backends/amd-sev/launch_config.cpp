@@ -124,6 +124,12 @@ LaunchConfig config_of(const LaunchPlan& plan) {
         throw Error("SEV-SNP VMs exist only through KVM_SEV_INIT2; the plan asks for the legacy init");
     if (c.mode == Mode::snp && (c.sev_features & 1) == 0)
         throw Error(fmt::format("SNP guest features {:#x} lack bit 0 (SNPActive)", c.sev_features));
+    // arch/x86/kvm/svm/sev.c snp_launch_start refuses (EINVAL, before the
+    // firmware is asked) a policy without SNP_POLICY_MASK_RSVD_MBO, bit 17,
+    // which the SNP firmware ABI's guest policy reserves as must-be-one.
+    if (c.mode == Mode::snp && (c.policy & kSnpPolicyReservedMbo) == 0)
+        throw Error(fmt::format("SNP guest policy {:#x} lacks bit 17, which is reserved and must be 1 "
+                                "(KVM refuses SNP_LAUNCH_START without it)", c.policy));
     if (c.mode != Mode::snp && c.sev_features != 0)
         throw Error(fmt::format("SEV features {:#x} on a {} VM: only SEV-SNP VMs are modelled with features",
                                 c.sev_features, plan.technology()));

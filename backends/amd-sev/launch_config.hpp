@@ -12,6 +12,8 @@
 namespace cvm::sev {
 
 enum class Mode { sev, es, snp };
+// SNP guest policy bit 17: reserved, must be one (SNP firmware ABI, "Guest Policy").
+inline constexpr std::uint64_t kSnpPolicyReservedMbo = 1ull << 17;
 // KVM_SEV_INIT / KVM_SEV_ES_INIT on a default VM, or KVM_SEV_INIT2 on a VM of
 // an SEV type. It changes the VMSA: the legacy path leaves MXCSR and FCW zero.
 enum class InitKind { legacy, init2 };

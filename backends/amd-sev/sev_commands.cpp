@@ -10,17 +10,39 @@
 namespace cvm::sev {
 namespace {
 constexpr unsigned kMaxRetries = 1000;
+
+// The length query of LAUNCH_MEASURE and GET_ATTESTATION_REPORT: len 0 asks
+// the firmware for the size. The firmware answers INVALID_LEN with the size
+// filled in, which drivers/crypto/ccp/sev-dev.c __sev_do_cmd_locked turns
+// into -EIO (any non-zero firmware status is -EIO), and
+// arch/x86/kvm/svm/sev.c sev_launch_measure / sev_get_attestation_report
+// copy `len` back and return that -EIO. So a successful query is -EIO with
+// SEV_RET_INVALID_LEN (or 0, should a firmware accept it) and a non-zero
+// len; like QEMU's sev_launch_get_measure, the length is what decides.
+void require_length(int rc, std::uint32_t fw_error, std::uint32_t len, std::string_view name) {
+    const bool answered = rc == 0 || (rc == -EIO && fw_error == SEV_RET_INVALID_LEN);
+    if (answered && len != 0) return;
+    throw Error(fmt::format("{} length query failed (SEV firmware status {:#x}, length {})", name, fw_error, len),
+                rc < 0 ? -rc : 0, "kvm");
+}
 }
 
-void SevChannel::command(uapi::CommandId id, void* data, std::string_view name) const {
+int SevChannel::try_command(uapi::CommandId id, void* data, std::uint32_t& fw_error) const {
     uapi::Command cmd{};
     cmd.id = id;
     cmd.data = reinterpret_cast<std::uint64_t>(data);
     cmd.sev_fd = static_cast<std::uint32_t>(sev_fd_);
     int rc = vm_->seam().ioctl(vm_->fd(), uapi::kMemoryEncryptOp, &cmd);
+    fw_error = cmd.error;
+    return rc;
+}
+
+void SevChannel::command(uapi::CommandId id, void* data, std::string_view name) const {
+    std::uint32_t fw_error = 0;
+    int rc = try_command(id, data, fw_error);
     if (rc < 0)
-        throw Error(cmd.error ? fmt::format("{} failed (SEV firmware status {:#x})", name, cmd.error)
-                              : fmt::format("{} failed", name),
+        throw Error(fw_error ? fmt::format("{} failed (SEV firmware status {:#x})", name, fw_error)
+                             : fmt::format("{} failed", name),
                     -rc, "kvm");
 }
 
@@ -66,12 +88,10 @@ void SevStarted::update_vmsa() const {
 }
 
 SevMeasured SevStarted::measure() && {
-    uapi::LaunchMeasure query{};  // len 0: KVM answers with the length it needs (EINVAL + len)
-    try {
-        channel_.command(uapi::kLaunchMeasure, &query, "KVM_SEV_LAUNCH_MEASURE (length)");
-    } catch (const Error& e) {
-        if (e.err() != EINVAL || query.len == 0) throw;
-    }
+    uapi::LaunchMeasure query{};  // len 0: the length query
+    std::uint32_t fw_error = 0;
+    int rc = channel_.try_command(uapi::kLaunchMeasure, &query, fw_error);
+    require_length(rc, fw_error, query.len, "KVM_SEV_LAUNCH_MEASURE");
     if (query.len != kMeasurementSize)
         throw Error(fmt::format("KVM_SEV_LAUNCH_MEASURE wants {} bytes, expected {}", query.len, kMeasurementSize), 0, "kvm");
     std::array<std::uint8_t, kMeasurementSize> blob{};
@@ -102,11 +122,9 @@ SevFinished SevMeasured::finish() && {
 std::vector<std::uint8_t> SevFinished::attestation_report(const std::array<std::uint8_t, 16>& mnonce) const {
     uapi::AttestationReport query{};
     std::memcpy(query.mnonce, mnonce.data(), mnonce.size());
-    try {
-        channel_.command(uapi::kGetAttestationReport, &query, "KVM_SEV_GET_ATTESTATION_REPORT (length)");
-    } catch (const Error& e) {
-        if (e.err() != EINVAL || query.len == 0) throw;
-    }
+    std::uint32_t fw_error = 0;
+    int rc = channel_.try_command(uapi::kGetAttestationReport, &query, fw_error);
+    require_length(rc, fw_error, query.len, "KVM_SEV_GET_ATTESTATION_REPORT");
     if (query.len == 0 || query.len > 1u << 16)
         throw Error(fmt::format("KVM_SEV_GET_ATTESTATION_REPORT wants {} bytes", query.len), 0, "kvm");
     std::vector<std::uint8_t> report(query.len);
@@ -142,14 +160,22 @@ void SnpStarted::update(std::uint64_t gpa, std::span<std::uint8_t> host, uapi::S
     args.type = type;
     unsigned retries = 0;
     while (args.len != 0) {
-        std::uint64_t before = args.len;
-        try {
-            channel_.command(uapi::kSnpLaunchUpdate, &args, "KVM_SEV_SNP_LAUNCH_UPDATE");
-        } catch (const Error& e) {
-            // KVM asks to retry after advancing past what it did; a kernel
-            // that keeps asking forever is a failure, not a hang.
-            if (e.err() == EAGAIN && ++retries < kMaxRetries) continue;
-            throw;
+        const std::uint64_t before = args.len;
+        std::uint32_t fw_error = 0;
+        int rc = channel_.try_command(uapi::kSnpLaunchUpdate, &args, fw_error);
+        // KVM asks to retry after advancing past what it did; a kernel
+        // that keeps asking forever is a failure, not a hang.
+        if (rc == -EAGAIN && ++retries < kMaxRetries) continue;
+        if (rc < 0) {
+            // arch/x86/kvm/svm/sev.c snp_launch_update: a failed populate is
+            // -EIO with the firmware status in cmd.error, and gfn_start
+            // still names the first page of this call (the pages before it
+            // were reported as progress by the previous call).
+            const std::uint64_t at = args.gfn_start << 12;
+            throw SnpUpdateError(
+                fw_error ? fmt::format("KVM_SEV_SNP_LAUNCH_UPDATE at {:#x} failed (SEV firmware status {:#x})", at, fw_error)
+                         : fmt::format("KVM_SEV_SNP_LAUNCH_UPDATE at {:#x} failed", at),
+                -rc, fw_error, at);
         }
         if (args.len >= before)
             throw Error(fmt::format("KVM_SEV_SNP_LAUNCH_UPDATE at {:#x} made no progress", args.gfn_start << 12), 0, "kvm");

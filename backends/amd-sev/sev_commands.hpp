@@ -15,12 +15,14 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "backends/amd-sev/launch_config.hpp"
 #include "backends/amd-sev/sev_uapi.hpp"
 #include "cvm/bytes.hpp"
+#include "cvm/error.hpp"
 #include "libcvm/kvm/kvm.hpp"
 
 namespace cvm::sev {
@@ -32,6 +34,10 @@ public:
     // Issues command `id` with `data`; throws naming the command and the
     // firmware's status code if KVM refuses.
     void command(uapi::CommandId id, void* data, std::string_view name) const;
+    // The same without throwing: KVM_MEMORY_ENCRYPT_OP's result (0 or
+    // -errno) and, in `fw_error`, the firmware status KVM copied into
+    // kvm_sev_cmd.error (0 when the firmware was not reached).
+    int try_command(uapi::CommandId id, void* data, std::uint32_t& fw_error) const;
     // KVM_MEMORY_ENCRYPT_REG_REGION: pin host memory backing encrypted guest RAM.
     void register_region(std::span<std::uint8_t> host) const;
     const Vm& vm() const { return *vm_; }
@@ -102,11 +108,29 @@ private:
 
 class SnpFinished {};
 
+// An SNP_LAUNCH_UPDATE the firmware refused: the errno, the firmware
+// status and the GPA of the page it stopped at. For a CPUID page refused
+// with SEV_RET_INVALID_PARAM the kernel has copied the firmware's
+// corrected page back into the source (arch/x86/kvm/svm/sev.c
+// sev_gmem_post_populate), so the caller can say what was wrong.
+class SnpUpdateError : public Error {
+public:
+    SnpUpdateError(const std::string& what, int err, std::uint32_t fw_error, std::uint64_t gpa)
+        : Error(what, err, "kvm"), fw_error_(fw_error), gpa_(gpa) {}
+    std::uint32_t fw_error() const { return fw_error_; }
+    std::uint64_t gpa() const { return gpa_; }
+
+private:
+    std::uint32_t fw_error_;
+    std::uint64_t gpa_;
+};
+
 class SnpStarted {
 public:
     explicit SnpStarted(SevChannel channel) : channel_(channel) {}
     // KVM_SEV_SNP_LAUNCH_UPDATE over [gpa, gpa + host.size()), repeated while
     // KVM reports partial progress (it advances gfn/uaddr/len) or EAGAIN.
+    // Throws SnpUpdateError when the firmware refuses a page.
     void update(std::uint64_t gpa, std::span<std::uint8_t> host, uapi::SnpPageType type) const;
     // KVM_SEV_SNP_LAUNCH_FINISH without an ID block; KVM measures the VMSAs here.
     SnpFinished finish(const std::array<std::uint8_t, 32>& host_data) &&;

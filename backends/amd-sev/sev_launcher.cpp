@@ -17,6 +17,7 @@
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/private_memory.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 
 namespace cvm::sev {
@@ -25,9 +26,6 @@ namespace {
 constexpr std::uint16_t kSerialPort = 0x3f8;
 constexpr std::uint32_t kSerialIrq = 4;
 constexpr std::uint16_t kI8042Port = 0x60;
-constexpr long kCapExitHypercall = 201;     // KVM_CAP_EXIT_HYPERCALL
-constexpr std::uint64_t kHcMapGpaRange = 12;  // KVM_HC_MAP_GPA_RANGE
-constexpr std::uint64_t kMapGpaEncrypted = 1u << 4;  // KVM_MAP_GPA_RANGE_ENCRYPTED
 
 // The plan's operations in the order an SEV launch accepts them.
 class PlanCursor {
@@ -72,14 +70,13 @@ uapi::SnpPageType snp_type(const op::LoadData& o) {
     throw Error(fmt::format("'{}' has SNP page type '{}', which the launcher does not know", o.label, o.page_type));
 }
 
-void set_private(const Vm& vm, std::uint64_t gpa, std::uint64_t size, bool is_private) {
-    uapi::MemoryAttributes attributes{gpa, size, is_private ? uapi::kMemoryAttributePrivate : 0, 0};
-    vm.ioctl(uapi::kSetMemoryAttributes, &attributes, "KVM_SET_MEMORY_ATTRIBUTES");
-}
-
+// KVM_HC_MAP_GPA_RANGE: an SNP guest's page-state change, which KVM turns
+// into this exit (arch/x86/kvm/svm/sev.c snp_begin_psc / snp_begin_psc_msr:
+// a0 = GPA, a1 = number of 4 KiB pages, a2 = ENCRYPTED or not | page size).
+// A non-zero answer fails the guest's request.
 class SevExitHandler final : public ExitHandler {
 public:
-    SevExitHandler(const Vm& vm, PioBus& bus, bool snp) : vm_(vm), bus_(bus), snp_(snp) {}
+    SevExitHandler(PioBus& bus, MemoryConverter* private_memory) : bus_(bus), private_memory_(private_memory) {}
 
     void request(ExitReason reason, std::string detail) {
         std::lock_guard lock(mutex_);
@@ -93,23 +90,86 @@ public:
             return stop_;
         }
         auto* call = std::get_if<exits::Hypercall>(&exit);
-        if (call && snp_ && call->nr == kHcMapGpaRange) {
-            // The guest converts pages between private and shared.
-            std::uint64_t gpa = call->args[0], pages = call->args[1];
-            set_private(vm_, gpa, pages * 4096, (call->args[2] & kMapGpaEncrypted) != 0);
-            *call->ret = 0;
+        if (call && private_memory_ && call->nr == uapi::kHcMapGpaRange) {
+            const std::uint64_t gpa = call->args[0], pages = call->args[1], attributes = call->args[2];
+            const bool to_private = (attributes & uapi::kMapGpaEncrypted) != 0;
+            if (pages == 0 || pages > (~0ull >> 12) || (attributes & ~(uapi::kMapGpaEncrypted | uapi::kMapGpaPageSizeMask))) {
+                *call->ret = static_cast<__u64>(-EINVAL);
+                return std::nullopt;
+            }
+            try {
+                private_memory_->convert(gpa, pages << 12, to_private);
+                *call->ret = 0;
+            } catch (const Error&) {
+                *call->ret = static_cast<__u64>(-EINVAL);  // outside guest RAM: the guest's request fails
+            }
             return std::nullopt;
         }
         return unhandled(vcpu, exit);
     }
 
 private:
-    const Vm& vm_;
     PioBus& bus_;
-    bool snp_;
+    MemoryConverter* private_memory_;
     std::mutex mutex_;
     std::optional<StopRequest> stop_;
 };
+
+// KVM_CAP_VM_TYPES is a mask of 1 << type (arch/x86/kvm/x86.c
+// kvm_vm_ioctl_check_extension; sev.c sev_set_cpu_caps adds the SEV types).
+void require_vm_type(const KvmSystem& kvm, unsigned long type, std::string_view technology) {
+    if (type == uapi::kVmTypeDefault) return;
+    const int mask = kvm.check_extension(kCapVmTypes);
+    if (mask <= 0 || (static_cast<unsigned>(mask) & (1u << type)) == 0)
+        throw Error(fmt::format("this KVM does not offer VM type {} for {} (KVM_CAP_VM_TYPES mask {:#x}); "
+                                "KVM_SEV_INIT2 needs Linux 6.10, SNP 6.11, and the type enabled in kvm_amd",
+                                type, technology, mask < 0 ? 0 : mask), 0, "kvm");
+}
+
+// KVM_SEV_INIT2 refuses vmsa_features outside sev_supported_vmsa_features
+// with a bare EINVAL (sev.c __sev_guest_init); ask first so the error says which.
+void require_vmsa_features(const KvmSystem& kvm, std::uint64_t wanted) {
+    if (wanted == 0) return;
+    const auto supported = kvm_vmsa_features(kvm);
+    if (!supported)
+        throw Error(fmt::format("VMSA features {:#x} asked for, but this KVM does not report which it supports "
+                                "(KVM_GET_DEVICE_ATTR KVM_X86_SEV_VMSA_FEATURES: ENXIO)", wanted), ENXIO, "kvm");
+    if (wanted & ~*supported)
+        throw Error(fmt::format("VMSA features {:#x} asked for; this KVM supports {:#x} (missing {:#x})", wanted,
+                                *supported, wanted & ~*supported), 0, "kvm");
+}
+
+// SNP guests convert pages through KVM_HC_MAP_GPA_RANGE, which KVM only
+// forwards when userspace enabled it (sev.c snp_begin_psc:
+// user_exit_on_hypercall); the capability answers the mask it allows.
+void enable_map_gpa_range_exit(const Vm& vm) {
+    const int allowed = vm.check_extension(uapi::kCapExitHypercall);
+    if (allowed <= 0 || (static_cast<std::uint64_t>(allowed) & (1ull << uapi::kHcMapGpaRange)) == 0)
+        throw Error(fmt::format("this KVM does not forward KVM_HC_MAP_GPA_RANGE to userspace (KVM_CAP_EXIT_HYPERCALL "
+                                "mask {:#x}), which SNP page-state changes need", allowed < 0 ? 0 : allowed), 0, "kvm");
+    kvm_enable_cap cap{};
+    cap.cap = uapi::kCapExitHypercall;
+    cap.args[0] = 1ull << uapi::kHcMapGpaRange;
+    vm.ioctl(KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)");
+}
+
+// SNP_LAUNCH_UPDATE of the CPUID page: if the firmware refuses it, the
+// kernel has copied the corrected page back over `page` (sev.c
+// sev_gmem_post_populate, for SEV_RET_INVALID_PARAM); say which leaves the
+// firmware changed rather than only that it refused.
+void update_cpuid_page(const SnpStarted& snp, std::uint64_t gpa, std::span<std::uint8_t> page) {
+    const std::vector<std::uint8_t> ours(page.begin(), page.end());
+    try {
+        snp.update(gpa, page, uapi::kSnpPageCpuid);
+    } catch (const SnpUpdateError& e) {
+        if (e.fw_error() != SEV_RET_INVALID_PARAM) throw;
+        const auto changes = cpuid_page_changes(ours, page);
+        throw Error(fmt::format("the SNP firmware refused the CPUID page at {:#x}: {}", gpa,
+                                changes.empty() ? std::string("it changed nothing KVM reported")
+                                                : fmt::format("{}", fmt::join(changes, "; "))),
+                    e.err(), "kvm");
+    }
+}
 
 } // namespace
 
@@ -120,13 +180,13 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     PlanCursor cursor(plan);
     cursor.require<op::CreateVm>("create-vm");
 
-    // Declaration order is the reverse of teardown: vCPUs, then the VM, the
-    // platform fds, and guest memory last.
+    // Declaration order is the reverse of teardown: vCPUs, the private
+    // memory slots, the VM, the platform fds, and guest memory last.
     GuestMemory memory;
     std::optional<KvmSystem> kvm;
     UniqueFd sev_device;
-    std::vector<UniqueFd> guest_memfds;
     std::optional<Vm> vm;
+    std::optional<PrivateMemory> private_memory;
     std::vector<Vcpu> vcpus;
 
     kvm.emplace(seam, options.device);
@@ -140,6 +200,8 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     unsigned long vm_type = uapi::kVmTypeDefault;
     if (config.init == InitKind::init2)
         vm_type = snp ? uapi::kVmTypeSnp : config.mode == Mode::es ? uapi::kVmTypeSevEs : uapi::kVmTypeSev;
+    require_vm_type(*kvm, vm_type, technology_name(config.mode));
+    if (snp) require_vmsa_features(*kvm, config.sev_features & ~std::uint64_t{1});  // bit 0 is KVM's own
     vm.emplace(kvm->create_vm(vm_type));
     vm->ioctl(KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP");
     const SevChannel channel(*vm, sev_fd);
@@ -150,38 +212,32 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<SnpNew> snp_new;
     if (snp) {
         snp_new.emplace(SnpNew::init(channel, config.sev_features));
-        kvm_enable_cap cap{};
-        cap.cap = kCapExitHypercall;
-        cap.args[0] = 1ull << kHcMapGpaRange;
-        vm->ioctl(KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)");
+        enable_map_gpa_range_exit(*vm);
+        private_memory.emplace(*vm, memory);
     } else {
         sev_new.emplace(SevNew::init(channel, config.mode, config.init));
     }
     while (const auto* o = cursor.take<op::AddMemory>()) {
         if (!o->confidential) throw Error(fmt::format("'{}' is shared memory, which the SEV plan model has none of", o->label));
-        const auto& region = memory.add(o->gpa, o->size);
-        std::span<std::uint8_t> host(region.host.bytes(), o->size);
         if (snp) {
-            uapi::CreateGuestMemfd create{};
-            create.size = o->size;
-            int fd = vm->ioctl(uapi::kCreateGuestMemfd, &create, "KVM_CREATE_GUEST_MEMFD");
-            guest_memfds.emplace_back(fd);
-            uapi::UserspaceMemoryRegion2 r{};
-            r.slot = slot++;
-            r.flags = uapi::kMemGuestMemfd;
-            r.guest_phys_addr = o->gpa;
-            r.memory_size = o->size;
-            r.userspace_addr = reinterpret_cast<std::uint64_t>(host.data());
-            r.guest_memfd = static_cast<std::uint32_t>(fd);
-            vm->ioctl(uapi::kSetUserMemoryRegion2, &r, "KVM_SET_USER_MEMORY_REGION2");
+            // All of an SNP guest's RAM starts private, as QEMU makes every
+            // guest_memfd RAM block at slot creation (kvm_set_phys_mem ->
+            // kvm_set_memory_attributes_private): OVMF accepts it as such and
+            // converts what it shares through KVM_HC_MAP_GPA_RANGE.
+            private_memory->add(o->gpa, o->size, true);
         } else {
+            const auto& region = memory.add(o->gpa, o->size);
+            std::span<std::uint8_t> host(region.host.bytes(), o->size);
             vm->set_user_memory_region(slot++, o->gpa, o->size, host.data());
             channel.register_region(host);
         }
     }
 
-    std::vector<kvm_cpuid_entry2> cpuid;
-    if (config.mode != Mode::sev) cpuid = supported_cpuid(*kvm);
+    // Every mode's vCPUs get CPUID: without KVM_SET_CPUID2 a vCPU reports
+    // none, and OVMF's reset vector, finding no CPUID 0x8000001f, decides the
+    // guest is not an SEV guest. SNP's are masked as its CPUID page is.
+    std::vector<kvm_cpuid_entry2> cpuid = supported_cpuid(*kvm);
+    if (snp) mask_cpuid_for_snp(cpuid);
     std::optional<SevStarted> sev_started;
     std::optional<SnpStarted> snp_started;
     if (snp) snp_started.emplace(std::move(*snp_new).start(config.policy));
@@ -204,9 +260,12 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
             auto type = snp_type(*o);
             // The PSP checks the CPUID page against the hardware; its
             // contents are not measured, so they come from this host's KVM.
-            if (type == uapi::kSnpPageCpuid) fill_snp_cpuid_page(host, cpuid);
-            set_private(*vm, o->gpa, bytes.size(), true);
-            snp_started->update(o->gpa, host, type);
+            if (type == uapi::kSnpPageCpuid) {
+                fill_snp_cpuid_page(host, cpuid);
+                update_cpuid_page(*snp_started, o->gpa, host);
+            } else {
+                snp_started->update(o->gpa, host, type);
+            }
         } else {
             sev_started->update_data(host);
         }
@@ -215,7 +274,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     const auto& create = cursor.require<op::CreateVcpus>("create-vcpus");
     for (unsigned id = 0; id < create.count; ++id) {
         vcpus.push_back(vm->create_vcpu(id));
-        if (!cpuid.empty()) set_cpuid(vcpus.back(), cpuid);
+        set_cpuid(vcpus.back(), cpuid);
     }
     while (const auto* o = cursor.take<op::SetRegisters>()) {
         if (o->vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o->vcpu));
@@ -236,14 +295,17 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
 
     PioBus bus;
     const Vm& machine = *vm;
-    SevExitHandler handler(machine, bus, snp);
+    MemoryConverter* converter = snp ? &*private_memory : nullptr;
+    SevExitHandler handler(bus, converter);
     auto stop = [&handler](ExitReason reason, std::string detail) { handler.request(reason, std::move(detail)); };
     Serial16550 serial(options.console_fd, [&machine](bool level) { machine.irq_line(kSerialIrq, level); });
     I8042 i8042(stop);
     bus.add(kSerialPort, 8, serial);
     bus.add(kI8042Port, I8042::kLength, i8042);
-    VcpuRunner runner(vcpus, handler);
-    RunResult result = runner.run(options.timeout);
+    // Memory faults (an SNP guest touching a page with the other attribute)
+    // are converted by the runner through the same PrivateMemory.
+    VcpuRunner runner(vcpus, handler, converter);
+    RunResult result = runner.run(options);
     if (!measurement.empty()) result.detail += fmt::format(" (LAUNCH_MEASURE {})", measurement);
     return result;
 }

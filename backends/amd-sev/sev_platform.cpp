@@ -71,4 +71,16 @@ std::vector<std::uint8_t> chip_id(KvmSeam& seam, int sev_fd) {
     return id;
 }
 
+std::optional<std::uint64_t> kvm_vmsa_features(const KvmSystem& kvm) {
+    std::uint64_t value = 0;
+    kvm_device_attr attr{};
+    attr.group = uapi::kX86GrpSev;
+    attr.attr = uapi::kX86SevVmsaFeatures;
+    attr.addr = reinterpret_cast<std::uint64_t>(&value);
+    int rc = kvm.seam().ioctl(kvm.fd(), KVM_GET_DEVICE_ATTR, &attr);
+    if (rc == -ENXIO) return std::nullopt;
+    if (rc < 0) throw Error("KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV, KVM_X86_SEV_VMSA_FEATURES) failed", -rc, "kvm");
+    return value;
+}
+
 } // namespace cvm::sev

@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "backends/amd-sev/sev_uapi.hpp"
+#include <optional>
+
 #include "cvm/kvm.hpp"
+#include "libcvm/kvm/kvm.hpp"
 
 namespace cvm::sev {
 
@@ -27,5 +30,12 @@ struct PdhExport {
 PlatformStatus platform_status(KvmSeam& seam, int sev_fd);
 PdhExport pdh_cert_export(KvmSeam& seam, int sev_fd);
 std::vector<std::uint8_t> chip_id(KvmSeam& seam, int sev_fd);
+
+// The VMSA features (SEV_FEATURES bits) this KVM lets KVM_SEV_INIT2 ask
+// for: KVM_GET_DEVICE_ATTR on /dev/kvm, group KVM_X86_GRP_SEV, attribute
+// KVM_X86_SEV_VMSA_FEATURES (arch/x86/kvm/x86.c kvm_x86_dev_get_attr ->
+// arch/x86/kvm/svm/sev.c sev_dev_get_attr). Nothing when the kernel does not
+// know the attribute (ENXIO: older than 6.10, or no SEV in KVM).
+std::optional<std::uint64_t> kvm_vmsa_features(const KvmSystem& kvm);
 
 } // namespace cvm::sev
