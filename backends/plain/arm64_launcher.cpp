@@ -118,7 +118,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
 
     Arm64ExitHandler handler(bus);
     VcpuRunner runner(vcpus, handler);
-    return runner.run(options.timeout);
+    return runner.run(options);
 }
 
 } // namespace cvm::arm64

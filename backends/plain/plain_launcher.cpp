@@ -132,7 +132,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
 
     PcExitHandler handler(bus, latch);
     VcpuRunner runner(vcpus, handler);
-    return runner.run(options.timeout);
+    return runner.run(options);
 }
 
 #else

@@ -140,7 +140,7 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
 
     TvmExitHandler handler(options.console_fd);
     VcpuRunner runner(vcpus, handler);
-    return runner.run(options.timeout);
+    return runner.run(options);
 }
 
 } // namespace cvm::cove

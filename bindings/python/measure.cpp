@@ -63,7 +63,7 @@ void bind_measure(py::module_& m) {
 
     py::class_<RunResult>(m, "RunResult", "How a launched guest stopped.")
         .def_property_readonly("reason", [](const RunResult& r) { return std::string(to_string(r.reason)); },
-                               "'power-off', 'reset', 'triple-fault', 'emulation-failure' or 'timeout'.")
+                               "'power-off', 'reset', 'triple-fault', 'emulation-failure', 'timeout' or 'interrupted'.")
         .def_property_readonly("code", [](const RunResult& r) { return static_cast<int>(r.reason); },
                                "cvm-launch's exit code for the reason (0 for power-off).")
         .def_readonly("detail", &RunResult::detail)
@@ -80,8 +80,22 @@ void bind_measure(py::module_& m) {
               }
               options.device = device;
               const auto& backend = find_backend(plan.technology());
-              py::gil_scoped_release unlocked;
-              return backend.launch(plan, options);
+              // Ctrl-C: Python's handler only runs when this thread asks, so
+              // the run polls it; a raised KeyboardInterrupt stops the guest
+              // cleanly and is re-raised once every vCPU thread has ended.
+              bool python_error = false;
+              options.interrupted = [&python_error] {
+                  py::gil_scoped_acquire locked;
+                  if (PyErr_CheckSignals() != 0) python_error = true;
+                  return python_error;
+              };
+              RunResult result;
+              {
+                  py::gil_scoped_release unlocked;
+                  result = backend.launch(plan, options);
+              }
+              if (python_error) throw py::error_already_set();
+              return result;
           },
           py::arg("spec") = py::none(), py::kw_only(), py::arg("console") = py::none(), py::arg("timeout") = py::none(),
           py::arg("device") = "/dev/kvm",

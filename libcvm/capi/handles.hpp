@@ -2,6 +2,7 @@
 // as `const char *`, so they live exactly as long as the handle.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +38,8 @@ struct cvm_prediction {
 
 struct cvm_launch {
     cvm::RunOptions options;
+    // Set by cvm_launch_interrupt; lock-free, so a signal handler may set it.
+    std::atomic<bool> interrupt{false};
     int vm_fd = -1;
     unsigned long vm_type = 0;
     std::optional<cvm::RunResult> result;

@@ -18,6 +18,8 @@ static_assert(CVM_EXIT_RESET == static_cast<int>(cvm::ExitReason::reset));
 static_assert(CVM_EXIT_TRIPLE_FAULT == static_cast<int>(cvm::ExitReason::triple_fault));
 static_assert(CVM_EXIT_EMULATION_FAILURE == static_cast<int>(cvm::ExitReason::emulation_failure));
 static_assert(CVM_EXIT_TIMEOUT == static_cast<int>(cvm::ExitReason::timeout));
+static_assert(CVM_EXIT_INTERRUPTED == static_cast<int>(cvm::ExitReason::interrupted));
+static_assert(std::atomic<bool>::is_always_lock_free);  // cvm_launch_interrupt from a signal handler
 
 cvm::RunResult run_in_adopted_vm(const cvm_launch& launch, const cvm_plan& plan) {
     cvm::capi::AdoptedVmSeam seam(cvm::system_kvm_seam(), launch.vm_fd, launch.vm_type);
@@ -70,9 +72,14 @@ cvm_status cvm_launch_set_vm_fd(cvm_launch* launch, int vm_fd, unsigned long mac
     return CVM_OK;
 }
 
+void cvm_launch_interrupt(cvm_launch* launch) {
+    if (launch) launch->interrupt.store(true);
+}
+
 cvm_status cvm_launch_run(cvm_launch* launch, const cvm_plan* plan) {
     CVM_REQUIRE(launch);
     CVM_REQUIRE(plan);
+    launch->options.interrupted = [launch] { return launch->interrupt.load(); };
     return guarded([&] {
         launch->result.reset();
         launch->result = launch->vm_fd >= 0 ? run_in_adopted_vm(*launch, *plan)
@@ -95,6 +102,7 @@ const char* cvm_exit_reason_name(cvm_exit_reason reason) {
     case CVM_EXIT_TRIPLE_FAULT: return "triple-fault";
     case CVM_EXIT_EMULATION_FAILURE: return "emulation-failure";
     case CVM_EXIT_TIMEOUT: return "timeout";
+    case CVM_EXIT_INTERRUPTED: return "interrupted";
     }
     return "unknown";
 }

@@ -15,6 +15,7 @@ std::string_view to_string(ExitReason reason) {
     case ExitReason::triple_fault: return "triple-fault";
     case ExitReason::emulation_failure: return "emulation-failure";
     case ExitReason::timeout: return "timeout";
+    case ExitReason::interrupted: return "interrupted";
     }
     return "?";
 }

@@ -115,7 +115,7 @@ VcpuRunner::VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler, MemoryCon
 
 void VcpuRunner::request_stop(StopRequest request) { state_->request(std::move(request)); }
 
-RunResult VcpuRunner::run(std::chrono::milliseconds timeout) {
+RunResult VcpuRunner::run(std::chrono::milliseconds timeout, const std::function<bool()>& interrupted) {
     install_kick_handler();
     auto& state = *state_;
     std::vector<std::thread> threads;
@@ -168,12 +168,33 @@ RunResult VcpuRunner::run(std::chrono::milliseconds timeout) {
     {
         std::unique_lock lock(state.mutex);
         auto stopped = [&] { return state.stop.has_value(); };
-        if (timeout.count() > 0) {
-            if (!state.changed.wait_for(lock, timeout, stopped))
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        // Without a poll the wait sleeps until a stop or the deadline; with
+        // one it wakes every kPollInterval to ask, outside the lock (the
+        // callback may run Python signal handlers).
+        constexpr std::chrono::milliseconds kPollInterval{20};
+        for (;;) {
+            auto until = timeout.count() > 0 ? deadline : std::chrono::steady_clock::time_point::max();
+            if (interrupted) until = std::min(until, std::chrono::steady_clock::now() + kPollInterval);
+            if (until == std::chrono::steady_clock::time_point::max()) state.changed.wait(lock, stopped);
+            else state.changed.wait_until(lock, until, stopped);
+            if (state.stop) break;
+            if (timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline) {
                 state.stop = StopRequest{ExitReason::timeout,
                                          fmt::format("the guest did not stop within {} ms", timeout.count())};
-        } else {
-            state.changed.wait(lock, stopped);
+                break;
+            }
+            if (interrupted) {
+                lock.unlock();
+                bool stop = true;  // a poll that throws cannot say "go on"
+                try {
+                    stop = interrupted();
+                } catch (...) {
+                }
+                lock.lock();
+                if (stop && !state.stop) state.stop = StopRequest{ExitReason::interrupted, "the caller interrupted the run"};
+                if (state.stop) break;
+            }
         }
     }
 

@@ -45,7 +45,10 @@ std::optional<StopRequest> dispatch_exit(const Vcpu& vcpu, exits::VcpuExit& exit
 class VcpuRunner {
 public:
     VcpuRunner(std::vector<Vcpu>& vcpus, ExitHandler& handler, MemoryConverter* converter = nullptr);
-    RunResult run(std::chrono::milliseconds timeout);
+    // Runs until a stop, the timeout (0: none) or `interrupted` returning
+    // true, which is polled on the calling thread while the guest runs.
+    RunResult run(std::chrono::milliseconds timeout, const std::function<bool()>& interrupted = {});
+    RunResult run(const RunOptions& options) { return run(options.timeout, options.interrupted); }
     void request_stop(StopRequest request);
 
 private:

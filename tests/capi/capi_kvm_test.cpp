@@ -12,6 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include "cvm/cvm.h"
 #include "test_paths.hpp"
 
@@ -74,6 +78,25 @@ TEST_F(CApiKvm, BootsInTheCallersVmAndLeavesItsFdOpen) {
     // The VM now holds the guest's state: a second launch in it is refused.
     EXPECT_NE(cvm_launch_run(launch_, plan_), CVM_OK);
     ::close(vm);
+}
+
+// A guest that never stops by itself ("tiny.stay" halts it after its
+// report) is stopped by cvm_launch_interrupt from another thread.
+TEST_F(CApiKvm, InterruptFromAnotherThreadStopsTheRun) {
+    cvm_plan_free(plan_);
+    plan_ = nullptr;
+    ASSERT_EQ(cvm_spec_set_cmdline(spec_, "console=ttyS0 capi tiny.stay"), CVM_OK);
+    ASSERT_EQ(cvm_plan_build(spec_, &plan_), CVM_OK) << cvm_last_error();
+    std::thread interrupter([this] {
+        for (int i = 0; i < 3000 && console().find("tiny: done\n") == std::string::npos; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        cvm_launch_interrupt(launch_);
+    });
+    ASSERT_EQ(cvm_launch_run(launch_, plan_), CVM_OK) << cvm_last_error();
+    interrupter.join();
+    EXPECT_EQ(cvm_launch_exit_reason(launch_), CVM_EXIT_INTERRUPTED) << cvm_launch_exit_detail(launch_);
+    EXPECT_STREQ(cvm_exit_reason_name(CVM_EXIT_INTERRUPTED), "interrupted");
+    EXPECT_NE(console().find("tiny: done\n"), std::string::npos) << console();
 }
 
 TEST_F(CApiKvm, RefusesACallerVmOfAnotherMachineType) {

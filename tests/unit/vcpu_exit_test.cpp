@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <csignal>
+#include <poll.h>
+#include <pthread.h>
+#include <stdexcept>
 #include <cstring>
 #include <linux/kvm.h>
 #include <sys/mman.h>
@@ -311,6 +315,84 @@ TEST(PrivateMemory, SlotsAreGuestMemfdBackedAndConversionsFreeTheOldSide) {
     EXPECT_THROW(memory.convert(0x90003000, 0x2000, true), Error);
     EXPECT_THROW(memory.convert(0x80000800, 0x1000, true), Error);
     EXPECT_THROW(memory.convert(0x80000000, 0, true), Error);
+}
+
+} // namespace
+
+namespace {
+
+// The runner's stop conditions other than exits: a vCPU that never exits
+// (FakeKvm's vCPUs other than 0 wait in KVM_RUN until interrupted) ends at
+// the caller's poll or at the timeout.
+struct NeverExits {
+    FakeKvm fake;
+    KvmSystem kvm{fake, "/dev/kvm"};
+    Vm vm = kvm.create_vm();
+    Vcpu boot = vm.create_vcpu(0);
+    std::vector<Vcpu> vcpus;
+    RecordingHandler handler;
+    NeverExits() { vcpus.push_back(vm.create_vcpu(1)); }
+};
+
+TEST(VcpuRunnerStops, WhenTheCallersPollSaysSo) {
+    NeverExits m;
+    VcpuRunner runner(m.vcpus, m.handler);
+    int polls = 0;
+    RunResult result = runner.run(std::chrono::milliseconds(0), [&polls] { return ++polls == 3; });
+    EXPECT_EQ(result.reason, ExitReason::interrupted) << result.detail;
+    EXPECT_EQ(polls, 3);
+}
+
+TEST(VcpuRunnerStops, AtTheTimeoutWhenThePollNeverFires) {
+    NeverExits m;
+    VcpuRunner runner(m.vcpus, m.handler);
+    int polls = 0;
+    RunResult result = runner.run(std::chrono::milliseconds(100), [&polls] { ++polls; return false; });
+    EXPECT_EQ(result.reason, ExitReason::timeout) << result.detail;
+    EXPECT_GE(polls, 1);
+}
+
+TEST(VcpuRunnerStops, WhenThePollThrows) {
+    NeverExits m;
+    VcpuRunner runner(m.vcpus, m.handler);
+    RunResult result = runner.run(std::chrono::milliseconds(0), []() -> bool { throw std::runtime_error("poll"); });
+    EXPECT_EQ(result.reason, ExitReason::interrupted) << result.detail;
+}
+
+// A caller that blocks the kick signal (as signalfd users do) still gets
+// its vCPU threads back: they unblock it in their own mask. The seam's
+// KVM_RUN sleeps as the kernel's does, until a signal is delivered to the
+// thread (or 3 s pass), so a thread that kept the caller's mask would take
+// the full 3 s to notice the stop.
+struct SignalWaitingRun final : KvmSeam {
+    FakeKvm fake;
+    int open(const char* p, int f) override { return fake.open(p, f); }
+    int mmap(void** o, std::size_t l, int p, int f, int fd, off_t off) override { return fake.mmap(o, l, p, f, fd, off); }
+    int ioctl(int fd, unsigned long request, void* arg) override {
+        if (request != KVM_RUN) return fake.ioctl(fd, request, arg);
+        timespec limit{3, 0};
+        return ::ppoll(nullptr, 0, &limit, nullptr) < 0 ? -errno : -EINTR;
+    }
+};
+
+TEST(VcpuRunnerStops, WhenTheCallerBlocksTheKickSignal) {
+    SignalWaitingRun seam;
+    KvmSystem kvm(seam, "/dev/kvm");
+    Vm vm = kvm.create_vm();
+    std::vector<Vcpu> vcpus;
+    vcpus.push_back(vm.create_vcpu(0));
+    RecordingHandler handler;
+    VcpuRunner runner(vcpus, handler);
+    sigset_t kick, old;
+    sigemptyset(&kick);
+    sigaddset(&kick, SIGUSR2);
+    ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &kick, &old), 0);
+    const auto start = std::chrono::steady_clock::now();
+    RunResult result = runner.run(std::chrono::milliseconds(50));
+    const auto took = std::chrono::steady_clock::now() - start;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    EXPECT_EQ(result.reason, ExitReason::timeout) << result.detail;
+    EXPECT_LT(took, std::chrono::milliseconds(2000)) << "the vCPU thread did not see the kick signal";
 }
 
 } // namespace

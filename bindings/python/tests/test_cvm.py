@@ -1,11 +1,14 @@
 """The Python module against the C++ API (through cvm-launch), against an
 independent computation of the plain measurement, and its error reporting."""
+import _thread
 import errno
 import json
 import os
 import re
 import subprocess
 import tempfile
+import threading
+import time
 
 import pytest
 
@@ -214,6 +217,33 @@ def test_launch_boots_the_tiny_guest(tiny_bzimage):
         output = console.read().decode(errors="replace")
     assert (result.reason, result.code) == ("power-off", 0), result.detail + output
     assert "tiny: cpus=2\n" in output and "tiny: done\n" in output and "tiny: error" not in output
+
+
+@pytest.mark.kvm
+def test_ctrl_c_stops_a_launch_cleanly(tiny_bzimage):
+    """A guest that never stops by itself ("tiny.stay") and a SIGINT while it
+    runs: cvm.launch() stops every vCPU and raises KeyboardInterrupt."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        pytest.skip("/dev/kvm is not usable")
+    fds_before = sorted(os.listdir("/proc/self/fd"))
+    with tempfile.TemporaryFile() as console:
+        def interrupt_when_done():
+            for _ in range(3000):
+                console.seek(0)
+                if b"tiny: done" in os.pread(console.fileno(), 1 << 16, 0):
+                    break
+                time.sleep(0.01)
+            _thread.interrupt_main()
+        interrupter = threading.Thread(target=interrupt_when_done)
+        interrupter.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            cvm.launch(technology="plain", memory="128M", vcpus=2, cmdline="console=ttyS0 tiny.stay",
+                       kernel=tiny_bzimage, console=console, timeout=60)
+        interrupter.join()
+        assert time.monotonic() - started < 30, "the launch ran until its timeout"
+        assert b"tiny: done" in os.pread(console.fileno(), 1 << 16, 0)
+    assert sorted(os.listdir("/proc/self/fd")) == fds_before
 
 
 @pytest.mark.kvm

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,7 @@ enum class ExitReason : int {
     triple_fault = 11,      // KVM_EXIT_SHUTDOWN
     emulation_failure = 12, // KVM could not run or emulate the guest
     timeout = 13,           // the guest did not stop in time
+    interrupted = 14,       // the caller stopped the run (RunOptions::interrupted)
 };
 std::string_view to_string(ExitReason reason);
 
@@ -45,6 +47,11 @@ struct RunOptions {
     std::chrono::milliseconds timeout{0};            // 0: no limit
     std::string device = "/dev/kvm";
     KvmSeam* seam = nullptr;                         // nullptr: the real system calls
+    // Polled on the launching thread every few milliseconds while the guest
+    // runs; returning true stops every vCPU and ends the run as
+    // ExitReason::interrupted (Python's KeyboardInterrupt, a C caller's
+    // cvm_launch_interrupt from another thread or a signal handler).
+    std::function<bool()> interrupted;
 };
 
 struct RunResult {

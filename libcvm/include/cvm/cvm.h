@@ -205,7 +205,8 @@ typedef enum cvm_exit_reason {
     CVM_EXIT_RESET = 10,
     CVM_EXIT_TRIPLE_FAULT = 11,
     CVM_EXIT_EMULATION_FAILURE = 12,
-    CVM_EXIT_TIMEOUT = 13
+    CVM_EXIT_TIMEOUT = 13,
+    CVM_EXIT_INTERRUPTED = 14 /* cvm_launch_interrupt stopped the run */
 } cvm_exit_reason;
 
 /* Launch settings, and after cvm_launch_run its outcome. Defaults: console
@@ -228,10 +229,15 @@ CVM_API cvm_status cvm_launch_set_vm_fd(cvm_launch *launch, int vm_fd, unsigned 
 /* Builds the VM from `plan` and runs it until it stops. CVM_OK means the
    guest ran; how it stopped is then in cvm_launch_exit_reason/_detail. */
 CVM_API cvm_status cvm_launch_run(cvm_launch *launch, const cvm_plan *plan);
+/* Asks a running cvm_launch_run to stop its guest; it then returns CVM_OK
+   with CVM_EXIT_INTERRUPTED. Safe from any thread and from a signal handler
+   (it only sets a flag, which the run polls every few milliseconds). A call
+   before the run makes the run stop as soon as the guest has started. */
+CVM_API void cvm_launch_interrupt(cvm_launch *launch);
 CVM_API cvm_exit_reason cvm_launch_exit_reason(const cvm_launch *launch);
 /* A sentence about how the guest stopped ("" before a run). */
 CVM_API const char *cvm_launch_exit_detail(const cvm_launch *launch);
-/* "power-off", "reset", "triple-fault", "emulation-failure" or "timeout". */
+/* "power-off", "reset", "triple-fault", "emulation-failure", "timeout" or "interrupted". */
 CVM_API const char *cvm_exit_reason_name(cvm_exit_reason reason);
 
 #ifdef __cplusplus

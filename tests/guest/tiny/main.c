@@ -31,6 +31,26 @@ static void put_sum(const void *data, size_t len)
 	uart_hex64(c.b);
 }
 
+/* Whether the command line holds `word` as a whole blank-separated word. */
+static int cmdline_has(const char *s, size_t len, const char *word)
+{
+	size_t n = tiny_strnlen(word, 64);
+
+	for (size_t i = 0; i + n <= len; i++) {
+		size_t j = 0;
+
+		if (i > 0 && s[i - 1] != ' ')
+			continue;
+		while (j < n && s[i + j] == word[j])
+			j++;
+		if (j == n && (i + n == len || s[i + n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+static int stay_requested;
+
 static void report_cmdline(const u8 *bp)
 {
 	u64 addr = rd32(bp, BP_CMD_LINE_PTR) |
@@ -46,6 +66,7 @@ static void report_cmdline(const u8 *bp)
 		/* A loader must not pass more than cmdline_size bytes; if it
 		 * did, the reported length is capped there. */
 		len = tiny_strnlen(s, TINY_CMDLINE_SIZE);
+		stay_requested = cmdline_has(s, len, "tiny.stay");
 	}
 	uart_puts("tiny: cmdline len=");
 	uart_dec(len);
@@ -103,6 +124,13 @@ void tiny_main(const u8 *bp)
 	}
 	uart_puts("\n");
 	uart_puts("tiny: done\n");
+
+	/* "tiny.stay": a guest that never stops by itself, for tests of how
+	 * a caller stops a run. Halted with interrupts off, it waits in
+	 * KVM_RUN until the VMM interrupts the vCPU. */
+	if (stay_requested)
+		for (;;)
+			__asm__ volatile("cli; hlt");
 
 	/* ACPI S5 if the FADT says how; otherwise ask the keyboard controller
 	 * for a reset, which many VMMs, and QEMU with -no-reboot, treat as an
