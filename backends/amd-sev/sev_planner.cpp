@@ -98,6 +98,13 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
         if (image.role != ImageRole::firmware && image.role != ImageRole::kernel && image.role != ImageRole::initrd)
             throw Error(fmt::format("{} boots OVMF with an optional kernel and initrd; a {} image has no place",
                                     tech, to_string(image.role)));
+    // Every caller (CLI, C ABI, Python) comes through here: SEV-ES and SNP
+    // build and measure one VMSA page per vCPU, so the count is bounded as
+    // the other x86 planner bounds it (xAPIC ids; KVM's limit is far above).
+    constexpr unsigned kMaxSevVcpus = 255;
+    if (spec.vcpus.count == 0 || spec.vcpus.count > kMaxSevVcpus)
+        throw Error(fmt::format("{} vCPUs requested: {} supports 1 to {}", spec.vcpus.count, tech, kMaxSevVcpus), 0,
+                    "--vcpus");
     const ImageSpec* firmware = spec.image(ImageRole::firmware);
     const ImageSpec* kernel = spec.image(ImageRole::kernel);
     const ImageSpec* initrd = spec.image(ImageRole::initrd);

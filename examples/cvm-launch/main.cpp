@@ -2,7 +2,10 @@
 // launch would do, `measure` predicts what it would measure, without any
 // hardware. Exit codes are listed in --help.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -18,6 +21,7 @@ namespace {
 
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
+constexpr double kMaxTimeoutSeconds = 365.0 * 24 * 3600;
 
 const char* kExitCodes = R"(Exit codes:
   0   the guest powered off (run), or success (plan, measure)
@@ -67,6 +71,12 @@ int cmd_run(const cvmlaunch::SpecOptions& o, double timeout_seconds) {
 
     cvm::RunOptions run;
     run.console_fd = o.json ? STDERR_FILENO : STDOUT_FILENO;  // keep stdout for the JSON
+    // A console that is closed or read-only would lose every byte of the
+    // guest's output silently: say so before booting.
+    int console_flags = ::fcntl(run.console_fd, F_GETFL);
+    if (console_flags < 0 || (console_flags & O_ACCMODE) == O_RDONLY)
+        throw cvm::Error("the console is not writable", console_flags < 0 ? errno : EBADF,
+                         fmt::format("console fd {}", run.console_fd));
     run.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
     auto result = backend.launch(plan, run);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -94,7 +104,23 @@ int main(int argc, char** argv) {
     auto* run = app.add_subcommand("run", "Boot the guest and stream its console to stdout until it stops");
     run_options.add_to(*run);
     run->add_option("--timeout", timeout, "Stop the guest after SEC seconds (default: no limit)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                // nan passes ">= 0" checks and 1e300 s overflows the milliseconds
+                // (undefined behaviour): a finite number up to a year.
+                double value = 0;
+                try {
+                    std::size_t used = 0;
+                    value = std::stod(text, &used);
+                    if (used != text.size()) return "expected a number of seconds";
+                } catch (const std::exception&) {
+                    return "expected a number of seconds";
+                }
+                if (!std::isfinite(value) || value < 0 || value > kMaxTimeoutSeconds)
+                    return fmt::format("expected seconds from 0 to {}", kMaxTimeoutSeconds);
+                return {};
+            },
+            "SEC"));
     run->footer(kExitCodes);
     auto* plan = app.add_subcommand("plan", "Print the launch plan: every operation the launch performs, in order");
     plan_options.add_to(*plan);
@@ -115,11 +141,25 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (int code = 0; sev_owner.run_if_parsed(code)) return code;
-        if (run->parsed()) return cmd_run(run_options, timeout);
-        if (plan->parsed()) return cmd_plan(plan_options);
-        if (log_commands.parsed()) return log_commands.run();
-        return cmd_measure(measure_options, event_log);
+        int code = 0;
+        if (sev_owner.run_if_parsed(code)) {
+        } else if (run->parsed()) {
+            code = cmd_run(run_options, timeout);
+        } else if (plan->parsed()) {
+            code = cmd_plan(plan_options);
+        } else if (log_commands.parsed()) {
+            code = log_commands.run();
+        } else {
+            code = cmd_measure(measure_options, event_log);
+        }
+        // stdout is buffered: a full disk or a closed pipe shows only here.
+        // A result that did not reach its reader is an error, not a success.
+        if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+            int err = errno;
+            fmt::print(stderr, "cvm-launch: error: cannot write the output to stdout: {}\n", std::strerror(err));
+            return kExitError;
+        }
+        return code;
     } catch (const cvm::Error& e) {
         fmt::print(stderr, "cvm-launch: error: {}\n", e.what());
         return kExitError;

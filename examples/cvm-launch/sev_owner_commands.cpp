@@ -1,6 +1,7 @@
 #include "sev_owner_commands.hpp"
 
 #include <charconv>
+#include <span>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -17,25 +18,44 @@ namespace {
 
 using cvm::sev::Key128;
 
-std::vector<std::uint8_t> read_all(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw cvm::Error(fmt::format("cannot read the {}", what), errno, path);
-    return {std::istreambuf_iterator<char>(in), {}};
+// Wipes a buffer of key or secret bytes when it goes out of scope, on the
+// error paths too.
+struct Wipe {
+    std::span<std::uint8_t> bytes;
+    ~Wipe() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+};
+
+// A secret needs a page or so (an OVMF secret table); the cap keeps
+// /dev/zero-like inputs from being read without end.
+constexpr std::uint64_t kMaxSecretSize = 1u << 20;
+
+// A key file is read straight into the key: no intermediate copy to wipe.
+// Like ssh with private keys, a key others can replace is refused; one that
+// others can read is used with a warning (it may already be disclosed).
+void read_key(const std::string& path, const char* what, Key128& key) {
+    cvm::InputFile file(path, 4096);
+    if (file.mode() & 022)
+        throw cvm::Error(fmt::format("the {} file is writable by group or others (mode {:04o}): refusing a key "
+                                     "that others could replace; chmod 600 it", what, file.mode()), 0, path);
+    if (file.mode() & 044)
+        fmt::print(stderr, "cvm-launch: warning: the {} file {} is readable by group or others (mode {:04o}); "
+                           "keep transport keys private (chmod 600)\n", what, path, file.mode());
+    if (file.size() != 16)
+        throw cvm::Error(fmt::format("the {} file holds {} bytes, expected 16 raw bytes", what, file.size()), 0, path);
+    try {
+        file.read_all(key);
+    } catch (...) {
+        OPENSSL_cleanse(key.data(), key.size());  // a partial key is still key material
+        throw;
+    }
 }
 
-Key128 read_key(const std::string& path, const char* what) {
-    auto bytes = read_all(path, what);
-    if (bytes.size() != 16)
-        throw cvm::Error(fmt::format("the {} file holds {} bytes, expected 16 raw bytes", what, bytes.size()), 0, path);
-    Key128 key{};
-    std::copy(bytes.begin(), bytes.end(), key.begin());
-    OPENSSL_cleanse(bytes.data(), bytes.size());
-    return key;
-}
-
+// ofstream reports a failed write only when it is flushed: close it and
+// check, so a full disk (/dev/full) is an error, not a "wrote" line.
 void write_all(const std::string& path, cvm::ByteSpan bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
     if (!out) throw cvm::Error("cannot write", errno, path);
 }
 
@@ -108,10 +128,11 @@ int SevOwnerCommands::verify() const {
         digest.assign(predicted.value.bytes().begin(), predicted.value.bytes().end());
     }
     auto blob = cvm::from_hex(measurement, "--measurement");
-    Key128 tik = read_key(tik_file, "TIK");
+    Key128 tik{};
+    Wipe wipe_tik{tik};
+    read_key(tik_file, "TIK", tik);
     auto version = parse_version(api_version, build);
     bool ok = cvm::sev::verify_launch_measure(tik, version, policy_value, digest, blob);
-    OPENSSL_cleanse(tik.data(), tik.size());
     if (spec_.json) {
         nlohmann::ordered_json j{{"verified", ok}, {"launch_digest", cvm::to_hex(digest)}, {"policy", policy_value}};
         fmt::print("{}\n", j.dump(2));
@@ -136,11 +157,11 @@ int SevOwnerCommands::make_secret() const {
         std::copy(parsed.begin(), parsed.end(), iv_bytes.begin());
     }
     cvm::sev::TransportKeys keys;
-    keys.tek = read_key(tek_file, "TEK");
-    keys.tik = read_key(tik_file, "TIK");
-    auto secret = read_all(secret_file, "secret");
+    read_key(tek_file, "TEK", keys.tek);  // keys' destructor wipes them on every path
+    read_key(tik_file, "TIK", keys.tik);
+    auto secret = cvm::read_input_file(secret_file, kMaxSecretSize);
+    Wipe wipe_secret{secret};
     auto packet = cvm::sev::make_secret_packet(keys, cvm::ByteSpan(blob).first(32), secret, flags, iv_bytes);
-    OPENSSL_cleanse(secret.data(), secret.size());
     write_all(header_out, packet.header);
     write_all(secret_out, packet.ciphertext);
     fmt::print("wrote {} ({} bytes) and {} ({} bytes)\n", header_out, packet.header.size(), secret_out,

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +14,8 @@ namespace cvm {
 
 class Payload::Storage {
 public:
-    Storage(std::string name, std::vector<std::uint8_t> bytes)
-        : name_(std::move(name)), owned_(std::move(bytes)), view_(owned_) {}
+    Storage(std::string name, std::vector<std::uint8_t> bytes, bool file = false)
+        : name_(std::move(name)), owned_(std::move(bytes)), view_(owned_), file_(file) {}
     Storage(std::string path, void* map, std::size_t size)
         : name_(std::move(path)), map_(map), map_size_(size),
           view_(static_cast<const std::uint8_t*>(map), size), file_(true) {}
@@ -27,6 +28,8 @@ public:
     const std::string& name() const { return name_; }
     ByteSpan view() const { return view_; }
     bool file() const { return file_; }
+    // Only a mapping may be released: madvise on owned bytes would zero them.
+    bool mapped() const { return map_ != nullptr; }
 
 private:
     std::string name_;
@@ -42,27 +45,99 @@ Payload::Payload() : Payload(Payload::from_bytes({}, "empty")) {}
 Payload::Payload(std::shared_ptr<const Storage> storage)
     : storage_(std::move(storage)), view_(storage_->view()) {}
 
-Payload Payload::map_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error("cannot open", errno, path);
+InputFile::InputFile(const std::string& path, std::uint64_t max_size) : path_(path) {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer before fstat could tell that it is not a file.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd_ < 0) throw Error("cannot open", errno, path);
     struct stat st {};
-    if (::fstat(fd, &st) != 0) {
+    if (::fstat(fd_, &st) != 0) {
         int err = errno;
-        ::close(fd);
+        ::close(fd_);
         throw Error("cannot stat", err, path);
     }
     if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        throw Error("not a regular file", 0, path);
+        ::close(fd_);
+        throw Error(S_ISDIR(st.st_mode) ? "a directory, expected a regular file" : "not a regular file", 0, path);
     }
-    auto size = static_cast<std::size_t>(st.st_size);
-    if (size == 0) {
-        ::close(fd);
-        return Payload(std::make_shared<const Storage>(path, std::vector<std::uint8_t>{}));
+    if (static_cast<std::uint64_t>(st.st_size) > max_size) {
+        ::close(fd_);
+        throw Error("file of " + std::to_string(st.st_size) + " bytes, more than the limit of " +
+                        std::to_string(max_size), 0, path);
     }
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int err = errno;
+        ::close(fd_);
+        throw Error("cannot make the file blocking", err, path);
+    }
+    size_ = static_cast<std::uint64_t>(st.st_size);
+    mode_ = static_cast<unsigned>(st.st_mode & 07777);
+}
+
+InputFile::~InputFile() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void InputFile::read_all(std::span<std::uint8_t> out) const {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error("cannot read", errno, path_, done);
+        if (n == 0) throw Error("the file shrank while it was read", 0, path_, done);
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+std::vector<std::uint8_t> read_input_file(const std::string& path, std::uint64_t max_size) {
+    InputFile file(path, max_size);
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(file.size()));
+    file.read_all(bytes);
+    return bytes;
+}
+
+namespace {
+
+// Copies the file into a sealed memfd: its pages belong to libcvm alone, so
+// no other process can truncate them away under a reader, and the mapping
+// can still drop them from the resident set (Payload::release).
+int copy_to_memfd(const InputFile& file) {
+    int memfd = ::memfd_create("cvm-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (memfd < 0) return -1;
+    std::uint64_t done = 0;
+    while (done < file.size()) {
+        off_t offset = static_cast<off_t>(done);
+        ssize_t n = ::sendfile(memfd, file.fd(), &offset, std::min<std::uint64_t>(file.size() - done, 1u << 30));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : 0;
+            ::close(memfd);
+            if (n == 0) throw Error("the file shrank while it was read", 0, file.path(), done);
+            throw Error("cannot read", err, file.path(), done);
+        }
+        done += static_cast<std::uint64_t>(n);
+    }
+    ::fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    return memfd;
+}
+
+} // namespace
+
+Payload Payload::map_file(const std::string& path) {
+    InputFile file(path, kMaxPayloadSize);
+    auto size = static_cast<std::size_t>(file.size());
+    if (size == 0) return Payload(std::make_shared<const Storage>(path, std::vector<std::uint8_t>{}));
+    int memfd = copy_to_memfd(file);
+    if (memfd < 0) {
+        // No memfd here (old kernel, sandbox): an owned copy is just as safe.
+        std::vector<std::uint8_t> bytes(size);
+        file.read_all(bytes);
+        return Payload(std::make_shared<const Storage>(path, std::move(bytes), true));
+    }
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, memfd, 0);
     int err = errno;
-    ::close(fd);  // the mapping keeps the file alive
+    ::close(memfd);  // the mapping keeps the memory file alive
     if (map == MAP_FAILED) throw Error("cannot map", err, path);
     return Payload(std::make_shared<const Storage>(path, map, size));
 }
@@ -93,13 +168,13 @@ std::pair<void*, std::size_t> inner_pages(const std::uint8_t* data, std::size_t 
 } // namespace
 
 void Payload::release(std::size_t offset, std::size_t size) const noexcept {
-    if (!storage_->file() || offset >= view_.size()) return;
+    if (!storage_->mapped() || offset >= view_.size()) return;
     auto [address, length] = inner_pages(view_.data() + offset, std::min(size, view_.size() - offset));
     if (length) ::madvise(address, length, MADV_DONTNEED);
 }
 
 void Payload::prefetch(std::size_t offset, std::size_t size) const noexcept {
-    if (!storage_->file() || offset >= view_.size()) return;
+    if (!storage_->mapped() || offset >= view_.size()) return;
     // Widen to the enclosing pages: a partial first page is worth mapping too.
     auto first = reinterpret_cast<std::uintptr_t>(view_.data() + offset) & ~std::uintptr_t{4095};
     auto last = reinterpret_cast<std::uintptr_t>(view_.data() + offset + std::min(size, view_.size() - offset));

@@ -128,9 +128,15 @@ void verify_software(const Log& log, const std::string& name, const ImageList& i
 }
 
 // Zero-filled data (SNP's zero, secrets and CPUID sections) is recognised
-// by its digest up to this size; a log cannot make the verifier hash or
-// allocate more on its word.
+// by its digest up to this size, in total over the whole log: a log cannot
+// make the verifier hash or allocate more on its word (one forged load of
+// 16 MiB is a budget; a thousand are not a thousand budgets).
 constexpr std::uint64_t kMaxZeroData = 16ull << 20;
+
+// The most vCPUs any libcvm planner accepts (plain, arm-cca, SEV: 255). A
+// predictor sizes per-vCPU state from the count, so a log's count is refused
+// above it before a plan is rebuilt (a forged 2 KB log once asked for 171 GB).
+constexpr std::uint32_t kMaxLogVcpus = 255;
 
 // The SHA-256 of `size` zero bytes, computed without holding them.
 std::vector<std::uint8_t> zeros_sha256(std::uint64_t size) {
@@ -155,6 +161,12 @@ std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, 
     LaunchPlan plan(technology, algorithm);
     bool finalized = false;
     std::size_t failures = out.failures.size();
+    std::uint64_t zero_budget = kMaxZeroData;
+    auto zero_data = [&zero_budget](std::uint64_t size, const std::vector<std::uint8_t>& digest) {
+        if (size > zero_budget) return false;
+        zero_budget -= size;  // charged whether or not it matches: the hashing is done either way
+        return digest == zeros_sha256(size);
+    };
     for (const Event& e : log.events) {
         std::string label = event_label(e);
         auto fail = [&](std::string problem) { out.failures.push_back(fmt::format("{}: {}", label, problem)); };
@@ -192,7 +204,7 @@ std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, 
                     continue;
                 }
                 verdict = "matches " + image->what;
-            } else if (op.size <= kMaxZeroData && *op.data_sha256 == zeros_sha256(op.size)) {
+            } else if (zero_data(op.size, *op.data_sha256)) {
                 load.data = Payload::from_bytes(std::vector<std::uint8_t>(op.size, 0), "zero pages");
                 verdict = "zero pages";
             } else {
@@ -202,6 +214,11 @@ std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, 
             }
             plan.add(std::move(load));
         } else if (op.operation) {
+            if (auto* create = std::get_if<op::CreateVcpus>(&*op.operation); create && create->count > kMaxLogVcpus) {
+                fail(fmt::format("{}: {} vCPUs, more than the {} any libcvm launch creates", what, create->count,
+                                 kMaxLogVcpus));
+                continue;
+            }
             plan.add(*op.operation);
         }
         if (op.name == "finalize") finalized = true;
@@ -211,6 +228,21 @@ std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, 
     if (out.failures.size() != failures) return std::nullopt;
     return plan;
 }
+
+namespace {
+
+// A log's bytes shown to a person: printable ASCII as itself, anything else
+// (escape sequences a hostile log could send to the terminal) as \xNN.
+std::string escaped(ByteSpan bytes) {
+    std::string out;
+    for (auto c : bytes) {
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') out += static_cast<char>(c);
+        else out += fmt::format("\\x{:02x}", c);
+    }
+    return out;
+}
+
+} // namespace
 
 Verification verify(const Log& log, const std::string& name, const ImageList& images, ByteSpan expected) {
     Verification out;
@@ -224,7 +256,8 @@ Verification verify(const Log& log, const std::string& name, const ImageList& im
             if (r->recognizes(log)) rules = r;
         if (!rules)
             throw Error(fmt::format("no replay rules for a log whose vendorInfo is \"{}\": libcvm verifies logs it "
-                                    "wrote (\"libcvm:<technology>\") and QEMU Arm CCA RFC logs", vendor), 0, name);
+                                    "wrote (\"libcvm:<technology>\") and QEMU Arm CCA RFC logs",
+                                    escaped(log.spec_id.vendor_info)), 0, name);
         out.technology = std::string(rules->technology());
         rules->verify(log, name, images, out);
     }

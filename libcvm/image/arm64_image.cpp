@@ -2,6 +2,8 @@
 #include "cvm/error.hpp"
 #include "cvm/image.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "libcvm/core/le.hpp"
@@ -26,6 +28,17 @@ Arm64Image parse_arm64_image(ByteSpan file, const std::string& name) {
     if (image.flags >> 4)
         throw_format_error(name, 24, "arm64 Image flags", "only bits 0-3 defined",
                            fmt::format("{:#x}", image.flags));
+    // image_size is the effective size including .bss (0: a pre-3.17 kernel
+    // that does not say); less than the file means a corrupt header, and a
+    // loader trusting it would overlap the next blob with the kernel.
+    if (image.image_size != 0 && image.image_size < file.size())
+        throw_format_error(name, 16, "arm64 Image image_size",
+                           fmt::format("0 or at least the file size {:#x}", file.size()),
+                           fmt::format("{:#x}", image.image_size));
+    std::uint64_t extent = std::max<std::uint64_t>(image.image_size, file.size());
+    if (image.text_offset > ~std::uint64_t{0} - extent)
+        throw_format_error(name, 8, "arm64 Image text_offset", "an offset the image fits after without wrapping",
+                           fmt::format("{:#x}", image.text_offset));
     return image;
 }
 

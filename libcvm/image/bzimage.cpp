@@ -10,6 +10,7 @@ namespace cvm {
 namespace {
 
 constexpr std::size_t kSetupSectsOffset = 0x1f1;
+constexpr std::size_t kSyssizeOffset = 0x1f4;
 constexpr std::size_t kBootFlagOffset = 0x1fe;
 constexpr std::size_t kJumpOffset = 0x200;
 constexpr std::size_t kHeaderMagicOffset = 0x202;
@@ -67,6 +68,15 @@ BzImage parse_bzimage(ByteSpan file, const std::string& name) {
                            fmt::format("a setup part leaving room for the 64-bit entry in a {:#x}-byte file", file.size()),
                            fmt::format("{} sectors ({:#x} bytes)", setup_sects, image.setup_size));
     image.kernel = file.subspan(image.setup_size);
+    // syssize (protocol 2.04+) is the protected-mode size in 16-byte units. A
+    // file shorter than that was cut off: its measurement would be of a
+    // kernel that cannot boot, so refuse it. (0: the header does not say.)
+    std::uint64_t syssize_bytes = std::uint64_t{le::read<std::uint32_t>(file, kSyssizeOffset)} * 16;
+    if (syssize_bytes > image.kernel.size())
+        throw_format_error(name, kSyssizeOffset, "syssize",
+                           fmt::format("a protected-mode part within the file ({:#x} bytes after setup)",
+                                       image.kernel.size()),
+                           fmt::format("{:#x} bytes (truncated file?)", syssize_bytes));
 
     image.loadflags = file[kLoadflagsOffset];
     if (!(image.loadflags & kLoadedHigh))

@@ -20,6 +20,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
+#include "libcvm/eventlog/software_log.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -550,6 +551,117 @@ TEST(CoveLog, ReplaysPcr2Pcr3AndTheTci) {
         EXPECT_EQ(v.registers[i].second.hex(), m.registers[i].value.hex());
     }
     expect_every_flip_caught(log, sums, m.value.bytes(), 5);
+}
+
+
+// ---- forged operation logs: work bounded by the verifier, not by the log ----
+
+// The record of `e` in a log of events that follow one another.
+struct Record {
+    std::size_t begin, end;
+};
+Record record_of(const Log& log, std::size_t index) {
+    const Event& e = log.events[index];
+    return {static_cast<std::size_t>(e.offset), static_cast<std::size_t>(e.data_offset + e.data.size())};
+}
+
+TEST(SevLog, AForgedVcpuCountIsRefusedNamingItsEvent) {
+    Scratch s;
+    std::string sums = s.sums({cvmtest::vector_path("sev/synthetic_fw.bin"), cvmtest::vector_path("sev/kernel.bin"),
+                               cvmtest::vector_path("sev/initrd.bin")});
+    LaunchPlan plan = sev_plan("amd-sev-es", cvmtest::vector_path("sev/kernel.bin"));
+    Bytes log = write_plan_log(plan, {HashAlgorithm::sha256});
+    Log parsed = read_log(log, "test.log");
+    bool patched = false;
+    for (const Event& e : parsed.events) {
+        auto parts = split_software_event_data(e.data, "test.log", e.data_offset);
+        if (decode_software_operation(parts.encoding, "test.log", parts.encoding_offset).name != "create-vcpus") continue;
+        // create-vcpus ends with its u32 count; the one bank's digest sits
+        // right before eventSize and the data. Rewrite both consistently.
+        std::size_t count_at = parts.encoding_offset + parts.encoding.size() - 4;
+        const std::uint32_t forged = 1000;
+        for (int i = 0; i < 4; ++i) log[count_at + i] = static_cast<std::uint8_t>(forged >> (8 * i));
+        std::uint8_t digest[32];
+        SHA256(log.data() + parts.encoding_offset, parts.encoding.size(), digest);
+        std::copy(digest, digest + 32, log.begin() + static_cast<std::ptrdiff_t>(e.data_offset - 4 - 32));
+        patched = true;
+    }
+    ASSERT_TRUE(patched);
+    auto v = verify_bytes(log, sums, find_backend("amd-sev-es").predict(plan).value.bytes());
+    EXPECT_FALSE(v.matches);
+    EXPECT_NE(joined(v).find("1000 vCPUs, more than the 255 any libcvm launch creates"), std::string::npos)
+        << joined(v);
+}
+
+TEST(SevLog, ForgedZeroLoadsShareOneHashingBudget) {
+    // Copies of one SNP zero-section event, each unlisted data the verifier
+    // recognises as zeros by hashing them: after 16 MiB in total, no more.
+    Scratch s;
+    std::string sums = s.sums({cvmtest::vector_path("sev/synthetic_fw.bin"), cvmtest::vector_path("sev/kernel.bin"),
+                               cvmtest::vector_path("sev/initrd.bin")});
+    LaunchPlan plan = sev_plan("amd-sev-snp", cvmtest::vector_path("sev/kernel.bin"));
+    Bytes log = write_plan_log(plan, {HashAlgorithm::sha256});
+    Log parsed = read_log(log, "test.log");
+    std::optional<std::size_t> zero_event;
+    std::uint64_t zero_size = 0;
+    for (std::size_t i = 0; i < parsed.events.size() && !zero_event; ++i) {
+        const Event& e = parsed.events[i];
+        auto parts = split_software_event_data(e.data, "test.log", e.data_offset);
+        auto op = decode_software_operation(parts.encoding, "test.log", parts.encoding_offset);
+        if (op.name == "load-data" && op.page_type == "zero") zero_event = i, zero_size = op.size;
+    }
+    ASSERT_TRUE(zero_event) << "the SNP plan has no zero section";
+    ASSERT_GT(zero_size, 0u);
+    // The same operation without its content (small zero sections travel as
+    // content): one bank, EV_EVENT_TAG in PCR 0, the encoding's digest, and
+    // only the operation's tagged event as data, so the verifier must
+    // recognise the bytes by their digest.
+    const Event& e = parsed.events[*zero_event];
+    auto parts = split_software_event_data(e.data, "test.log", e.data_offset);
+    Bytes one;
+    auto u32 = [&one](std::uint32_t v) { for (int i = 0; i < 4; ++i) one.push_back(static_cast<std::uint8_t>(v >> (8 * i))); };
+    u32(0);
+    u32(EV_EVENT_TAG);
+    u32(1);
+    one.push_back(0x0b);
+    one.push_back(0x00);  // TPM_ALG_SHA256
+    std::uint8_t digest[32];
+    SHA256(parts.encoding.data(), parts.encoding.size(), digest);
+    one.insert(one.end(), digest, digest + 32);
+    u32(static_cast<std::uint32_t>(8 + parts.encoding.size()));
+    u32(kOperationTag);
+    u32(static_cast<std::uint32_t>(parts.encoding.size()));
+    one.insert(one.end(), parts.encoding.begin(), parts.encoding.end());
+    Record r = record_of(parsed, *zero_event);
+    std::size_t copies = static_cast<std::size_t>((16ull << 20) / zero_size) + 2;
+    Bytes forged(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(r.end));
+    for (std::size_t i = 0; i < copies; ++i) forged.insert(forged.end(), one.begin(), one.end());
+    forged.insert(forged.end(), log.begin() + static_cast<std::ptrdiff_t>(r.end), log.end());
+    auto v = verify_bytes(forged, sums, find_backend("amd-sev-snp").predict(plan).value.bytes());
+    EXPECT_FALSE(v.matches);
+    EXPECT_NE(joined(v).find("is not in the images list"), std::string::npos) << joined(v).substr(0, 2000);
+}
+
+
+TEST(SevPlanner, VcpuCountIsBoundedForEveryMode) {
+    // The C ABI and Python reach the planner with any count; it is the one
+    // place that bounds it (one VMSA page per vCPU is built and measured).
+    for (std::string tech : {"amd-sev", "amd-sev-es", "amd-sev-snp"}) {
+        for (unsigned count : {0u, 256u, 100000u}) {
+            VmSpec spec;
+            spec.technology = tech;
+            spec.memory.size = 512ull << 20;
+            spec.vcpus.count = count;
+            spec.images.push_back({ImageRole::firmware, Payload::map_file(cvmtest::vector_path("sev/synthetic_fw.bin")),
+                                   true, {}});
+            try {
+                find_backend(tech).build_plan(spec);
+                ADD_FAILURE() << tech << " planned " << count << " vCPUs";
+            } catch (const Error& e) {
+                EXPECT_NE(std::string(e.what()).find("supports 1 to 255"), std::string::npos) << e.what();
+            }
+        }
+    }
 }
 
 } // namespace

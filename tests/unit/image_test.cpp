@@ -6,6 +6,7 @@
 #include <fstream>
 #include <vector>
 
+#include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "cvm/image.hpp"
 #include "synthetic_images.hpp"
@@ -58,12 +59,77 @@ TEST(BzImage, RejectsMalformedHeadersWithLocation) {
         {"zImage", [](auto& b) { b[0x211] = 0; }, "offset 0x211: loadflags: expected LOADED_HIGH"},
         {"32-bit only", [](auto& b) { put<std::uint16_t>(b, 0x236, 0); }, "offset 0x236: xloadflags: expected XLF_KERNEL_64"},
         {"init_size", [](auto& b) { put<std::uint32_t>(b, 0x260, 16); }, "offset 0x260: init_size: expected at least the protected-mode size 0x1000, found 0x10"},
+        // 4096 bytes follow the setup part; syssize claims 4112 (0x101 paragraphs).
+        {"syssize past the end", [](auto& b) { put<std::uint32_t>(b, 0x1f4, 0x101); }, "offset 0x1f4: syssize: expected a protected-mode part within the file (0x1000 bytes after setup), found 0x1010 bytes"},
     };
     for (const auto& c : cases) {
         auto b = bzimage();
         c.mutate(b);
         auto text = error_of(b);
         EXPECT_NE(text.find(c.expect), std::string::npos) << c.name << ": " << text;
+    }
+}
+
+TEST(BzImage, AcceptsSyssizeUpToTheFileEnd) {
+    auto b = bzimage();
+    put<std::uint32_t>(b, 0x1f4, 0x100);  // exactly the 4096 bytes present
+    EXPECT_EQ(parse_bzimage(b, "vmlinuz").kernel.size(), 4096u);
+}
+
+TEST(BzImage, RefusesAFileCutShortOfItsSyssize) {
+    // A real header's syssize, then the file cut a byte short of it.
+    auto b = bzimage();
+    put<std::uint32_t>(b, 0x1f4, 0x100);
+    b.pop_back();
+    EXPECT_NE(error_of(b).find("offset 0x1f4: syssize"), std::string::npos) << error_of(b);
+}
+
+std::vector<std::uint8_t> arm64_header(std::uint64_t text_offset, std::uint64_t image_size, std::size_t file_size = 64) {
+    std::vector<std::uint8_t> b(file_size, 0);
+    put<std::uint64_t>(b, 8, text_offset);
+    put<std::uint64_t>(b, 16, image_size);
+    put<std::uint64_t>(b, 24, 0x2);
+    put<std::uint32_t>(b, 56, 0x644d5241);
+    return b;
+}
+
+std::string arm64_error(const std::vector<std::uint8_t>& b) {
+    try {
+        parse_arm64_image(b, "Image");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(Arm64Image, RefusesImageSizeSmallerThanTheFile) {
+    auto text = arm64_error(arm64_header(0, 0x1000, 0x1001));
+    EXPECT_NE(text.find("Image: offset 0x10: arm64 Image image_size: expected 0 or at least the file size 0x1001, found 0x1000"),
+              std::string::npos) << text;
+    EXPECT_EQ(arm64_error(arm64_header(0, 0x1001, 0x1001)), "");
+    EXPECT_EQ(arm64_error(arm64_header(0x80000, 0, 0x1001)), "");  // 0: pre-3.17, size not given
+}
+
+TEST(Arm64Image, RefusesATextOffsetThatWraps) {
+    auto text = arm64_error(arm64_header(0xffffffffffff0000ull, 0x200000));
+    EXPECT_NE(text.find("Image: offset 0x8: arm64 Image text_offset"), std::string::npos) << text;
+}
+
+TEST(Arm64Image, RealmPlannerRefusesAKernelPlacedBelowRam) {
+    // text_offset 2^64 - 1 GiB: the qemu layout's RAM base (1 GiB) plus it
+    // wraps to IPA 0, below RAM. The header alone is consistent.
+    auto kernel = arm64_header(0ull - (1ull << 30), 0x200000);
+    ASSERT_EQ(arm64_error(kernel), "");
+    VmSpec spec;
+    spec.technology = "arm-cca";
+    spec.memory.size = 64ull << 20;
+    spec.options["layout"] = "qemu";
+    spec.images.push_back({ImageRole::kernel, Payload::from_bytes(kernel, "Image"), true, {}});
+    try {
+        find_backend("arm-cca").build_plan(spec);
+        FAIL() << "a kernel below RAM got a plan (and so a RIM)";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("lies outside the realm's RAM"), std::string::npos) << e.what();
     }
 }
 
