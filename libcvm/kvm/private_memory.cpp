@@ -54,6 +54,7 @@ const PrivateMemory::Slot& PrivateMemory::slot_of(std::uint64_t gpa, std::uint64
 void PrivateMemory::convert(std::uint64_t gpa, std::uint64_t size, bool to_private) {
     if (size == 0 || gpa % 4096 || size % 4096)
         throw Error(fmt::format("the guest asked to convert [{:#x}, +{:#x}), which is not whole 4 KiB pages", gpa, size));
+    std::lock_guard lock(convert_mutex_);
     const Slot& slot = slot_of(gpa, size);
     set_attribute(gpa, size, to_private);
     // Free the backing the range no longer uses, so a conversion back

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -47,7 +48,8 @@ public:
     // A conversion at run time: the attribute, then the side the range
     // leaves is discarded (its guest_memfd pages punched out, or its shared
     // pages dropped), as QEMU's ram_block_convert_range does. Throws naming
-    // the range if it is not inside one slot.
+    // the range if it is not inside one slot. Thread-safe; slots must all be
+    // added before the vCPUs run.
     void convert(std::uint64_t gpa, std::uint64_t size, bool to_private) override;
 
     GuestMemory& shared() { return shared_; }
@@ -63,6 +65,10 @@ private:
     const Vm& vm_;
     GuestMemory& shared_;
     std::vector<Slot> slots_;
+    // vCPU threads convert concurrently (memory faults, SNP page-state
+    // hypercalls); one at a time keeps a range's attribute and its discard
+    // together, as QEMU holds its RAM-block lock across both.
+    std::mutex convert_mutex_;
 };
 
 } // namespace cvm
