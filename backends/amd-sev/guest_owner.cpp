@@ -1,6 +1,8 @@
 #include "backends/amd-sev/guest_owner.hpp"
 
+#include <array>
 #include <memory>
+#include <span>
 
 #include <fmt/format.h>
 #include <openssl/bio.h>
@@ -128,20 +130,26 @@ Key128 sev_kdf(ByteSpan key, std::string_view label, ByteSpan context) {
 std::array<std::uint8_t, 128> make_launch_session(const TransportKeys& keys, ByteSpan shared_secret,
                                                   std::uint32_t policy, const Key128& nonce, const Key128& wrap_iv) {
     if (shared_secret.empty()) throw Error("the ECDH shared secret is empty");
-    Key128 master = sev_kdf(shared_secret, "sev-master-secret", nonce);
-    Key128 kek = sev_kdf(master, "sev-kek", {});
-    Key128 kik = sev_kdf(master, "sev-kik", {});
-    std::vector<std::uint8_t> tks(keys.tek.begin(), keys.tek.end());
-    tks.insert(tks.end(), keys.tik.begin(), keys.tik.end());
+    // Every copy of key material is wiped on every path, the error ones too
+    // (a throwing HMAC or cipher call must not leave the KEK behind).
+    Key128 master{}, kek{}, kik{};
+    std::array<std::uint8_t, 32> tks{};  // TEK || TIK, fixed size: no regrowth leaves a stray copy
+    struct Wipe {
+        std::array<std::span<std::uint8_t>, 4> parts;
+        ~Wipe() {
+            for (auto p : parts) OPENSSL_cleanse(p.data(), p.size());
+        }
+    } wipe{{master, kek, kik, tks}};
+    master = sev_kdf(shared_secret, "sev-master-secret", nonce);
+    kek = sev_kdf(master, "sev-kek", {});
+    kik = sev_kdf(master, "sev-kik", {});
+    std::copy(keys.tek.begin(), keys.tek.end(), tks.begin());
+    std::copy(keys.tik.begin(), keys.tik.end(), tks.begin() + 16);
     auto wrapped = aes128_ctr(kek, wrap_iv, tks);
     auto wrap_mac = hmac256(kik, wrapped);
     std::vector<std::uint8_t> policy_bytes;
     put_le32(policy_bytes, policy);
     auto policy_mac = hmac256(keys.tik, policy_bytes);
-    OPENSSL_cleanse(tks.data(), tks.size());
-    OPENSSL_cleanse(master.data(), master.size());
-    OPENSSL_cleanse(kek.data(), kek.size());
-    OPENSSL_cleanse(kik.data(), kik.size());
 
     std::array<std::uint8_t, 128> blob{};
     auto at = blob.begin();
