@@ -12,7 +12,7 @@
 #include "cvm/digest.hpp"
 #include "cvm/image.hpp"
 #include "cvm/spec.hpp"
-#include "libcvm/arm64/dtb_check.hpp"
+#include "libcvm/fdt/fdt_check.hpp"
 
 namespace cvm::cca {
 
@@ -48,7 +48,7 @@ RealmLayout libcvm_layout(const LayoutInputs& in);
 Arm64Image realm_kernel(const ImageSpec& kernel);
 
 // Checks a user-supplied DTB with libfdt; throws a located cvm::Error.
-using arm64::check_dtb;
+using cvm::check_dtb;
 
 // Helpers shared by the layouts.
 inline std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }

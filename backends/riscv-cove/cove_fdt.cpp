@@ -7,6 +7,7 @@
 
 #include "backends/riscv-cove/cove_layout.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/fdt/fdt_check.hpp"
 
 namespace cvm::cove {
 namespace {
@@ -177,27 +178,11 @@ std::vector<std::uint8_t> adapt_user_fdt(ByteSpan dtb, const std::string& name, 
         std::memcpy(aligned.data(), dtb.data(), dtb.size());
         dtb = ByteSpan(reinterpret_cast<const std::uint8_t*>(aligned.data()), dtb.size());
     }
-    if (dtb.size() < sizeof(fdt_header))
-        throw_format_error(name, 0, "DTB size", fmt::format("at least the {}-byte FDT header", sizeof(fdt_header)),
-                           fmt::format("{} bytes", dtb.size()));
+    // The header, every structure tag (with bounds libfdt 1.6 lacks: a
+    // forged property length made fdt_check_full loop) and libfdt's full
+    // check, each failure located in the file.
+    check_dtb(dtb, name);
     const void* in = dtb.data();
-    if (fdt_magic(in) != FDT_MAGIC)
-        throw_format_error(name, 0, "FDT magic", "0xd00dfeed", fmt::format("{:#010x}", fdt_magic(in)));
-    if (fdt_totalsize(in) > dtb.size())
-        throw_format_error(name, 4, "FDT totalsize", fmt::format("at most the file size {}", dtb.size()),
-                           fmt::format("{}", fdt_totalsize(in)));
-    // libfdt takes headers of versions 2 to 17, but fdt_check_full then
-    // reads through a null name pointer on some old ones (a version 15 or 2
-    // header crashed it): only the versions current tools write are taken,
-    // and the header is checked on its own before the tree is walked.
-    if (std::uint32_t version = fdt_version(in); version < 16 || version > 17)
-        throw_format_error(name, 20, "FDT version", "16 or 17", fmt::format("{}", version));
-    if (int status = fdt_check_header(in); status < 0)
-        throw_format_error(name, 0, "FDT header", "a version 16/17 header with its blocks inside totalsize",
-                           fdt_strerror(status));
-    if (int status = fdt_check_full(in, dtb.size()); status < 0)
-        throw_format_error(name, 0, "flattened device tree", "a well-formed tree (libfdt fdt_check_full)",
-                           fdt_strerror(status));
 
     std::vector<std::uint8_t> buffer(kFdtSize, 0);
     void* fdt = buffer.data();

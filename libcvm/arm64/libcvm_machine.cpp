@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
-#include "libcvm/arm64/dtb_check.hpp"
+#include "libcvm/fdt/fdt_check.hpp"
 
 namespace cvm::arm64 {
 namespace {
