@@ -31,17 +31,6 @@ constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, std::uint64_t);
 constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, std::uint64_t);
 constexpr int kMaxCpuidEntries = 256;  // arch/x86/include/asm/kvm_host.h KVM_MAX_CPUID_ENTRIES
 
-int new_memfd(std::size_t size) {
-    int fd = memfd_create("sev-model", MFD_CLOEXEC);
-    if (fd < 0) return -errno;
-    if (size && ftruncate(fd, static_cast<off_t>(size)) != 0) {
-        int err = errno;
-        close(fd);
-        return -err;
-    }
-    return fd;
-}
-
 // Requests whose size field differs between the distribution's flex-array
 // structs and the ones the launcher spells out are matched by type and nr.
 bool same_nr(unsigned long a, unsigned long b) { return _IOC_TYPE(a) == _IOC_TYPE(b) && _IOC_NR(a) == _IOC_NR(b); }

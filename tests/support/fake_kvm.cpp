@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 namespace cvmtest {
-namespace {
 
 int new_memfd(std::size_t size) {
     int fd = memfd_create("fake-kvm", MFD_CLOEXEC);
@@ -19,8 +18,6 @@ int new_memfd(std::size_t size) {
     }
     return fd;
 }
-
-} // namespace
 
 int FakeKvm::open(const char*, int) { return new_memfd(0); }
 

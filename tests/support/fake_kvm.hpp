@@ -14,6 +14,10 @@
 
 namespace cvmtest {
 
+// A memfd of `size` bytes standing for a kernel object's fd (VM, vCPU,
+// guest_memfd), or -errno: a leak shows in /proc/self/fd like a real fd.
+int new_memfd(std::size_t size);
+
 class FakeKvm final : public cvm::KvmSeam {
 public:
     using Exit = std::function<void(kvm_run&)>;
