@@ -39,7 +39,8 @@ struct cvm_prediction {
 struct cvm_launch {
     cvm::RunOptions options;
     // Set by cvm_launch_interrupt; lock-free, so a signal handler may set it.
-    std::atomic<bool> interrupt{false};
+    // An int: a word-sized atomic is lock-free on every target (a bool is not on riscv64 GCC 12).
+    std::atomic<int> interrupt{0};
     int vm_fd = -1;
     unsigned long vm_type = 0;
     std::optional<cvm::RunResult> result;

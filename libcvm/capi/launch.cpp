@@ -19,7 +19,7 @@ static_assert(CVM_EXIT_TRIPLE_FAULT == static_cast<int>(cvm::ExitReason::triple_
 static_assert(CVM_EXIT_EMULATION_FAILURE == static_cast<int>(cvm::ExitReason::emulation_failure));
 static_assert(CVM_EXIT_TIMEOUT == static_cast<int>(cvm::ExitReason::timeout));
 static_assert(CVM_EXIT_INTERRUPTED == static_cast<int>(cvm::ExitReason::interrupted));
-static_assert(std::atomic<bool>::is_always_lock_free);  // cvm_launch_interrupt from a signal handler
+static_assert(std::atomic<int>::is_always_lock_free);  // cvm_launch_interrupt from a signal handler
 
 cvm::RunResult run_in_adopted_vm(const cvm_launch& launch, const cvm_plan& plan) {
     cvm::capi::AdoptedVmSeam seam(cvm::system_kvm_seam(), launch.vm_fd, launch.vm_type);
@@ -73,13 +73,13 @@ cvm_status cvm_launch_set_vm_fd(cvm_launch* launch, int vm_fd, unsigned long mac
 }
 
 void cvm_launch_interrupt(cvm_launch* launch) {
-    if (launch) launch->interrupt.store(true);
+    if (launch) launch->interrupt.store(1);
 }
 
 cvm_status cvm_launch_run(cvm_launch* launch, const cvm_plan* plan) {
     CVM_REQUIRE(launch);
     CVM_REQUIRE(plan);
-    launch->options.interrupted = [launch] { return launch->interrupt.load(); };
+    launch->options.interrupted = [launch] { return launch->interrupt.load() != 0; };
     return guarded([&] {
         launch->result.reset();
         launch->result = launch->vm_fd >= 0 ? run_in_adopted_vm(*launch, *plan)
