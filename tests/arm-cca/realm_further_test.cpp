@@ -194,7 +194,12 @@ TEST(RealmFurther, TableIsWellFormed) {
 }
 
 TEST(RealmFurther, EveryRowThroughTheLibrary) {
-    for (const auto& row : load_rows()) {
+    // Under emulation every fourth row: each row's hashing is what a cross
+    // build checks, and the native run covers all of them.
+    const std::size_t step = cvmtest::under_emulation() ? 4 : 1;
+    const auto rows = load_rows();
+    for (std::size_t i = 0; i < rows.size(); i += step) {
+        const auto& row = rows[i];
         try {
             EXPECT_EQ(library_rim(row), row.rim) << row.id;
         } catch (const std::exception& e) {

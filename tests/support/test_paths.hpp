@@ -18,4 +18,14 @@ inline std::string tiny_bzimage_path() {
     return path ? path : "";
 }
 
+// True when the test runs under an emulator (a cross build's tests under
+// qemu-user: meson names the wrapper in MESON_EXE_WRAPPER). Exhaustive sweeps
+// (every flipped byte, every reference row) then check a sample: the sweep's
+// logic is architecture-neutral and runs in full in the native and sanitizer
+// builds, while the emulated run is there to catch what differs per target.
+inline bool under_emulation() {
+    const char* wrapper = std::getenv("MESON_EXE_WRAPPER");
+    return wrapper && *wrapper;
+}
+
 } // namespace cvmtest
