@@ -2,15 +2,25 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace cvmtest {
 
-// A file under the shared reference vectors (CVM_VECTORS_DIR).
-inline std::string vector_path(const std::string& relative) {
+// The shared reference vectors: values independent tools produced on real
+// inputs. They live beside the project, not in it (CVM_VECTORS_DIR, set by
+// meson from -Dvectors), so a clone of the project alone has none.
+inline std::string vectors_dir() {
     const char* dir = std::getenv("CVM_VECTORS_DIR");
-    return std::string(dir ? dir : "../shared/vectors") + "/" + relative;
+    return dir ? dir : "../shared/vectors";
 }
+inline bool vectors_present() { return std::filesystem::is_directory(vectors_dir()); }
+inline std::string vectors_missing() {
+    return "the reference vectors are not at " + vectors_dir() +
+           " (they live beside the project; configure with -Dvectors=DIR to name another place)";
+}
+// A file under the shared reference vectors.
+inline std::string vector_path(const std::string& relative) { return vectors_dir() + "/" + relative; }
 
 // The tiny test guest bzImage built by the project (CVM_TINY_BZIMAGE).
 inline std::string tiny_bzimage_path() {
