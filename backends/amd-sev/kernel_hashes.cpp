@@ -23,7 +23,7 @@ void put_entry(HashTable& table, std::size_t at, const Guid& guid, const Digest&
 
 } // namespace
 
-HashTable build_hash_table(ByteSpan kernel, std::optional<ByteSpan> initrd, std::string_view cmdline) {
+HashTable build_hash_table(const Payload& kernel, const Payload* initrd, std::string_view cmdline) {
     HashTable table{};
     std::copy(kTableGuid.begin(), kTableGuid.end(), table.begin());
     le::write<std::uint16_t>(table, 16, kHashTableSize);
@@ -32,7 +32,7 @@ HashTable build_hash_table(ByteSpan kernel, std::optional<ByteSpan> initrd, std:
     const std::uint8_t nul = 0;
     sha256.update(cmdline).update(ByteSpan(&nul, 1));
     put_entry(table, 18, kCmdlineGuid, sha256.finish());
-    put_entry(table, 18 + kEntrySize, kInitrdGuid, hash(HashAlgorithm::sha256, initrd.value_or(ByteSpan{})));
+    put_entry(table, 18 + kEntrySize, kInitrdGuid, initrd ? hash(HashAlgorithm::sha256, *initrd) : hash(HashAlgorithm::sha256, ByteSpan{}));
     put_entry(table, 18 + 2 * kEntrySize, kKernelGuid, hash(HashAlgorithm::sha256, kernel));
     return table;
 }

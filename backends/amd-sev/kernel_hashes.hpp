@@ -20,8 +20,9 @@ constexpr std::size_t kPaddedHashTableSize = 176;
 using HashTable = std::array<std::uint8_t, kPaddedHashTableSize>;
 
 // Entries in table order: cmdline (its bytes and a NUL), initrd (empty if
-// none), kernel (the whole image file). Payloads are hashed in place.
-HashTable build_hash_table(ByteSpan kernel, std::optional<ByteSpan> initrd, std::string_view cmdline);
+// none), kernel (the whole image file). Payloads are streamed through the
+// hash, each chunk released after use.
+HashTable build_hash_table(const Payload& kernel, const Payload* initrd, std::string_view cmdline);
 
 // The SHA-256 entries of a table found in `bytes` (its GUID, size 168 and
 // the three entries in table order), for a verifier replaying a log.

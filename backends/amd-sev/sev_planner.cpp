@@ -144,9 +144,7 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
 
     std::optional<HashTable> table;
     if (kernel) {
-        std::optional<ByteSpan> initrd_bytes;
-        if (initrd) initrd_bytes = initrd->payload.bytes();
-        table = build_hash_table(kernel->payload.bytes(), initrd_bytes, spec.cmdline);
+        table = build_hash_table(kernel->payload, initrd ? &initrd->payload : nullptr, spec.cmdline);
     }
 
     LaunchPlan plan(tech, mode == Mode::snp ? HashAlgorithm::sha384 : HashAlgorithm::sha256);

@@ -155,7 +155,7 @@ struct Replay {
                 throw Error(fmt::format("{}: the {} digest {} is not that of {}, {}", what,
                                         eventlog::algorithm_name(d.algorithm), to_hex(d.bytes), found->path, actual.hex()));
         }
-        populate_granules(current, populated, blob.base, blob.length, file.bytes(), blob.description);
+        populate_granules(current, populated, blob.base, blob.length, file.bytes(), blob.description, &file);
         return fmt::format("{}: matches {}", what, found->what);
     }
 

@@ -77,8 +77,13 @@ void Rim::data_measured(std::uint64_t ipa, ByteSpan content) {
     hasher.update(content);
     static const std::array<std::uint8_t, kGranule> zeros{};
     hasher.update(ByteSpan(zeros.data(), kGranule - content.size()));
-    Digest content_hash = hasher.finish();
+    data_measured_hash(ipa, hasher.finish());
+}
 
+void Rim::data_measured_hash(std::uint64_t ipa, const Digest& content_hash) {
+    if (ipa % kGranule || content_hash.algorithm() != algorithm())
+        throw Error(fmt::format("DATA granule at {:#x}: expected a 4 KiB-aligned IPA and a {} content hash", ipa,
+                                to_string(algorithm())));
     std::array<std::uint8_t, kDescSize> d{};
     le::write<std::uint64_t>(as_span(d), kDescBody, ipa);
     le::write<std::uint64_t>(as_span(d), kDescBody + 8, kMeasureContent);

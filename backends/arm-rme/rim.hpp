@@ -54,6 +54,9 @@ public:
     // RMI_DATA_CREATE with RMI_MEASURE_CONTENT for the granule at `ipa`;
     // `content` (at most 4096 bytes) is zero-padded to the granule.
     void data_measured(std::uint64_t ipa, ByteSpan content);
+    // The same step given the zero-padded granule's content hash, computed
+    // elsewhere (in parallel, by for_each_page_hash).
+    void data_measured_hash(std::uint64_t ipa, const Digest& content_hash);
     // RMI_DATA_CREATE with RMI_NO_MEASURE_CONTENT: ipa and flags, no content.
     void data_unmeasured(std::uint64_t ipa);
     // One RIPAS descriptor for the RTT entry [base, top) (RMM 1.0 only).

@@ -5,6 +5,7 @@
 //   finalize         RMI_REC_CREATE per vCPU; only vCPU 0 is RUNNABLE and measured
 // Anything else the model does not understand is an error.
 #include "backends/arm-rme/rim_predictor.hpp"
+#include "libcvm/digest/page_hashes.hpp"
 
 #include <array>
 #include <cctype>
@@ -94,7 +95,7 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
                 const std::uint64_t first = o.gpa / kGranule * kGranule;
                 const std::uint64_t end = o.gpa + bytes.size();
                 populate_granules(*rim, populated, o.gpa, bytes.size(),
-                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label);
+                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label, &o.data);
                 step("data", fmt::format("DATA {} {} at {:#x}, {} granule(s)", o.measured ? "measured" : "unmeasured",
                                          o.label, first, (end - first + kGranule - 1) / kGranule), *rim);
             },
@@ -126,30 +127,31 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
 } // namespace
 
 void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64_t gpa, std::uint64_t size,
-                       std::optional<ByteSpan> measured, const std::string& what) {
+                       std::optional<ByteSpan> measured, const std::string& what, const Payload* payload) {
     if (size == 0 || gpa + size < gpa) throw Error(fmt::format("{} at {:#x}+{:#x}: an empty or wrapping range", what, gpa, size));
     const std::uint64_t first = gpa / kGranule * kGranule;
-    const std::uint64_t end = gpa + size;
-    for (std::uint64_t granule = first; granule < end; granule += kGranule) {
+    auto claim = [&](std::uint64_t granule) {
         if (!populated.insert(granule).second)
             throw Error(fmt::format("{} reuses granule {:#x}; RMI_DATA_CREATE populates a granule once", what, granule));
-        if (!measured) {
+    };
+    if (!measured) {
+        const std::uint64_t end = gpa + size;
+        for (std::uint64_t granule = first; granule < end; granule += kGranule) {
+            claim(granule);
             rim.data_unmeasured(granule);
-            continue;
+            if (granule + kGranule < granule) break;  // the top of the address space
         }
-        // The granule's bytes: the data placed at its offset, zeros around it.
-        const std::uint64_t lo = std::max(granule, gpa);
-        const std::uint64_t hi = std::min(granule + kGranule, end);
-        ByteSpan part = measured->subspan(lo - gpa, hi - lo);
-        if (lo == granule) {
-            rim.data_measured(granule, part);
-        } else {
-            std::array<std::uint8_t, kGranule> page{};
-            std::copy(part.begin(), part.end(), page.begin() + (lo - granule));
-            rim.data_measured(granule, ByteSpan(page.data(), page.size()));
-        }
-        if (granule + kGranule < granule) break;  // the top of the address space
+        return;
     }
+    if (measured->size() < size)
+        throw Error(fmt::format("{}: {} bytes to measure, {} given", what, size, measured->size()));
+    // The granules' bytes: the data placed at its offset, zeros around it.
+    for_each_page_hash(rim.algorithm(), measured->first(size), gpa - first, payload,
+                       [&](std::size_t index, const Digest& content_hash) {
+                           const std::uint64_t granule = first + index * kGranule;
+                           claim(granule);
+                           rim.data_measured_hash(granule, content_hash);
+                       });
 }
 
 Measurement predict_rim(const LaunchPlan& plan) {
@@ -234,7 +236,7 @@ std::vector<PlanEvent> rim_events(const LaunchPlan& plan) {
             [&](const op::LoadData& o) {
                 ByteSpan bytes = o.data.bytes();
                 populate_granules(*rim, populated, o.gpa, bytes.size(),
-                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label);
+                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label, &o.data);
                 PlanEvent e;
                 e.kind = "data";
                 e.description = fmt::format("{} at {:#x}", o.label, o.gpa);

@@ -58,7 +58,7 @@ SalusRegisters replay_plan(const LaunchPlan& plan) {
                 std::uint64_t size = o.data.size();
                 if (!region || o.gpa < region->gpa || size > region->gpa + region->size - o.gpa)
                     unsupported(fmt::format("a load at {:#x}+{:#x} outside the confidential region", o.gpa, size));
-                registers.add_measured_pages(o.gpa, o.data.bytes());
+                registers.add_measured_pages(o.gpa, o.data);
             },
             [&](const op::CreateVcpus& o) {
                 if (vcpus) unsupported("vCPUs created twice");

@@ -36,6 +36,18 @@ void SalusRegisters::add_measured_pages(std::uint64_t gpa, ByteSpan bytes) {
     }
 }
 
+void SalusRegisters::add_measured_pages(std::uint64_t gpa, const Payload& payload) {
+    constexpr std::size_t kChunk = 4u << 20;  // a multiple of kPageSize
+    const ByteSpan bytes = payload.bytes();
+    if (bytes.empty()) add_measured_pages(gpa, bytes);  // the empty-region error
+    for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+        const std::size_t n = std::min(kChunk, bytes.size() - at);
+        payload.prefetch(at, n);
+        add_measured_pages(gpa + at, bytes.subspan(at, n));
+        payload.release(at, n);
+    }
+}
+
 void SalusRegisters::finalize(std::uint64_t entry_pc, std::uint64_t entry_a1) {
     if (finalized_) throw Error("Salus model: the TVM is finalized twice");
     Hasher h(kHash);

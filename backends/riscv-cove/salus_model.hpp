@@ -39,6 +39,10 @@ public:
     // taken to be zero, which is what libcvm's launcher leaves there. `gpa`
     // must be page aligned; throws otherwise.
     void add_measured_pages(std::uint64_t gpa, ByteSpan bytes);
+    // The same for a whole payload, read in page-aligned chunks that are
+    // prefetched before and released after use (the chain runs page by
+    // page, so chunks change nothing but the resident footprint).
+    void add_measured_pages(std::uint64_t gpa, const Payload& payload);
     // Finalize with the boot vCPU's entry pc and its a1 (the FDT address).
     // Locks the static registers; a second call throws.
     void finalize(std::uint64_t entry_pc, std::uint64_t entry_a1);

@@ -14,11 +14,23 @@
 namespace cvm {
 namespace {
 
+// Each implementation is fetched once: given the legacy EVP_sha256()
+// handle, OpenSSL 3 fetches the implementation again at every digest init
+// (a lock and a lookup per 4 KiB granule on the predictors' paths). A
+// fetched EVP_MD may be shared by threads. Kept for the process's life.
+const EVP_MD* fetched(const char* name, const EVP_MD* legacy) {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    return md ? md : legacy;
+}
+
 const EVP_MD* evp_md(HashAlgorithm algorithm) {
+    static const EVP_MD* const sha256 = fetched("SHA2-256", EVP_sha256());
+    static const EVP_MD* const sha384 = fetched("SHA2-384", EVP_sha384());
+    static const EVP_MD* const sha512 = fetched("SHA2-512", EVP_sha512());
     switch (algorithm) {
-    case HashAlgorithm::sha256: return EVP_sha256();
-    case HashAlgorithm::sha384: return EVP_sha384();
-    case HashAlgorithm::sha512: return EVP_sha512();
+    case HashAlgorithm::sha256: return sha256;
+    case HashAlgorithm::sha384: return sha384;
+    case HashAlgorithm::sha512: return sha512;
     }
     throw Error("unknown hash algorithm");
 }

@@ -76,7 +76,7 @@ std::vector<std::uint8_t> write_log(const std::vector<PlanEvent>& events, const 
             out.u32(static_cast<std::uint32_t>(banks.size()));
             for (HashAlgorithm bank : banks) {
                 out.u16(tpm_alg(bank));
-                out.raw(hash(bank, event.measured->bytes()).bytes());
+                out.raw(hash(bank, *event.measured).bytes());  // streamed, chunks released
             }
         } else if (event.event_type == EV_NO_ACTION) {
             out.u32(static_cast<std::uint32_t>(banks.size()));

@@ -179,10 +179,10 @@ TEST(SevGolden, ConfigurationsOutsideTheModelFailClosed) {
 TEST(SevHashTable, ByteForByte) {
     auto kernel = Payload::map_file(cvmtest::vector_path("sev/kernel.bin"));
     auto initrd = Payload::map_file(cvmtest::vector_path("sev/initrd.bin"));
-    auto full = sev::build_hash_table(kernel.bytes(), initrd.bytes(), kCmdline);
+    auto full = sev::build_hash_table(kernel, &initrd, kCmdline);
     EXPECT_EQ(std::vector<std::uint8_t>(full.begin(), full.end()),
               read_file(cvmtest::vector_path("sev/sev_hash_table_ksyn_initrd_cmdline.bin")));
-    auto only = sev::build_hash_table(kernel.bytes(), std::nullopt, "");
+    auto only = sev::build_hash_table(kernel, nullptr, "");
     EXPECT_EQ(std::vector<std::uint8_t>(only.begin(), only.end()),
               read_file(cvmtest::vector_path("sev/sev_hash_table_ksyn_only.bin")));
 }
