@@ -76,6 +76,16 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
 
     HashAlgorithm algorithm = options.hash.value_or(layout.default_hash);
     RealmParams params = realm_params(options, layout.ipa_bits, algorithm);
+    // A host IPA limit below the layout's width can leave RAM outside the
+    // realm's whole IPA space, which no RTT can map: refused (found by the
+    // options fuzzer, where a petabyte of RAM under --ipa-bits 40 made the
+    // RIPAS walk enumerate blocks until memory ran out). RAM above the
+    // protected half but inside the space stays predicted, as the reference
+    // tool predicts it (docs/arm-cca.md, Limits).
+    const std::uint64_t ipa_space = std::uint64_t{1} << params.s2sz;
+    if (layout.ram_size > ipa_space || layout.ram_base > ipa_space - layout.ram_size)
+        throw Error(fmt::format("arm-cca: RAM [{:#x}, +{:#x}) does not fit the realm's {}-bit IPA space (limit {:#x})",
+                                layout.ram_base, layout.ram_size, params.s2sz, ipa_space));
 
     LaunchPlan plan(kTechnology, algorithm);
     plan.add(op::CreateVm{{

@@ -215,3 +215,21 @@ TEST(RealmInputs, Rmm2DropsRipasOnly) {
 }
 
 } // namespace
+
+// Found by the options fuzzer: a host IPA limit under RAM that does not fit
+// it made the RIPAS walk enumerate blocks until memory ran out. RAM must fit
+// the realm's whole IPA space; RAM that does, even above the protected half
+// (kvmtool -m 4G with s2sz 33, a reference-tool row), is still planned.
+TEST(RealmInputs, RamOutsideTheIpaSpaceIsRefused) {
+    for (std::string layout : {"libcvm", "kvmtool", "qemu"}) {
+        SCOPED_TRACE(layout);
+        auto spec = spec_with(file_bytes("crm-testdata-linux.bin"), layout);
+        spec.memory.size = 2ull << 40;  // 2 TiB
+        spec.options["ipa-bits"] = "40";
+        Error e = plan_error(spec);
+        EXPECT_NE(std::string(e.what()).find("does not fit the realm's 40-bit IPA space"), std::string::npos) << e.what();
+    }
+    auto fits = spec_with(file_bytes("crm-testdata-linux.bin"), "kvmtool");
+    fits.memory.size = 4ull << 30;
+    EXPECT_NO_THROW(find_backend("arm-cca").predict(find_backend("arm-cca").build_plan(fits)));
+}

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -27,6 +28,10 @@ struct Setup {
     cvm::eventlog::ImageList images;
 };
 
+// The scratch directory goes when the process ends, however many runs used it.
+std::string scratch_dir;
+void remove_scratch() { std::filesystem::remove_all(scratch_dir); }
+
 void write_file(const std::string& path, const cvmfuzz::Bytes& bytes) {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -38,7 +43,8 @@ const Setup& setup() {
         Setup s;
         char tmpl[] = "/tmp/fuzz-log-verify-XXXXXX";
         if (!mkdtemp(tmpl)) __builtin_trap();
-        s.dir = tmpl;
+        s.dir = scratch_dir = tmpl;
+        std::atexit(remove_scratch);
         std::string list;
         for (auto [name, bytes] : {std::pair{"bzImage", cvmfuzz::bzimage()}, std::pair{"Image-arm64", cvmfuzz::arm64_image()},
                                    std::pair{"Image-riscv64", cvmfuzz::riscv_image()}}) {
