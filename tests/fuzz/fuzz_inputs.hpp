@@ -16,8 +16,6 @@ namespace cvmfuzz {
 
 using Bytes = std::vector<std::uint8_t>;
 
-inline void put64(Bytes& b, std::size_t at, std::uint64_t v) { std::memcpy(b.data() + at, &v, 8); }
-
 // The tests' own well-formed kernels (tests/support, tests/riscv-cove).
 inline Bytes bzimage() { return cvmtest::synthetic_bzimage(); }
 inline Bytes riscv_image() { return covetest::riscv_image(4096); }
@@ -26,8 +24,8 @@ inline Bytes riscv_image() { return covetest::riscv_image(4096); }
 // image_size 2 MiB, little-endian, 4 KiB pages.
 inline Bytes arm64_image() {
     Bytes b(4096, 0);
-    put64(b, 16, 0x200000);                       // image_size
-    put64(b, 24, 0x2);                            // flags
+    covetest::put64(b, 16, 0x200000);                       // image_size
+    covetest::put64(b, 24, 0x2);                            // flags
     std::memcpy(b.data() + 56, "ARM\x64", 4);     // magic
     return b;
 }

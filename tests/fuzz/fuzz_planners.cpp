@@ -16,22 +16,11 @@
 
 namespace {
 
-struct Case {
-    const char* technology;
-    cvm::ImageRole fuzzed;
-};
-
-// SEV cases fuzz the firmware (the kernel-hashes path takes a well-formed
-// bzImage); the others fuzz the kernel.
-constexpr Case kCases[] = {
-    {"plain", cvm::ImageRole::kernel},          // x86 bzImage
-    {"arm-cca", cvm::ImageRole::kernel},        // arm64 Image
-    {"riscv-cove", cvm::ImageRole::kernel},     // RISC-V Image
-    {"amd-sev", cvm::ImageRole::firmware},
-    {"amd-sev-es", cvm::ImageRole::firmware},
-    {"amd-sev-snp", cvm::ImageRole::firmware},
-    {"amd-sev-snp", cvm::ImageRole::kernel},    // bzImage in the hashes table
-};
+// SEV technologies get the fuzzed bytes as their firmware (with a
+// well-formed bzImage for the kernel hashes; the options target fuzzes the
+// SEV options with a real firmware); the others as their kernel (x86
+// bzImage, arm64 Image, RISC-V Image).
+constexpr const char* kTechnologies[] = {"plain", "arm-cca", "riscv-cove", "amd-sev", "amd-sev-es", "amd-sev-snp"};
 
 cvm::Payload bytes_of(cvmfuzz::Bytes b, const char* name) { return cvm::Payload::from_bytes(std::move(b), name); }
 
@@ -39,9 +28,7 @@ cvm::Payload bytes_of(cvmfuzz::Bytes b, const char* name) { return cvm::Payload:
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0 || size > (4u << 20)) return 0;
-    const Case& c = kCases[data[0] % std::size(kCases)];
-    cvm::Payload fuzzed = bytes_of(cvmfuzz::Bytes(data + 1, data + size), "fuzz");
-    std::string tech = c.technology;
+    const std::string tech = kTechnologies[data[0] % std::size(kTechnologies)];
     cvm::VmSpec spec;
     spec.technology = tech;
     spec.memory.size = 64ull << 20;
@@ -49,17 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     spec.cmdline = "console=ttyS0";
     if (tech.rfind("amd-sev", 0) == 0) {
         spec.memory.size = 256ull << 20;
-        if (c.fuzzed == cvm::ImageRole::firmware) {
-            // Firmware is read from its end: pad the front to whole pages.
-            cvmfuzz::Bytes image((size - 1 + 4095) / 4096 * 4096, 0);
-            std::copy(data + 1, data + size, image.end() - static_cast<std::ptrdiff_t>(size - 1));
-            spec.images.push_back({cvm::ImageRole::firmware, bytes_of(std::move(image), "fuzz-fw"), true, {}});
-            spec.images.push_back({cvm::ImageRole::kernel, bytes_of(cvmfuzz::bzimage(), "bzImage"), true, {}});
-        } else {
-            return 0;  // needs a well-formed firmware: the options target has one in its inputs
-        }
+        // Firmware is read from its end: pad the front to whole pages.
+        cvmfuzz::Bytes image((size - 1 + 4095) / 4096 * 4096, 0);
+        std::copy(data + 1, data + size, image.end() - static_cast<std::ptrdiff_t>(size - 1));
+        spec.images.push_back({cvm::ImageRole::firmware, bytes_of(std::move(image), "fuzz-fw"), true, {}});
+        spec.images.push_back({cvm::ImageRole::kernel, bytes_of(cvmfuzz::bzimage(), "bzImage"), true, {}});
     } else {
-        spec.images.push_back({cvm::ImageRole::kernel, fuzzed, true, {}});
+        spec.images.push_back(
+            {cvm::ImageRole::kernel, bytes_of(cvmfuzz::Bytes(data + 1, data + size), "fuzz"), true, {}});
     }
     try {
         const auto& backend = cvm::find_backend(tech);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 namespace cvmtest {
@@ -13,11 +12,6 @@ namespace cvmtest {
 inline std::string vectors_dir() {
     const char* dir = std::getenv("CVM_VECTORS_DIR");
     return dir ? dir : "../shared/vectors";
-}
-inline bool vectors_present() { return std::filesystem::is_directory(vectors_dir()); }
-inline std::string vectors_missing() {
-    return "the reference vectors are not at " + vectors_dir() +
-           " (they live beside the project; configure with -Dvectors=DIR to name another place)";
 }
 // A file under the shared reference vectors.
 inline std::string vector_path(const std::string& relative) { return vectors_dir() + "/" + relative; }
