@@ -16,3 +16,9 @@ namespace cvm::arm64 {
 RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options);
 
 } // namespace cvm::arm64
+
+namespace cvm::riscv64 {
+
+RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options);
+
+} // namespace cvm::riscv64

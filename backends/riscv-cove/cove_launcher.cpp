@@ -8,28 +8,23 @@
 #include "backends/riscv-cove/cove_launcher.hpp"
 
 #include <cstring>
-#include <mutex>
 #include <optional>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "backends/riscv-cove/cove_layout.hpp"
 #include "backends/riscv-cove/cove_uapi.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/sbi_console.hpp"
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/riscv64/machine.hpp"
 #include "libcvm/core/overloaded.hpp"
 
 namespace cvm::cove {
 namespace {
-
-// SBI v0.1 legacy console calls, which KVM forwards to userspace.
-constexpr unsigned long kSbiLegacyPutchar = 0x01;
-constexpr unsigned long kSbiLegacyGetchar = 0x02;
-constexpr long kSbiErrNotSupported = -2;
 
 std::uint64_t register_id(const std::string& name) {
     if (name == "pc") return kRegPc;
@@ -40,42 +35,26 @@ std::uint64_t register_id(const std::string& name) {
 
 class TvmExitHandler final : public ExitHandler {
 public:
-    explicit TvmExitHandler(int console_fd) : console_fd_(console_fd), uart_(console_fd, [](bool) {}) {}
+    explicit TvmExitHandler(int console_fd) : sbi_(console_fd), uart_(console_fd, [](bool) {}) {
+        bus_.add(riscv64::kUartBase, riscv64::kUartSize, uart_);
+    }
 
     std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
         if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
-            std::lock_guard lock(mutex_);
-            if (mmio->address >= kUartBase && mmio->address < kUartBase + 8) {
-                auto offset = static_cast<std::uint16_t>(mmio->address - kUartBase);
-                if (mmio->write) uart_.write(offset, mmio->data);
-                else uart_.read(offset, mmio->data);
-            } else if (!mmio->write) {
-                std::memset(mmio->data.data(), 0xff, mmio->data.size());  // nothing there: the bus floats high
-            }
+            bus_.handle(*mmio);
             return std::nullopt;
         }
         if (auto* sbi = std::get_if<exits::RiscvSbi>(&exit)) {
-            if (sbi->extension == kSbiLegacyPutchar) {
-                auto c = static_cast<char>(sbi->args[0]);
-                std::lock_guard lock(mutex_);
-                if (console_fd_ >= 0 && ::write(console_fd_, &c, 1) < 0) {
-                    // A closed console loses output; the guest goes on.
-                }
-                sbi->ret[0] = 0;
-            } else if (sbi->extension == kSbiLegacyGetchar) {
-                sbi->ret[0] = static_cast<unsigned long>(-1L);  // no input
-            } else {
-                sbi->ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
-            }
+            sbi_.handle(*sbi);
             return std::nullopt;
         }
         return unhandled(vcpu, exit);
     }
 
 private:
-    int console_fd_;
-    std::mutex mutex_;
+    SbiConsole sbi_;
     Serial16550 uart_;
+    MmioBus bus_;
 };
 
 } // namespace

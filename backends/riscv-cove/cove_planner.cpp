@@ -5,70 +5,27 @@
 
 #include <fmt/format.h>
 
-#include "backends/riscv-cove/cove_fdt.hpp"
-#include "backends/riscv-cove/cove_layout.hpp"
 #include "backends/riscv-cove/cove_uapi.hpp"
-#include "backends/riscv-cove/riscv_kernel.hpp"
+#include "backends/riscv-cove/salus_model.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/riscv64/host_values.hpp"
+#include "libcvm/riscv64/kernel_image.hpp"
+#include "libcvm/riscv64/machine.hpp"
+#include "libcvm/riscv64/machine_fdt.hpp"
 
 namespace cvm::cove {
 namespace {
 
-std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) {
-    return (value + alignment - 1) / alignment * alignment;
-}
-
-bool overlaps(std::uint64_t a, std::uint64_t a_size, std::uint64_t b, std::uint64_t b_size) {
-    return a < b + b_size && b < a + a_size;
-}
-
-// What riscv,isa can be in kvmtool's DTB (riscv/fdt.c generate_cpu_nodes):
-// "rv64", the single-letter extensions KVM reports in kvmtool's fixed order,
-// then "_name" for each multi-letter extension of its table that KVM
-// reports, in table order. Anything else is not a kvmtool TVM.
-constexpr std::string_view kLetterOrder = "iemafdqclbjtpvnsuhkorwxyzg";
-constexpr std::string_view kExtensionOrder[] = {"ssaia", "svpbmt", "sstc", "svinval", "zihintpause", "zicbom"};
-
-struct Isa {
-    std::string text;
-    bool zicbom = false;
-};
-
-Isa checked_isa(const std::string& isa) {
-    auto refuse = [&](const std::string& why) {
-        return Error(fmt::format("isa '{}': {}; kvmtool writes \"rv64\", single letters in the order '{}', then "
-                                 "'_ext' for any of ssaia, svpbmt, sstc, svinval, zihintpause, zicbom in that order "
-                                 "(e.g. rv64imafdc_ssaia_sstc)", isa, why, kLetterOrder),
-                     0, "option isa");
-    };
-    if (isa.rfind("rv64", 0) != 0) throw refuse("expected an RV64 string starting with 'rv64'");
-    std::size_t pos = 4;
-    std::size_t letter = 0;
-    while (pos < isa.size() && isa[pos] != '_') {
-        std::size_t at = kLetterOrder.find(isa[pos], letter);
-        if (at == std::string_view::npos) throw refuse(fmt::format("'{}' is out of order, repeated or not an extension letter", isa[pos]));
-        letter = at + 1;
-        ++pos;
-    }
-    Isa out{isa, false};
-    std::size_t next = 0;
-    while (pos < isa.size()) {
-        std::size_t stop = isa.find('_', pos + 1);
-        std::string_view name = std::string_view(isa).substr(pos + 1, stop == std::string::npos ? std::string::npos : stop - pos - 1);
-        std::size_t i = next;
-        while (i < std::size(kExtensionOrder) && kExtensionOrder[i] != name) ++i;
-        if (i == std::size(kExtensionOrder))
-            throw refuse(fmt::format("'{}' is out of order, repeated or not an extension kvmtool reports", name));
-        out.zicbom |= name == "zicbom";
-        next = i + 1;
-        pos = stop == std::string::npos ? isa.size() : stop;
-    }
-    // kvmtool creates the AIA irqchip only where Ssaia is usable; without it
-    // it falls back to a PLIC, whose tree libcvm does not model.
-    if (isa.find("_ssaia") == std::string::npos)
-        throw refuse("a CoVE TVM's interrupt controller is the AIA IMSIC, so the string must have _ssaia (without it "
-                     "kvmtool describes a PLIC, which is not modelled)");
-    return out;
+// A CoVE TVM's interrupt controller is the AIA IMSIC kvmtool creates only
+// where Ssaia is usable; without it kvmtool falls back to a PLIC, whose tree
+// libcvm does not model.
+riscv64::Isa checked_isa(const std::string& text) {
+    riscv64::Isa isa = riscv64::parse_isa(text);
+    if (!isa.has("ssaia"))
+        throw Error(fmt::format("isa '{}': a CoVE TVM's interrupt controller is the AIA IMSIC, so the string must have "
+                                "_ssaia (without it kvmtool describes a PLIC, which is not modelled)", text),
+                    0, "option isa");
+    return isa;
 }
 
 std::uint32_t checked_u32(const std::string& text, const char* option, const char* what) {
@@ -97,53 +54,6 @@ std::uint32_t checked_cbom(const std::string& text) {
     return size;
 }
 
-struct Layout {
-    std::uint64_t ram_size = 0;
-    std::uint64_t kernel = 0;
-    std::uint64_t fdt = 0;
-    std::optional<InitrdRange> initrd;
-};
-
-// kvmtool's kvm__arch_load_kernel_image, with the overlaps it does not
-// check made errors: a layout that would let the kernel's .bss, the FDT and
-// the initrd overwrite each other is refused, not measured.
-Layout place(const VmSpec& spec, const RiscvImage& image, std::uint64_t kernel_size, const std::string& kernel_name) {
-    Layout l;
-    l.ram_size = spec.memory.size;
-    if (l.ram_size % kPageSize != 0 || l.ram_size > kMaxRam)
-        throw Error(fmt::format("guest memory of {:#x} bytes: expected a multiple of 4 KiB up to {:#x}", l.ram_size,
-                                kMaxRam), 0, "memory");
-    // Highest usable byte for the kernel, FDT and initrd (kvmtool's `limit`).
-    std::uint64_t limit = kRamBase + std::min(l.ram_size, kLowmemWindow) - 1;
-    l.kernel = kRamBase + kKernelOffset;
-    if (l.kernel >= limit || kernel_size > limit - l.kernel)
-        throw Error(fmt::format("the kernel ({} bytes at {:#x}) does not fit below {:#x}; give the guest more memory",
-                                kernel_size, l.kernel, limit + 1), 0, kernel_name);
-    std::uint64_t kernel_end = l.kernel + kernel_size;
-    l.fdt = align_up(kernel_end + kFdtAlign, kFdtAlign);
-    if (image.image_size > l.fdt - l.kernel)
-        throw Error(fmt::format("the kernel's image_size {:#x} (with .bss) reaches past the FDT at {:#x}", image.image_size,
-                                l.fdt), 0, kernel_name);
-    if (l.fdt + kFdtSize - 1 > limit)
-        throw Error(fmt::format("the 64 KiB FDT at {:#x} does not fit below {:#x}; give the guest more memory", l.fdt,
-                                limit + 1), 0, kernel_name);
-
-    if (const ImageSpec* initrd = spec.image(ImageRole::initrd)) {
-        std::uint64_t size = initrd->payload.size();
-        const std::string& name = initrd->payload.name();
-        if (size == 0) throw Error("the initrd is empty", 0, name);
-        if (size + kInitrdAlign > limit - kernel_end)
-            throw Error(fmt::format("the initrd ({} bytes) does not fit between the kernel's end {:#x} and {:#x}",
-                                    size, kernel_end, limit + 1), 0, name);
-        std::uint64_t start = align_up(limit - (size + kInitrdAlign), kInitrdAlign);
-        if (overlaps(start, size, l.fdt, kFdtSize) || overlaps(start, size, l.kernel, image.image_size))
-            throw Error(fmt::format("the initrd at {:#x}+{:#x} would overlap the kernel or the FDT at {:#x}; give the "
-                                    "guest more memory", start, size, l.fdt), 0, name);
-        l.initrd = InitrdRange{start, start + size};
-    }
-    return l;
-}
-
 } // namespace
 
 LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::string>& options) {
@@ -166,30 +76,30 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
         throw Error(fmt::format("the command line has a NUL byte at {}: bootargs is a C string", nul), nul, "cmdline");
     TsmAbi abi = parse_tsm_abi(options.at("tsm-abi"));
     const std::string& kernel_name = kernel->payload.name();
-    RiscvImage image = check_riscv_kernel(kernel->payload.bytes(), kernel_name);
-    Layout layout = place(spec, image, kernel->payload.size(), kernel_name);
+    RiscvImage image = riscv64::check_riscv_kernel(kernel->payload.bytes(), kernel_name);
+    riscv64::BootLayout layout = riscv64::place_boot_images(spec, image, kernel->payload.size(), kernel_name);
 
     std::vector<std::uint8_t> fdt;
     std::string fdt_label = "fdt";
     if (const ImageSpec* dtb = spec.image(ImageRole::dtb)) {
-        fdt = adapt_user_fdt(dtb->payload.bytes(), dtb->payload.name(), spec.cmdline, layout.initrd);
+        fdt = riscv64::adapt_user_fdt(dtb->payload.bytes(), dtb->payload.name(), spec.cmdline, layout.initrd);
         fdt_label = "fdt (from " + dtb->payload.name() + ")";
     } else {
-        FdtInputs in;
-        in.ram_base = kRamBase;
+        riscv64::FdtInputs in;
+        in.devices = riscv64::Devices::imsic_and_pci;
+        in.ram_base = riscv64::kRamBase;
         in.ram_size = layout.ram_size;
         in.vcpus = spec.vcpus.count;
-        Isa isa = checked_isa(options.at("isa"));
+        riscv64::Isa isa = checked_isa(options.at("isa"));
         in.isa = isa.text;
         // kvmtool asks KVM for the block size only when it lists Zicbom.
         std::uint32_t cbom = checked_cbom(options.at("cbom-block-size"));
-        if (isa.zicbom) in.cbom_block_size = cbom;
-        in.timebase_frequency =
-            checked_u32(options.at("timebase-frequency"), "timebase-frequency", "a decimal frequency in Hz, 1 to 4294967295");
+        if (isa.has("zicbom")) in.cbom_block_size = cbom;
+        in.timebase_frequency = riscv64::parse_timebase_frequency(options.at("timebase-frequency"));
         in.imsic_num_ids = checked_num_ids(options.at("imsic-num-ids"));
         in.cmdline = spec.cmdline;
         in.initrd = layout.initrd;
-        fdt = build_fdt(in);
+        fdt = riscv64::build_fdt(in);
     }
 
     LaunchPlan plan("riscv-cove", HashAlgorithm::sha384);
@@ -200,7 +110,7 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
         {"covh-add-measured-pages-fid", std::to_string(covh_function_ids(abi).add_measured_pages)},
         {"measurement-model", "salus"},
     }});
-    plan.add(op::AddMemory{kRamBase, layout.ram_size, true, "ram (the TVM's confidential region)"});
+    plan.add(op::AddMemory{riscv64::kRamBase, layout.ram_size, true, "ram (the TVM's confidential region)"});
     plan.add(op::LoadData{layout.kernel, kernel->payload, true, "kernel", {}});
     if (const ImageSpec* initrd = spec.image(ImageRole::initrd))
         plan.add(op::LoadData{layout.initrd->start, initrd->payload, true, "initrd", {}});

@@ -14,11 +14,17 @@
 #include <array>
 #include <cstdint>
 
-#include "backends/riscv-cove/cove_layout.hpp"
 #include "cvm/bytes.hpp"
 #include "cvm/digest.hpp"
+#include "libcvm/riscv64/machine.hpp"
 
 namespace cvm::cove {
+
+using riscv64::kPageSize;  // the TSM measures and maps whole 4 KiB pages
+
+// Salus's VM_CPUS_MAX (= MAX_CPUS, 128): TvmCpuCreate refuses vCPU id 128
+// and above with BadVmCpuId, so a bigger TVM never reaches finalize.
+inline constexpr unsigned kSalusMaxVcpus = 128;
 
 // The runtime-extend rule on its own: a runtime register's new value from
 // its old (SHA-384) value and the guest's 48-byte digest, zero-padded to 64

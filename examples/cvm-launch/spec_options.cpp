@@ -14,7 +14,7 @@ void SpecOptions::add_to(CLI::App& app) {
     for (const cvm::Backend* b : cvm::all_backends())
         techs += fmt::format("\n    {:<12} {}", b->name(), b->summary());
     app.add_option("--tech", technology, "Technology (default plain):" + techs);
-    app.add_option("--kernel", kernel, "Kernel image file (plain: an x86_64 bzImage or an arm64 Image)");
+    app.add_option("--kernel", kernel, "Kernel image file (plain: an x86_64 bzImage, an arm64 Image or a RISC-V Image)");
     app.add_option("--initrd", initrd, "Initial ramdisk file");
     app.add_option("--firmware", firmware, "Firmware image file, for technologies that boot firmware");
     app.add_option("--dtb", dtb, "Device tree blob to use as is, for technologies with a DTB");

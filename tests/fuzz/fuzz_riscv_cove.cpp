@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "backends/riscv-cove/cove_fdt.hpp"
-#include "backends/riscv-cove/riscv_kernel.hpp"
+#include "libcvm/riscv64/machine_fdt.hpp"
+#include "libcvm/riscv64/kernel_image.hpp"
 #include "cvm/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -14,10 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cvm::ByteSpan bytes(data + 1, size - 1);
     try {
         if (data[0] & 1) {
-            cvm::cove::check_riscv_kernel(bytes, "fuzz");
+            cvm::riscv64::check_riscv_kernel(bytes, "fuzz");
         } else {
-            auto region = cvm::cove::adapt_user_fdt(bytes, "fuzz", "console=ttyS0",
-                                                    cvm::cove::InitrdRange{0x8fff0000, 0x8fff1000});
+            auto region = cvm::riscv64::adapt_user_fdt(bytes, "fuzz", "console=ttyS0",
+                                                    cvm::riscv64::InitrdRange{0x8fff0000, 0x8fff1000});
             // Whatever is accepted is exactly the measured region.
             if (region.size() != 0x10000) __builtin_trap();
         }

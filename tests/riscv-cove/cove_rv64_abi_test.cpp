@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "backends/riscv-cove/cove_uapi.hpp"
-#include "backends/riscv-cove/riscv_kernel.hpp"
+#include "libcvm/riscv64/kernel_image.hpp"
 #include "cvm/error.hpp"
 
 namespace {
@@ -52,13 +52,13 @@ std::vector<std::uint8_t> header() {
 
 TEST(CoveRv64Abi, KernelHeaderChecks) {
     auto good = header();
-    auto image = cvm::cove::check_riscv_kernel(cvm::ByteSpan(good), "Image");
+    auto image = cvm::riscv64::check_riscv_kernel(cvm::ByteSpan(good), "Image");
     EXPECT_EQ(image.text_offset, 0x200000u);
     EXPECT_EQ(image.image_size, 0x400000u);
 
     auto located = [](std::vector<std::uint8_t> b, std::uint64_t offset) {
         try {
-            cvm::cove::check_riscv_kernel(cvm::ByteSpan(b), "Image");
+            cvm::riscv64::check_riscv_kernel(cvm::ByteSpan(b), "Image");
             ADD_FAILURE() << "accepted a header broken at " << offset;
         } catch (const cvm::Error& e) {
             EXPECT_EQ(e.where(), "Image");

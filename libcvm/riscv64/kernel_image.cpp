@@ -1,11 +1,11 @@
-#include "backends/riscv-cove/riscv_kernel.hpp"
+#include "libcvm/riscv64/kernel_image.hpp"
 
 #include <fmt/format.h>
 
-#include "backends/riscv-cove/cove_layout.hpp"
+#include "libcvm/riscv64/machine.hpp"
 #include "cvm/error.hpp"
 
-namespace cvm::cove {
+namespace cvm::riscv64 {
 namespace {
 
 // Field offsets (Documentation/arch/riscv/boot-image-header.rst).
@@ -35,4 +35,4 @@ RiscvImage check_riscv_kernel(ByteSpan file, const std::string& name) {
     return image;
 }
 
-} // namespace cvm::cove
+} // namespace cvm::riscv64

@@ -1,15 +1,14 @@
-#include "backends/riscv-cove/cove_fdt.hpp"
+#include "libcvm/riscv64/machine_fdt.hpp"
 
 #include <cstring>
 
 #include <fmt/format.h>
 #include <libfdt.h>
 
-#include "backends/riscv-cove/cove_layout.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/fdt/fdt_check.hpp"
 
-namespace cvm::cove {
+namespace cvm::riscv64 {
 namespace {
 
 // Turns a libfdt status into an error naming the step; generating a tree
@@ -105,6 +104,16 @@ void pci_node(void* fdt) {
     end(fdt);
 }
 
+// hw/serial.c serial8250_generate_fdt_node, without the interrupts
+// property: nothing could raise the line, and Linux's of_serial then polls.
+void uart_node(void* fdt) {
+    begin(fdt, fmt::format("U6_16550A@{:x}", kUartBase));
+    property_string(fdt, "compatible", "ns16550a");
+    property(fdt, "reg", Cells{}.u64(kUartBase).u64(kUartSize));
+    property_cell(fdt, "clock-frequency", kUartClock);
+    end(fdt);
+}
+
 } // namespace
 
 std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
@@ -134,18 +143,26 @@ std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
     end(fdt);
 
     cpu_nodes(fdt, in);
-    imsic_node(fdt, in);
+    const bool aia = in.devices == Devices::imsic_and_pci;
+    if (aia) imsic_node(fdt, in);
 
     begin(fdt, "smb");
     property_string(fdt, "compatible", "simple-bus");
     property_cell(fdt, "#address-cells", 2);
     property_cell(fdt, "#size-cells", 2);
     // kvmtool names the APLIC's phandle even though it writes no APLIC node.
-    property_cell(fdt, "interrupt-parent", kPhandleAplic);
+    if (aia) property_cell(fdt, "interrupt-parent", kPhandleAplic);
     property_empty(fdt, "ranges");
-    pci_node(fdt);
+    if (aia) pci_node(fdt);
+    else uart_node(fdt);
     end(fdt);
-    // No /aliases: only a UART node would set kvmtool's stdout path.
+    if (!aia) {
+        // kvmtool's serial0 alias, which /chosen's stdout-path names.
+        begin(fdt, "aliases");
+        property_string(fdt, "serial0", fmt::format("/smb/U6_16550A@{:x}", kUartBase));
+        end(fdt);
+    }
+    // A TVM has no /aliases: only a UART node would set kvmtool's stdout path.
 
     end(fdt);
     check(fdt_finish(fdt), "fdt_finish");
@@ -212,4 +229,4 @@ std::vector<std::uint8_t> adapt_user_fdt(ByteSpan dtb, const std::string& name, 
     return measured_region(fdt);
 }
 
-} // namespace cvm::cove
+} // namespace cvm::riscv64

@@ -1,0 +1,135 @@
+// The plain riscv64 launch: a plan of libcvm's riscv64 machine on ordinary
+// KVM. The machine is what its device tree describes: RAM, the harts with
+// their local interrupt controllers and KVM's SBI (TIME, IPI, RFENCE, HSM
+// for secondary harts, SRST for power-off and reset, reported as system
+// events), and one polled 16550 on MMIO as the console.
+#include <cstring>
+#include <linux/kvm.h>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "backends/plain/plain_launcher.hpp"
+#include "backends/plain/riscv64_vcpu.hpp"
+#include "cvm/error.hpp"
+#include "libcvm/core/overloaded.hpp"
+#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/sbi_console.hpp"
+#include "libcvm/devices/serial_16550.hpp"
+#include "libcvm/kvm/guest_memory.hpp"
+#include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/riscv64/machine.hpp"
+
+namespace cvm::riscv64 {
+namespace {
+
+class Riscv64ExitHandler final : public ExitHandler {
+public:
+    Riscv64ExitHandler(MmioBus& bus, SbiConsole& sbi) : bus_(bus), sbi_(sbi) {}
+
+    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
+        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
+            bus_.handle(*mmio);
+            return std::nullopt;
+        }
+        if (auto* sbi = std::get_if<exits::RiscvSbi>(&exit)) {
+            sbi_.handle(*sbi);
+            return std::nullopt;
+        }
+        return unhandled(vcpu, exit);
+    }
+
+private:
+    MmioBus& bus_;
+    SbiConsole& sbi_;
+};
+
+// The plan's create-vm facts of the host, which the DTB declares.
+struct HostValues {
+    std::string isa;
+    std::uint64_t timebase_frequency = 0;
+};
+
+HostValues planned_host_values(const op::CreateVm& create) {
+    HostValues values;
+    bool have_timebase = false;
+    for (const auto& [key, value] : create.params) {
+        if (key == "isa") values.isa = value;
+        if (key == "timebase-frequency") {
+            for (char c : value) {
+                if (c < '0' || c > '9' || values.timebase_frequency > 0xffffffffull)
+                    throw Error(fmt::format("plain riscv64 plan: timebase-frequency '{}'", value));
+                values.timebase_frequency = values.timebase_frequency * 10 + static_cast<unsigned>(c - '0');
+            }
+            have_timebase = !value.empty();
+        }
+    }
+    if (values.isa.empty() || !have_timebase)
+        throw Error("plain riscv64 plan: create-vm lacks isa or timebase-frequency");
+    return values;
+}
+
+} // namespace
+
+RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
+    if (plan.technology() != "plain")
+        throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
+    KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
+
+    // Declaration order is teardown order in reverse: vCPUs before the VM,
+    // the VM before /dev/kvm, guest memory last.
+    GuestMemory memory;
+    std::optional<KvmSystem> kvm;
+    std::optional<Vm> vm;
+    std::vector<Vcpu> vcpus;
+    HostValues host;
+    std::uint32_t next_slot = 0;
+
+    for (const auto& operation : plan.operations()) {
+        std::visit(overloaded{
+            [&](const op::CreateVm& o) {
+                host = planned_host_values(o);
+                kvm.emplace(seam, options.device);
+                if (kvm->check_extension(KVM_CAP_ONE_REG) <= 0)
+                    throw Error("this KVM lacks KVM_CAP_ONE_REG, which a RISC-V launch needs", 0, "kvm");
+                vm.emplace(kvm->create_vm(0));
+            },
+            [&](const op::AddMemory& o) {
+                if (!vm) throw Error("the plan adds memory before creating the VM");
+                const auto& region = memory.add(o.gpa, o.size);
+                vm->set_user_memory_region(next_slot++, o.gpa, o.size, region.host.get());
+            },
+            [&](const op::LoadData& o) {
+                auto bytes = o.data.bytes();
+                auto target = memory.at(o.gpa, bytes.size());
+                std::memcpy(target.data(), bytes.data(), bytes.size());
+            },
+            [&](const op::CreateVcpus& o) {
+                if (!vm) throw Error("the plan creates vCPUs before creating the VM");
+                // KVM keeps every vCPU but 0 powered off until the guest
+                // starts it with SBI HSM HART_START, which KVM serves itself
+                // (kvm_arch_vcpu_postcreate, arch/riscv/kvm/vcpu.c).
+                for (unsigned id = 0; id < o.count; ++id) vcpus.push_back(vm->create_vcpu(id));
+                check_host_values(vcpus.front(), host.isa, host.timebase_frequency);
+            },
+            [&](const op::SetRegisters& o) {
+                if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
+                apply_registers(vcpus[o.vcpu], o);
+            },
+            [&](const op::Finalize&) {},
+        }, operation);
+    }
+    if (vcpus.empty()) throw Error("the plan creates no vCPU");
+
+    // The DTB gives the UART no interrupt: Linux polls it.
+    Serial16550 serial(options.console_fd, [](bool) {});
+    MmioBus bus;
+    bus.add(kUartBase, kUartSize, serial);
+    SbiConsole sbi(options.console_fd);
+    Riscv64ExitHandler handler(bus, sbi);
+    VcpuRunner runner(vcpus, handler);
+    return runner.run(options);
+}
+
+} // namespace cvm::riscv64
