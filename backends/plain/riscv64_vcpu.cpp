@@ -1,5 +1,6 @@
 #include "backends/plain/riscv64_vcpu.hpp"
 
+#include <cerrno>
 #include <cstddef>
 #include <linux/kvm.h>
 #include <string_view>
@@ -56,8 +57,17 @@ void check_host_values(const Vcpu& vcpu, const std::string& isa_text, std::uint6
                                     "(its config isa register is {:#x}); plan with a smaller isa option",
                                     isa_text, letter, letters), 0, "option isa");
     for (const auto& name : isa.extensions) {
-        const std::uint64_t id = reg_id(KVM_REG_RISCV_ISA_EXT, isa_ext_id(name));
-        if (get_one_reg(vcpu, id, fmt::format("isa-ext {}", name)) == 0)
+        // KVM answers ENOENT for an extension the host itself lacks
+        // (kvm_riscv_vcpu_isa_check_host), 0 for one it disabled.
+        std::uint64_t enabled = 0;
+        kvm_one_reg reg{reg_id(KVM_REG_RISCV_ISA_EXT, isa_ext_id(name)), reinterpret_cast<std::uint64_t>(&enabled)};
+        const int rc = vcpu.seam().ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg);
+        if (rc == -ENOENT)
+            throw Error(fmt::format("the plan's isa '{}' declares _{}, which this host does not have (KVM_GET_ONE_REG "
+                                    "of isa-ext {}: ENOENT); plan without it", isa_text, name, name),
+                        0, "option isa");
+        if (rc < 0) throw Error(fmt::format("KVM_GET_ONE_REG(isa-ext {}) failed", name), -rc, "kvm");
+        if (enabled == 0)
             throw Error(fmt::format("the plan's isa '{}' declares _{}, which this host's KVM does not give a vCPU; "
                                     "plan without it", isa_text, name), 0, "option isa");
     }
