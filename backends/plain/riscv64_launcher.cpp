@@ -2,7 +2,8 @@
 // KVM. The machine is what its device tree describes: RAM, the harts with
 // their local interrupt controllers and KVM's SBI (TIME, IPI, RFENCE, HSM
 // for secondary harts, SRST for power-off and reset, reported as system
-// events), and one polled 16550 on MMIO as the console.
+// events), and one polled 16550 on MMIO as the console; the SBI Debug
+// Console (earlycon=sbi) writes to the same console.
 #include <cstring>
 #include <linux/kvm.h>
 #include <optional>
@@ -112,6 +113,9 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
                 // (kvm_arch_vcpu_postcreate, arch/riscv/kvm/vcpu.c).
                 for (unsigned id = 0; id < o.count; ++id) vcpus.push_back(vm->create_vcpu(id));
                 check_host_values(vcpus.front(), host.isa, host.timebase_frequency);
+                // earlycon=sbi then reaches the console before the UART's
+                // driver does; the SBI console answers both.
+                for (const auto& vcpu : vcpus) enable_sbi_debug_console(vcpu);
             },
             [&](const op::SetRegisters& o) {
                 if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
@@ -126,7 +130,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     Serial16550 serial(options.console_fd, [](bool) {});
     MmioBus bus;
     bus.add(kUartBase, kUartSize, serial);
-    SbiConsole sbi(options.console_fd);
+    SbiConsole sbi(options.console_fd, &memory);
     Riscv64ExitHandler handler(bus, sbi);
     VcpuRunner runner(vcpus, handler);
     return runner.run(options);

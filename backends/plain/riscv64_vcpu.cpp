@@ -27,6 +27,10 @@ constexpr std::uint64_t kRegTimebase = reg_id(KVM_REG_RISCV_TIMER, KVM_REG_RISCV
 // KVM_SET_ONE_REG, RISC-V registers): a typo in a header cannot move them.
 static_assert(kRegPc == 0x8030000002000000ull && kRegA0 == 0x803000000200000aull);
 static_assert(kRegIsa == 0x8030000001000000ull && kRegTimebase == 0x8030000004000000ull);
+// KVM_REG_RISCV_SBI_EXT (type 8), KVM_REG_RISCV_SBI_SINGLE, KVM_RISCV_SBI_EXT_DBCN
+// (9): Linux 6.8's UAPI, newer than Debian 12's riscv64 headers.
+constexpr std::uint64_t kRegSbiExtDbcn = reg_id(0x08ull << KVM_REG_RISCV_TYPE_SHIFT, 9);
+static_assert(kRegSbiExtDbcn == 0x8030000008000009ull);
 
 std::uint64_t get_one_reg(const Vcpu& vcpu, std::uint64_t id, std::string_view name) {
     std::uint64_t value = 0;
@@ -76,6 +80,15 @@ void check_host_values(const Vcpu& vcpu, const std::string& isa_text, std::uint6
         throw Error(fmt::format("the plan's DTB says the timebase runs at {} Hz; this host's runs at {} Hz: plan "
                                 "with timebase-frequency={}", timebase_frequency, host_timebase, host_timebase),
                     0, "option timebase-frequency");
+}
+
+bool enable_sbi_debug_console(const Vcpu& vcpu) {
+    std::uint64_t on = 1;
+    kvm_one_reg reg{kRegSbiExtDbcn, reinterpret_cast<std::uint64_t>(&on)};
+    const int rc = vcpu.seam().ioctl(vcpu.fd(), KVM_SET_ONE_REG, &reg);
+    if (rc == -ENOENT) return false;
+    if (rc < 0) throw Error(fmt::format("KVM_SET_ONE_REG(sbi-ext dbcn) of vCPU {} failed", vcpu.id()), -rc, "kvm");
+    return true;
 }
 
 void apply_registers(const Vcpu& vcpu, const op::SetRegisters& state) {

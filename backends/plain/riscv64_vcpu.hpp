@@ -19,6 +19,11 @@ namespace cvm::riscv64 {
 // time. The error names the plan option to change.
 void check_host_values(const Vcpu& vcpu, const std::string& isa, std::uint64_t timebase_frequency);
 
+// Turns on the SBI Debug Console extension, which KVM then forwards to the
+// VMM (Linux 6.8; KVM_SET_ONE_REG of the SBI_EXT register DBCN). Returns
+// false on a KVM without it (ENOENT): the guest then has the UART alone.
+bool enable_sbi_debug_console(const Vcpu& vcpu);
+
 // Writes the plan's registers (pc, a0-a7) with KVM_SET_ONE_REG.
 void apply_registers(const Vcpu& vcpu, const op::SetRegisters& state);
 

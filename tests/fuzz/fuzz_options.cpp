@@ -44,7 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto [end, ec] = std::from_chars(vcpus.data(), vcpus.data() + vcpus.size(), count);
         spec.vcpus.count = ec == std::errc{} ? count : 1;
         if (tech == "plain") {
-            spec.images.push_back({cvm::ImageRole::kernel, bytes_of(cvmfuzz::bzimage(), "bzImage"), true, {}});
+            // Every other plain input boots a RISC-V Image: the plain options
+            // (isa, timebase-frequency) describe a riscv64 host.
+            const bool riscv = (data[0] / std::size(kTechnologies)) % 2 == 1;
+            spec.images.push_back({cvm::ImageRole::kernel,
+                                   riscv ? bytes_of(cvmfuzz::riscv_image(), "Image")
+                                         : bytes_of(cvmfuzz::bzimage(), "bzImage"),
+                                   true, {}});
         } else if (tech == "arm-cca") {
             spec.images.push_back({cvm::ImageRole::kernel, bytes_of(cvmfuzz::arm64_image(), "Image"), true, {}});
         } else if (tech == "riscv-cove") {

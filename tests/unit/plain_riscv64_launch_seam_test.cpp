@@ -4,8 +4,9 @@
 // launcher touches: the config isa register (the vCPU's single-letter
 // extensions), ISA_EXT single registers (1 or 0 for an extension KVM knows,
 // -ENOENT for one the host lacks), the timer's frequency, core registers by
-// index (-ENOENT past the end), and -EINVAL for a size other than the
-// register's. Checked: the call sequence and argument bytes, the host-value
+// index (-ENOENT past the end), SBI_EXT single registers (0 or 1 before the
+// first run, -ENOENT for an extension KVM lacks), and -EINVAL for a size
+// other than the register's. Checked: the call sequence and argument bytes, the host-value
 // checks that refuse a launch, the UART and SBI console, and how SBI system
 // reset ends the run. Built for riscv64 hosts only (the launcher needs
 // riscv64's asm/kvm.h); expected numbers are spelled out, not taken from
@@ -41,6 +42,7 @@ constexpr std::uint64_t kRegA1 = 0x803000000200000bull;
 constexpr std::uint64_t kRegConfigIsa = 0x8030000001000000ull;
 constexpr std::uint64_t kRegTimerFrequency = 0x8030000004000000ull;
 constexpr std::uint64_t kRegIsaExtSstc = 0x8030000007000008ull;  // KVM_RISCV_ISA_EXT_SSTC = 8
+constexpr std::uint64_t kRegSbiExtDbcn = 0x8030000008000009ull;  // KVM_RISCV_SBI_EXT_DBCN = 9 (Linux 6.8)
 constexpr long kCapOneReg = 70;
 constexpr unsigned long kGetOneReg = 0x4010aeab;  // _IOW(KVMIO, 0xab, struct kvm_one_reg)
 constexpr unsigned long kSetOneReg = 0x4010aeac;  // _IOW(KVMIO, 0xac, struct kvm_one_reg)
@@ -68,7 +70,7 @@ public:
     int ioctl(int fd, unsigned long request, void* arg) override {
         if (request == KVM_GET_ONE_REG || request == KVM_SET_ONE_REG) {
             std::lock_guard lock(mutex);
-            return one_reg(request == KVM_SET_ONE_REG, *static_cast<kvm_one_reg*>(arg));
+            return one_reg(fd, request == KVM_SET_ONE_REG, *static_cast<kvm_one_reg*>(arg));
         }
         return fake.ioctl(fd, request, arg);
     }
@@ -85,10 +87,12 @@ public:
     std::uint64_t isa_letters = 0;  // set in the constructor body below
     std::map<std::uint64_t, std::uint64_t> isa_ext{{8, 1}};  // SSTC only: the others are -ENOENT
     std::uint64_t timebase = 10000000;
+    bool has_dbcn = true;
+    std::vector<std::pair<int, std::uint64_t>> sbi_ext_set;  // (fd, id) turned on
     std::vector<std::pair<std::uint64_t, std::uint64_t>> set;  // core registers written
 
 private:
-    int one_reg(bool write, kvm_one_reg& reg) {
+    int one_reg(int fd, bool write, kvm_one_reg& reg) {
         const std::uint64_t size = 1ull << ((reg.id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
         const std::uint64_t type = reg.id & KVM_REG_RISCV_TYPE_MASK;
         const std::uint64_t index = reg.id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK | KVM_REG_RISCV_TYPE_MASK);
@@ -109,6 +113,12 @@ private:
         case KVM_REG_RISCV_TIMER:
             if (index != 0 || write) return -EINVAL;  // frequency is read-only
             *value = timebase;
+            return 0;
+        case 0x08ull << KVM_REG_RISCV_TYPE_SHIFT:  // KVM_REG_RISCV_SBI_EXT, single
+            if (index != 9 || !has_dbcn) return -ENOENT;
+            if (!write) return -EINVAL;
+            if (*value > 1) return -EINVAL;
+            if (*value == 1) sbi_ext_set.emplace_back(fd, reg.id);
             return 0;
         case KVM_REG_RISCV_CORE:
             if (index >= 33) return -ENOENT;  // struct kvm_riscv_core: 32 regs and mode
@@ -155,6 +165,7 @@ TEST(PlainRiscv64LaunchSeam, IoctlSequenceAndArguments) {
         "vcpu0 " + hex(kGetOneReg),  // config isa
         "vcpu0 " + hex(kGetOneReg),  // isa-ext sstc
         "vcpu0 " + hex(kGetOneReg),  // timer frequency
+        "vcpu0 " + hex(kSetOneReg), "vcpu1 " + hex(kSetOneReg),  // SBI DBCN on
         "vcpu0 " + hex(kSetOneReg), "vcpu0 " + hex(kSetOneReg), "vcpu0 " + hex(kSetOneReg),  // pc, a0, a1
     };
     auto got = seam.summary();
@@ -182,6 +193,18 @@ TEST(PlainRiscv64LaunchSeam, IoctlSequenceAndArguments) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> registers{
         {kRegPc, 0x80200000}, {kRegA0, 0}, {kRegA1, l["fdt"]->gpa}};
     EXPECT_EQ(kvm.set, registers);
+    ASSERT_EQ(kvm.sbi_ext_set.size(), 2u);
+    EXPECT_EQ(kvm.sbi_ext_set[0].second, kRegSbiExtDbcn);
+    EXPECT_NE(kvm.sbi_ext_set[0].first, kvm.sbi_ext_set[1].first);  // one per vCPU
+}
+
+TEST(PlainRiscv64LaunchSeam, AKvmWithoutTheDebugConsoleStillLaunches) {
+    FakeRiscv kvm;
+    kvm.isa_letters = letters("imafdc");
+    kvm.has_dbcn = false;  // Linux before 6.8
+    auto result = cvmtest::launch_through(kvm, plan_for());
+    EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
+    EXPECT_TRUE(kvm.sbi_ext_set.empty());
 }
 
 TEST(PlainRiscv64LaunchSeam, AHostThatDiffersFromTheDtbIsRefused) {
@@ -227,6 +250,7 @@ TEST(PlainRiscv64LaunchSeam, ConsoleAndSbi) {
     FakeRiscv kvm;
     kvm.isa_letters = letters("imafdc");
     unsigned long unknown_ret = 0;
+    std::pair<unsigned long, unsigned long> written, outside;
     kvm.fake.script({
         [](kvm_run& run) {  // "H" to the UART's transmit register
             run.exit_reason = KVM_EXIT_MMIO;
@@ -246,8 +270,26 @@ TEST(PlainRiscv64LaunchSeam, ConsoleAndSbi) {
             run.riscv_sbi.extension_id = 0x09000000;
             run.riscv_sbi.ret[0] = 0;
         },
-        [&unknown_ret](kvm_run& run) {  // what the previous call returned, then SRST reset
+        [&unknown_ret](kvm_run& run) {  // what the previous call returned; "!" through DBCN write_byte
             unknown_ret = run.riscv_sbi.ret[0];
+            run.exit_reason = KVM_EXIT_RISCV_SBI;
+            run.riscv_sbi.extension_id = 0x4442434E;
+            run.riscv_sbi.function_id = 2;
+            run.riscv_sbi.args[0] = '!';
+        },
+        [](kvm_run& run) {  // DBCN write of the kernel header's "RISC" (file offset 48)
+            run.riscv_sbi.function_id = 0;
+            run.riscv_sbi.args[0] = 4;
+            run.riscv_sbi.args[1] = 0x80200000 + 48;
+            run.riscv_sbi.args[2] = 0;
+        },
+        [&written](kvm_run& run) {  // its answer; then a buffer outside RAM
+            written = {run.riscv_sbi.ret[0], run.riscv_sbi.ret[1]};
+            run.riscv_sbi.args[0] = 16;
+            run.riscv_sbi.args[1] = 0x1000;
+        },
+        [&outside](kvm_run& run) {  // its answer, then SRST reset
+            outside = {run.riscv_sbi.ret[0], run.riscv_sbi.ret[1]};
             run.exit_reason = KVM_EXIT_SYSTEM_EVENT;
             run.system_event.type = KVM_SYSTEM_EVENT_RESET;
         },
@@ -255,8 +297,11 @@ TEST(PlainRiscv64LaunchSeam, ConsoleAndSbi) {
     cvmtest::ConsoleCapture console;
     auto result = cvmtest::launch_through(kvm, plan_for(), console.fd);
     EXPECT_EQ(result.reason, ExitReason::reset) << result.detail;
-    EXPECT_EQ(console.text(), "Hi");
+    EXPECT_EQ(console.text(), "Hi!RISC");
     EXPECT_EQ(static_cast<long>(unknown_ret), -2);  // SBI_ERR_NOT_SUPPORTED
+    EXPECT_EQ(written, (std::pair<unsigned long, unsigned long>{0, 4}));
+    EXPECT_EQ(static_cast<long>(outside.first), -3);  // SBI_ERR_INVALID_PARAM
+    EXPECT_EQ(outside.second, 0u);
 }
 
 } // namespace
