@@ -2,7 +2,6 @@
 // The machine is what its device tree describes: RAM, the in-kernel GICv3
 // and arch timer, KVM's own PSCI (CPU_ON for secondaries, SYSTEM_OFF and
 // SYSTEM_RESET reported as system events), and one 16550 UART on MMIO.
-#include <cstring>
 #include <linux/kvm.h>
 #include <optional>
 #include <span>
@@ -72,7 +71,6 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<Vm> vm;
     std::optional<KvmFd> gic;
     std::vector<Vcpu> vcpus;
-    std::uint32_t next_slot = 0;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
@@ -84,16 +82,8 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
                 require(*kvm, KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL");
                 vm.emplace(kvm->create_vm(vm_type_for_ipa(*kvm, ipa_bits)));
             },
-            [&](const op::AddMemory& o) {
-                if (!vm) throw Error("the plan adds memory before creating the VM");
-                const auto& region = memory.add(o.gpa, o.size);
-                vm->set_user_memory_region(next_slot++, o.gpa, o.size, region.host.get());
-            },
-            [&](const op::LoadData& o) {
-                auto bytes = o.data.bytes();
-                auto target = memory.at(o.gpa, bytes.size());
-                std::memcpy(target.data(), bytes.data(), bytes.size());
-            },
+            [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
+            [&](const op::LoadData& o) { copy_load(memory, o); },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 vcpus = create_vcpus(*vm, o.count);

@@ -71,7 +71,6 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<KvmSystem> kvm;
     std::optional<Vm> vm;
     std::vector<Vcpu> vcpus;
-    std::uint32_t next_slot = 0;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
@@ -85,16 +84,8 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
                 std::uint64_t identity_map = kIdentityMapAddress;
                 vm->ioctl(KVM_SET_IDENTITY_MAP_ADDR, &identity_map, "KVM_SET_IDENTITY_MAP_ADDR");
             },
-            [&](const op::AddMemory& o) {
-                if (!vm) throw Error("the plan adds memory before creating the VM");
-                const auto& region = memory.add(o.gpa, o.size);
-                vm->set_user_memory_region(next_slot++, o.gpa, o.size, region.host.get());
-            },
-            [&](const op::LoadData& o) {
-                auto bytes = o.data.bytes();
-                auto target = memory.at(o.gpa, bytes.size());
-                std::memcpy(target.data(), bytes.data(), bytes.size());
-            },
+            [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
+            [&](const op::LoadData& o) { copy_load(memory, o); },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 // The interrupt controllers come after the memory slots: once

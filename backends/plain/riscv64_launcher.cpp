@@ -4,7 +4,6 @@
 // for secondary harts, SRST for power-off and reset, reported as system
 // events), and one polled 16550 on MMIO as the console; the SBI Debug
 // Console (earlycon=sbi) writes to the same console.
-#include <cstring>
 #include <linux/kvm.h>
 #include <optional>
 
@@ -85,7 +84,6 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<Vm> vm;
     std::vector<Vcpu> vcpus;
     HostValues host;
-    std::uint32_t next_slot = 0;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
@@ -96,16 +94,8 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
                     throw Error("this KVM lacks KVM_CAP_ONE_REG, which a RISC-V launch needs", 0, "kvm");
                 vm.emplace(kvm->create_vm(0));
             },
-            [&](const op::AddMemory& o) {
-                if (!vm) throw Error("the plan adds memory before creating the VM");
-                const auto& region = memory.add(o.gpa, o.size);
-                vm->set_user_memory_region(next_slot++, o.gpa, o.size, region.host.get());
-            },
-            [&](const op::LoadData& o) {
-                auto bytes = o.data.bytes();
-                auto target = memory.at(o.gpa, bytes.size());
-                std::memcpy(target.data(), bytes.data(), bytes.size());
-            },
+            [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
+            [&](const op::LoadData& o) { copy_load(memory, o); },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 // KVM keeps every vCPU but 0 powered off until the guest

@@ -1,11 +1,13 @@
 #include "libcvm/kvm/guest_memory.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <sys/mman.h>
 
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "libcvm/kvm/kvm.hpp"
 
 namespace cvm {
 
@@ -31,6 +33,19 @@ std::span<std::uint8_t> GuestMemory::at(std::uint64_t gpa, std::uint64_t size) c
         if (gpa >= r.gpa && size <= r.host.size() && gpa - r.gpa <= r.host.size() - size)
             return {r.host.bytes() + (gpa - r.gpa), size};
     throw Error(fmt::format("[{:#x}, +{:#x}) is not inside guest memory", gpa, size));
+}
+
+void add_memory_slot(const Vm* vm, GuestMemory& memory, const op::AddMemory& add) {
+    if (!vm) throw Error("the plan adds memory before creating the VM");
+    const auto slot = static_cast<std::uint32_t>(memory.regions().size());
+    const auto& region = memory.add(add.gpa, add.size);
+    vm->set_user_memory_region(slot, add.gpa, add.size, region.host.get());
+}
+
+void copy_load(const GuestMemory& memory, const op::LoadData& load) {
+    auto bytes = load.data.bytes();
+    auto target = memory.at(load.gpa, bytes.size());
+    std::memcpy(target.data(), bytes.data(), bytes.size());
 }
 
 } // namespace cvm

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "cvm/plan.hpp"
 #include "libcvm/kvm/mapping.hpp"
 
 namespace cvm {
@@ -26,5 +27,14 @@ public:
 private:
     std::vector<Region> regions_;
 };
+
+class Vm;
+
+// The ordinary launchers' two memory operations. An add-memory becomes a
+// region of fresh memory and the memslot numbered as the region (one slot
+// per region, in plan order); a load-data is copied in. `vm` may be empty
+// if the plan adds memory before creating the VM, which is refused.
+void add_memory_slot(const Vm* vm, GuestMemory& memory, const op::AddMemory& add);
+void copy_load(const GuestMemory& memory, const op::LoadData& load);
 
 } // namespace cvm
