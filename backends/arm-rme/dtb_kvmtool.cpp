@@ -1,6 +1,7 @@
-// kvmtool-cca's device tree for a realm, as modelled by
+// kvmtool-cca's devices and device tree for a realm, as modelled by
 // cca-realm-measurements src/kvmtool.rs (virtio over PCI, GIC ITS on, no
-// measurement log): the node and property order below is the byte layout.
+// measurement log): the node and property order below is the byte layout,
+// the addresses and interrupts those of the device records.
 #include <fmt/format.h>
 
 #include "backends/arm-rme/realm_dtb.hpp"
@@ -12,6 +13,7 @@ namespace {
 
 using arm64::FdtWriter;
 using arm64::node_name;
+using op::AddressSpace;
 namespace dtb = arm64::dtb;
 
 constexpr std::uint64_t kIoportBase = 0x00000000, kIoportSize = 0x00010000;
@@ -30,19 +32,53 @@ constexpr std::uint32_t kPciRangeIoport = 0x01000000, kPciRangeMmio = 0x02000000
 
 std::uint32_t lo(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 
+const op::DeviceRegion& region(const op::AddDevice& device, std::size_t i, const char* what) {
+    if (device.regions.size() <= i)
+        throw Error(fmt::format("kvmtool layout: the {} record lacks its {}", op::to_string(device.kind), what));
+    return device.regions[i];
+}
+
 } // namespace
 
-std::vector<std::uint8_t> kvmtool_dtb(const DtbInputs& in) {
+std::vector<op::AddDevice> kvmtool_devices(unsigned vcpus) {
+    const std::uint64_t redist_size = std::uint64_t{vcpus} * kGicRedistSize;
+    const std::uint64_t redist_base = kGicDistBase - redist_size;
+    std::vector<op::AddDevice> devices{
+        {DeviceKind::gic_v3, {{AddressSpace::mmio, kGicDistBase, kGicDistSize},
+                              {AddressSpace::mmio, redist_base, redist_size}}, std::nullopt},
+        {DeviceKind::gic_v3_its, {{AddressSpace::mmio, redist_base - kGicItsSize, kGicItsSize}}, std::nullopt},
+    };
+    for (std::uint32_t i = 0; i < 4; ++i)
+        devices.push_back({DeviceKind::uart_16550, {{AddressSpace::mmio, kUartBase + i * kUartStride, kUartSize}},
+                           kSpiUart + i});
+    devices.push_back({DeviceKind::rtc_mc146818, {{AddressSpace::mmio, kRtcBase, kRtcSize}}, std::nullopt});
+    // ECAM, then the I/O window (MMIO at 0 on arm64) and the 32-bit memory window.
+    devices.push_back({DeviceKind::pci_ecam_host, {{AddressSpace::mmio, kPciCfgBase, kPciCfgSize},
+                                                   {AddressSpace::mmio, kIoportBase, kIoportSize},
+                                                   {AddressSpace::mmio, kPciMmioBase, kPciMmioSize}}, kSpiPci});
+    return devices;
+}
+
+std::vector<std::uint8_t> kvmtool_dtb(const DtbInputs& in, const std::vector<op::AddDevice>& devices) {
+    const DeviceSet set(devices,
+                        {DeviceKind::gic_v3, DeviceKind::gic_v3_its, DeviceKind::uart_16550, DeviceKind::rtc_mc146818,
+                         DeviceKind::pci_ecam_host},
+                        "kvmtool");
+    const auto& gic = set.only(DeviceKind::gic_v3);
+    const auto& its = set.only(DeviceKind::gic_v3_its);
+    const auto& rtc = set.only(DeviceKind::rtc_mc146818);
+    const auto& pci = set.only(DeviceKind::pci_ecam_host);
+    const auto& dist = region(gic, 0, "distributor");
+    const auto& redist = region(gic, 1, "redistributors");
+
     FdtWriter fdt;
     dtb::begin_root(fdt, in, kGicPhandle);
 
-    const std::uint64_t redist_size = std::uint64_t{in.vcpus} * kGicRedistSize;
-    const std::uint64_t redist_base = kGicDistBase - redist_size;
     fdt.begin_node("intc");
     fdt.property_string("compatible", "arm,gic-v3");
     fdt.property_u32("#interrupt-cells", 3);
     fdt.property_empty("interrupt-controller");
-    fdt.property_u64s("reg", {kGicDistBase, kGicDistSize, redist_base, redist_size});
+    fdt.property_u64s("reg", {dist.base, dist.size, redist.base, redist.size});
     fdt.property_u32("phandle", kGicPhandle);
     fdt.property_u32("#address-cells", 2);
     fdt.property_u32("#size-cells", 2);
@@ -51,42 +87,48 @@ std::vector<std::uint8_t> kvmtool_dtb(const DtbInputs& in) {
     fdt.property_string("compatible", "arm,gic-v3-its");
     fdt.property_empty("msi-controller");
     fdt.property_u32("phandle", kItsPhandle);
-    fdt.property_u64s("reg", {redist_base - kGicItsSize, kGicItsSize});
+    fdt.property_u64s("reg", {region(its, 0, "frame").base, region(its, 0, "frame").size});
     fdt.end_node();
     fdt.end_node();
 
     dtb::add_timer(fdt, dtb::kLevelLow);
     if (in.pmu) dtb::add_pmu(fdt);
 
-    for (std::uint32_t i = 0; i < 4; ++i) {
-        const std::uint64_t address = kUartBase + i * kUartStride;
-        fdt.begin_node(node_name("U6_16550A", address));
+    for (const auto* uart : set.all(DeviceKind::uart_16550)) {
+        const auto& r = region(*uart, 0, "registers");
+        if (!uart->interrupt) throw Error("kvmtool layout: a 16550 record without its interrupt");
+        fdt.begin_node(node_name("U6_16550A", r.base));
         fdt.property_string("compatible", "ns16550a");
-        fdt.property_u64s("reg", {address, kUartSize});
-        fdt.property_u32s("interrupts", {dtb::kSpi, kSpiUart + i, dtb::kLevelHigh});
+        fdt.property_u64s("reg", {r.base, r.size});
+        fdt.property_u32s("interrupts", {dtb::kSpi, *uart->interrupt, dtb::kLevelHigh});
         fdt.property_u32("clock-frequency", 1843200);
         fdt.end_node();
     }
 
-    fdt.begin_node(node_name("rtc", kRtcBase));
+    fdt.begin_node(node_name("rtc", region(rtc, 0, "registers").base));
     fdt.property_string("compatible", "motorola,mc146818");
-    fdt.property_u64s("reg", {kRtcBase, kRtcSize});
+    fdt.property_u64s("reg", {region(rtc, 0, "registers").base, region(rtc, 0, "registers").size});
     fdt.end_node();
 
-    fdt.begin_node(node_name("pci", kPciCfgBase));
+    const auto& ecam = region(pci, 0, "ECAM");
+    const auto& io = region(pci, 1, "I/O window");
+    const auto& mem = region(pci, 2, "memory window");
+    if (!pci.interrupt) throw Error("kvmtool layout: the PCI host record without its first interrupt");
+    fdt.begin_node(node_name("pci", ecam.base));
     fdt.property_string("device_type", "pci");
     fdt.property_u32("#address-cells", 3);
     fdt.property_u32("#size-cells", 2);
     fdt.property_empty("dma-coherent");
     fdt.property_u32s("bus-range", {0, 0});
     fdt.property_string("compatible", "pci-host-ecam-generic");
-    fdt.property_u64s("reg", {kPciCfgBase, kPciCfgSize});
-    fdt.property_u32s("ranges", {kPciRangeIoport, 0, 0, 0, lo(kIoportBase), 0, lo(kIoportSize),
-                                 kPciRangeMmio, 0, lo(kPciMmioBase), 0, lo(kPciMmioBase), 0, lo(kPciMmioSize)});
-    // One SPI per PCI slot (64 + slot), pin INTA only, shared by all buses.
+    fdt.property_u64s("reg", {ecam.base, ecam.size});
+    fdt.property_u32s("ranges", {kPciRangeIoport, 0, 0, 0, lo(io.base), 0, lo(io.size),
+                                 kPciRangeMmio, 0, lo(mem.base), 0, lo(mem.base), 0, lo(mem.size)});
+    // One SPI per PCI slot (first + slot), pin INTA only, shared by all buses.
     std::vector<std::uint32_t> map;
     for (std::uint32_t slot = 0; slot < 32; ++slot)
-        map.insert(map.end(), {slot << 11, 0, 0, 1, kGicPhandle, 0, 0, dtb::kSpi, kSpiPci + slot, dtb::kLevelHigh});
+        map.insert(map.end(),
+                   {slot << 11, 0, 0, 1, kGicPhandle, 0, 0, dtb::kSpi, *pci.interrupt + slot, dtb::kLevelHigh});
     fdt.property_u32s("interrupt-map", map);
     fdt.property_u32s("interrupt-map-mask", {0xf800, 0, 0, 7});
     fdt.property_u32("#interrupt-cells", 1);

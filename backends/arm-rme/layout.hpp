@@ -11,6 +11,7 @@
 #include "cvm/bytes.hpp"
 #include "cvm/digest.hpp"
 #include "cvm/image.hpp"
+#include "cvm/plan.hpp"
 #include "cvm/spec.hpp"
 #include "libcvm/fdt/fdt_check.hpp"
 
@@ -36,6 +37,9 @@ struct RealmLayout {
     unsigned ipa_bits = 0;  // what the VMM asks for, before the host's limit
     HashAlgorithm default_hash = HashAlgorithm::sha256;
     std::vector<Load> loads;  // all measured
+    // The VMM's devices, as its DTB describes them: the launcher creates
+    // exactly these (a user's DTB must describe the same).
+    std::vector<op::AddDevice> devices;
     std::uint64_t pc = 0;
     std::uint64_t x0 = 0;     // the DTB address, or 0
 };

@@ -59,6 +59,7 @@ RealmLayout kvmtool_layout(const LayoutInputs& in) {
         layout.loads.push_back({start, in.initrd->payload, "initrd"});
     }
 
+    layout.devices = kvmtool_devices(spec.vcpus.count);
     if (in.dtb) {
         if (in.dtb->payload.size() > kKvmtoolDtbSize)
             throw Error(fmt::format("kvmtool layout: the DTB is {} bytes, more than kvmtool's 64 KiB area",
@@ -74,7 +75,8 @@ RealmLayout kvmtool_layout(const LayoutInputs& in) {
                                              : std::string(kBootargsPrefix) + " " + spec.cmdline;
         tree.initrd = initrd;
         tree.pmu = in.pmu;
-        layout.loads.push_back({dtb, Payload::from_bytes(kvmtool_dtb(tree), "kvmtool device tree"), "dtb"});
+        layout.loads.push_back(
+            {dtb, Payload::from_bytes(kvmtool_dtb(tree, layout.devices), "kvmtool device tree"), "dtb"});
     }
     for (const auto& load : layout.loads)
         if (load.gpa + load.data.size() > ram_end)

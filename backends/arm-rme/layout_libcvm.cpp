@@ -26,6 +26,7 @@ RealmLayout libcvm_layout(const LayoutInputs& in) {
     layout.ipa_bits = placed.ipa_bits;
     layout.default_hash = HashAlgorithm::sha256;
     for (auto& load : placed.loads) layout.loads.push_back({load.gpa, std::move(load.data), std::move(load.label)});
+    layout.devices = std::move(placed.devices);
     layout.pc = placed.pc;
     layout.x0 = placed.x0;
     return layout;

@@ -73,6 +73,7 @@ RealmLayout qemu_layout(const LayoutInputs& in) {
     }
     layout.x0 = in.firmware ? 0 : dtb;
 
+    layout.devices = qemu_devices(spec.vcpus.count, high);
     if (in.dtb) {
         check_dtb(in.dtb->payload.bytes(), in.dtb->payload.name());
         layout.loads.push_back({dtb, in.dtb->payload, "dtb"});
@@ -84,7 +85,8 @@ RealmLayout qemu_layout(const LayoutInputs& in) {
         if (!spec.cmdline.empty()) tree.bootargs = spec.cmdline;
         tree.initrd = initrd;
         tree.pmu = in.pmu;
-        layout.loads.push_back({dtb, Payload::from_bytes(qemu_dtb(tree, high), "QEMU virt device tree"), "dtb"});
+        layout.loads.push_back(
+            {dtb, Payload::from_bytes(qemu_dtb(tree, layout.devices), "QEMU virt device tree"), "dtb"});
     }
     for (const auto& load : layout.loads)
         if (load.gpa >= kRamBase && load.gpa + load.data.size() > kRamBase + layout.ram_size)

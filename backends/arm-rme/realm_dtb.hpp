@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
+#include "cvm/plan.hpp"
 #include "libcvm/arm64/dtb_nodes.hpp"
 
 namespace cvm::cca {
@@ -18,18 +20,37 @@ namespace cvm::cca {
 // the defaults: PSCI through SMC, the "linux,dummy-virt-realm" model.
 using arm64::DtbInputs;
 
-// kvmtool-cca's tree (GICv3 + ITS, 4 16550 UARTs, RTC, PCI ECAM), zero
-// padded to kvmtool's fixed 64 KiB DTB area.
-inline constexpr std::uint64_t kKvmtoolDtbSize = 64 * 1024;
-std::vector<std::uint8_t> kvmtool_dtb(const DtbInputs& in);
+// The device records a tree describes, looked up by kind; a tree that
+// finds a record missing, twice, or of a kind it has no node for throws.
+class DeviceSet {
+public:
+    DeviceSet(const std::vector<op::AddDevice>& devices, std::initializer_list<DeviceKind> known,
+              const char* layout);
+    const op::AddDevice& only(DeviceKind kind) const;
+    std::vector<const op::AddDevice*> all(DeviceKind kind) const;
 
-// QEMU virt's tree; the high PCI windows depend on the memory map.
+private:
+    const std::vector<op::AddDevice>& devices_;
+    const char* layout_;
+};
+
+// kvmtool-cca's devices (GICv3 + ITS, 4 16550 UARTs, the MC146818 RTC,
+// the PCI ECAM host) for `vcpus` vCPUs, and its tree of them, zero padded
+// to kvmtool's fixed 64 KiB DTB area.
+inline constexpr std::uint64_t kKvmtoolDtbSize = 64 * 1024;
+std::vector<op::AddDevice> kvmtool_devices(unsigned vcpus);
+std::vector<std::uint8_t> kvmtool_dtb(const DtbInputs& in, const std::vector<op::AddDevice>& devices);
+
+// QEMU virt's devices (GICv3 with a second, high redistributor region
+// beyond 123 vCPUs, ITS, PL011, PL031, fw_cfg, 32 virtio-mmio slots, the
+// PCIe ECAM host); the high regions depend on the memory map.
 struct QemuHighRegions {
     std::uint64_t redist_base = 0;
     std::uint64_t pci_cfg_base = 0;
     std::uint64_t pci_mmio_base = 0;
 };
-std::vector<std::uint8_t> qemu_dtb(const DtbInputs& in, const QemuHighRegions& high);
+std::vector<op::AddDevice> qemu_devices(unsigned vcpus, const QemuHighRegions& high);
+std::vector<std::uint8_t> qemu_dtb(const DtbInputs& in, const std::vector<op::AddDevice>& devices);
 
 // libcvm's own tree is that of libcvm's arm64 machine, shared with the plain
 // backend: libcvm/arm64/libcvm_machine.hpp.

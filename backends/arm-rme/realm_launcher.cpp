@@ -11,9 +11,11 @@
 #include "backends/arm-rme/realm_plan.hpp"
 #include "backends/arm-rme/rme_uapi.hpp"
 #include "cvm/error.hpp"
-#include "libcvm/arm64/libcvm_machine.hpp"
+#include "libcvm/arm64/mmio_devices.hpp"
+#include "libcvm/arm64/vgic.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/private_memory.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 #include "libcvm/core/overloaded.hpp"
@@ -55,6 +57,9 @@ struct RealmRequest {
     std::vector<op::LoadData> loads;
     unsigned vcpus = 0;
     std::vector<op::Register> boot_registers;
+    const op::AddDevice* gic = nullptr;
+    const op::AddDevice* its = nullptr;
+    std::vector<const op::AddDevice*> bus_devices;
 };
 
 RealmRequest gather(const LaunchPlan& plan) {
@@ -71,6 +76,13 @@ RealmRequest gather(const LaunchPlan& plan) {
             [&](const op::AddMemory& o) { r.memory.push_back(o); },
             [&](const op::LoadData& o) { r.loads.push_back(o); },
             [&](const op::CreateVcpus& o) { r.vcpus = o.count; },
+            // The layout's devices, each provided as its DTB declares it.
+            [&](const op::AddDevice& o) {
+                if (o.kind == DeviceKind::gic_v3 && !r.gic) r.gic = &o;
+                else if (o.kind == DeviceKind::gic_v3_its && !r.its) r.its = &o;
+                else if (arm64::is_mmio_device(o.kind)) r.bus_devices.push_back(&o);
+                else throw Error(fmt::format("arm-cca launcher: a second {}", op::to_string(o.kind)));
+            },
             [&](const op::SetRegisters& o) {
                 if (o.vcpu != 0) throw Error("arm-cca launcher: only vCPU 0 has an initial state");
                 r.boot_registers = o.registers;
@@ -80,6 +92,7 @@ RealmRequest gather(const LaunchPlan& plan) {
     }
     if (!created || !finalized || r.vcpus == 0 || r.memory.empty())
         throw Error("arm-cca launcher: the plan lacks create-vm, memory, vCPUs or finalize");
+    if (!r.gic) throw Error("arm-cca launcher: the plan has no GICv3, which every realm needs for its timer");
     // KVM sets these from the vCPUs' PMU and SVE state; the launcher cannot
     // yet make them equal the planned values, so it refuses rather than
     // launch a realm whose RIM differs from the prediction.
@@ -122,48 +135,6 @@ void check_abi_fits_plan(Abi abi, const PlannedRealm& realm) {
                                 "RPV); the plan asks for {}{}",
                                 abi_name(abi), to_string(realm.params.algorithm), rpv_zero ? "" : " and an RPV"));
 }
-
-struct GicLayout {
-    std::uint64_t dist = 0;
-    std::uint64_t redist = 0;
-};
-
-GicLayout gic_layout(const std::string& layout, unsigned vcpus) {
-    if (layout == "qemu") return {0x08000000, 0x080a0000};
-    // libcvm and kvmtool: distributor at 0x3fff0000, one 128 KiB redistributor per vCPU below it.
-    return {arm64::kGicDistBase, arm64::gic_redist_base(vcpus)};
-}
-
-// The 16550 (libcvm, kvmtool) or PL011 (qemu) transmit register, enough for
-// a console: transmitted bytes go to the console fd, the status registers
-// always read "ready".
-class RealmExitHandler final : public ExitHandler {
-public:
-    RealmExitHandler(int console_fd, bool pl011) : console_fd_(console_fd), pl011_(pl011) {}
-
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
-        auto* mmio = std::get_if<exits::Mmio>(&exit);
-        if (!mmio) return unhandled(vcpu, exit);
-        const std::uint64_t base = pl011_ ? 0x09000000 : arm64::kUartBase;
-        const std::uint64_t offset = mmio->address - base;
-        const bool uart = mmio->address >= base && offset < 0x1000;
-        if (mmio->write) {
-            if (uart && offset == 0 && console_fd_ >= 0 && !mmio->data.empty()) {
-                ssize_t ignored = ::write(console_fd_, mmio->data.data(), 1);
-                (void)ignored;  // a closed console must not stop the guest
-            }
-        } else {
-            std::memset(mmio->data.data(), 0, mmio->data.size());
-            // 16550 LSR (offset 5): THR empty; PL011 FR (0x18): TX FIFO not full.
-            if (uart && !pl011_ && offset == 5) mmio->data[0] = 0x60;
-        }
-        return std::nullopt;
-    }
-
-private:
-    int console_fd_;
-    bool pl011_;
-};
 
 void enable_cap(const Vm& vm, std::uint64_t command, void* arg, const char* name) {
     kvm_enable_cap cap{};
@@ -216,7 +187,8 @@ public:
             set_boot_registers();
             for (const auto& load : r_.loads) populate_rmi(load);
         }
-        RealmExitHandler handler(options_.console_fd, r_.realm.layout == "qemu");
+        arm64::MmioDevices devices(r_.bus_devices, *vm_, options_.console_fd, "arm-cca launcher");
+        MmioExitHandler handler(devices.bus());
         // A Linux realm changes RIPAS while it boots (swiotlb buffers made
         // shared); KVM reports each change as a memory-fault exit, which the
         // runner answers by converting the range through private_ and
@@ -302,24 +274,9 @@ private:
         set_one_reg(vcpus_.front(), uapi::kIdAa64Dfr0El1, dfr0, "KVM_SET_ONE_REG(ID_AA64DFR0_EL1)");
     }
 
-    void create_gic() {
-        kvm_create_device create{};
-        create.type = uapi::kDevTypeArmVgicV3;
-        vm_->ioctl(KVM_CREATE_DEVICE, &create, "KVM_CREATE_DEVICE(vgic-v3)");
-        gic_ = UniqueFd(static_cast<int>(create.fd));
-        GicLayout gic = gic_layout(r_.realm.layout, r_.vcpus);
-        auto attr = [&](std::uint32_t group, std::uint64_t which, std::uint64_t* value, const char* name) {
-            kvm_device_attr a{};
-            a.group = group;
-            a.attr = which;
-            a.addr = reinterpret_cast<std::uint64_t>(value);
-            if (int rc = seam_.ioctl(gic_.get(), KVM_SET_DEVICE_ATTR, &a); rc < 0)
-                throw Error(fmt::format("{} failed", name), -rc, "kvm");
-        };
-        attr(uapi::kVgicGroupAddr, uapi::kVgicV3AddrDist, &gic.dist, "KVM_SET_DEVICE_ATTR(GICv3 distributor)");
-        attr(uapi::kVgicGroupAddr, uapi::kVgicV3AddrRedist, &gic.redist, "KVM_SET_DEVICE_ATTR(GICv3 redistributors)");
-        attr(uapi::kVgicGroupCtrl, uapi::kVgicCtrlInit, nullptr, "KVM_SET_DEVICE_ATTR(GICv3 init)");
-    }
+    // The GIC and ITS the plan's records place (the qemu layout's second,
+    // high redistributor region beyond 123 vCPUs included), after the vCPUs.
+    void create_gic() { vgic_.emplace(arm64::create_vgic(*vm_, *r_.gic, r_.its, r_.vcpus)); }
 
     void configure_and_create_realm() {
         uapi::rme::kvm_cap_arm_rme_config_item hash{};
@@ -437,7 +394,7 @@ private:
     std::optional<KvmSystem> kvm_;
     std::optional<Vm> vm_;
     std::optional<PrivateMemory> private_;
-    UniqueFd gic_;
+    std::optional<arm64::Vgic> vgic_;
     std::vector<Vcpu> vcpus_;
 };
 

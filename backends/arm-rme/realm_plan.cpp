@@ -101,6 +101,7 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
         {"rpv", to_hex(ByteSpan(options.rpv.data(), options.rpv.size()))},
     }});
     plan.add(op::AddMemory{layout.ram_base, layout.ram_size, true, "ram"});
+    for (auto& device : layout.devices) plan.add(std::move(device));
     // Measured data in ascending IPA order, the convention every VMM follows.
     std::stable_sort(layout.loads.begin(), layout.loads.end(),
                      [](const auto& a, const auto& b) { return a.gpa < b.gpa; });

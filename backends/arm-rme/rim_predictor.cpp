@@ -110,6 +110,9 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
                 if (!vcpus) throw Error("arm-cca plan sets registers before creating vCPUs");
                 boot = boot_registers(o);
             },
+            // Devices reach the RIM only as the DTB that describes them,
+            // which is a load like any other.
+            [&](const op::AddDevice&) { need_realm("add-device"); },
             [&](const op::Finalize&) {
                 need_realm("finalize");
                 if (!vcpus || !boot) throw Error("arm-cca plan finalizes without a boot vCPU state");
@@ -247,6 +250,7 @@ std::vector<PlanEvent> rim_events(const LaunchPlan& plan) {
                 events.push_back(std::move(e));
             },
             [&](const op::CreateVcpus&) {},
+            [&](const op::AddDevice&) {},
             [&](const op::SetRegisters& o) { boot = boot_registers(o); },
             [&](const op::Finalize&) {
                 rim->rec(boot->pc, boot->gprs);

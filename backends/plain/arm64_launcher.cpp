@@ -1,7 +1,8 @@
 // The plain arm64 launch: a plan of libcvm's arm64 machine on ordinary KVM.
-// The machine is what its device tree describes: RAM, the in-kernel GICv3
-// and arch timer, KVM's own PSCI (CPU_ON for secondaries, SYSTEM_OFF and
-// SYSTEM_RESET reported as system events), and one 16550 UART on MMIO.
+// The machine is what the plan's device records (and so its device tree)
+// describe: RAM, the in-kernel GICv3 and arch timer, KVM's own PSCI (CPU_ON
+// for secondaries, SYSTEM_OFF and SYSTEM_RESET reported as system events),
+// and the MMIO devices (in libcvm's machine one 16550 UART).
 #include <linux/kvm.h>
 #include <optional>
 #include <span>
@@ -12,31 +13,16 @@
 #include "backends/plain/plain_launcher.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/arm64/libcvm_machine.hpp"
-#include "libcvm/devices/mmio_bus.hpp"
-#include "libcvm/devices/serial_16550.hpp"
+#include "libcvm/arm64/mmio_devices.hpp"
+#include "libcvm/arm64/vgic.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 #include "libcvm/core/overloaded.hpp"
 
 namespace cvm::arm64 {
 namespace {
-
-class Arm64ExitHandler final : public ExitHandler {
-public:
-    explicit Arm64ExitHandler(MmioBus& bus) : bus_(bus) {}
-
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
-        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
-            bus_.handle(*mmio);
-            return std::nullopt;
-        }
-        return unhandled(vcpu, exit);
-    }
-
-private:
-    MmioBus& bus_;
-};
 
 void require(const KvmSystem& kvm, long capability, const char* name) {
     if (kvm.check_extension(capability) <= 0)
@@ -69,8 +55,10 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     GuestMemory memory;
     std::optional<KvmSystem> kvm;
     std::optional<Vm> vm;
-    std::optional<KvmFd> gic;
+    std::optional<Vgic> gic;
     std::vector<Vcpu> vcpus;
+    const op::AddDevice* gic_record = nullptr;
+    std::vector<const op::AddDevice*> bus_devices;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
@@ -84,12 +72,18 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             },
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
             [&](const op::LoadData& o) { copy_load(memory, o); },
+            [&](const op::AddDevice& o) {
+                if (o.kind == DeviceKind::gic_v3 && !gic_record) gic_record = &o;
+                else if (is_mmio_device(o.kind)) bus_devices.push_back(&o);
+                else throw Error(fmt::format("the plain arm64 launcher cannot provide a {} device (one GICv3, no ITS)",
+                                             op::to_string(o.kind)));
+            },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
+                if (!gic_record) throw Error("the plain arm64 plan has no GICv3 before its vCPUs");
                 vcpus = create_vcpus(*vm, o.count);
-                // The vGIC is initialised once every vCPU exists; its
-                // redistributors are one per vCPU, below the distributor.
-                gic.emplace(create_gic(*vm, kGicDistBase, gic_redist_base(o.count)));
+                // The vGIC is initialised once every vCPU exists.
+                gic.emplace(create_vgic(*vm, *gic_record, nullptr, o.count));
             },
             [&](const op::SetRegisters& o) {
                 if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
@@ -100,13 +94,8 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     }
     if (vcpus.empty()) throw Error("the plan creates no vCPU");
 
-    const Vm& machine = *vm;
-    const std::uint32_t uart_line = spi_irq_line(kUartSpi);
-    Serial16550 serial(options.console_fd, [&machine, uart_line](bool level) { machine.irq_line(uart_line, level); });
-    MmioBus bus;
-    bus.add(kUartBase, kUartSize, serial);
-
-    Arm64ExitHandler handler(bus);
+    MmioDevices devices(bus_devices, *vm, options.console_fd, "the plain arm64 launcher");
+    MmioExitHandler handler(devices.bus());
     VcpuRunner runner(vcpus, handler);
     return runner.run(options);
 }

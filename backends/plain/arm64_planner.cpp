@@ -38,6 +38,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     plan.add(op::CreateVm{{{"arch", "arm64"}, {"ipa_bits", std::to_string(layout.ipa_bits)},
                            {"irqchip", "gicv3"}}});
     plan.add(op::AddMemory{layout.ram_base, layout.ram_size, false, "ram"});
+    for (auto& device : layout.devices) plan.add(std::move(device));
     // Ascending guest-physical order, as in the realm plan of the same layout.
     std::stable_sort(layout.loads.begin(), layout.loads.end(),
                      [](const auto& a, const auto& b) { return a.gpa < b.gpa; });

@@ -75,28 +75,4 @@ void apply_registers(const Vcpu& vcpu, const op::SetRegisters& state) {
     }
 }
 
-KvmFd create_gic(const Vm& vm, std::uint64_t dist_base, std::uint64_t redist_base) {
-    kvm_create_device create{};
-    create.type = KVM_DEV_TYPE_ARM_VGIC_V3;
-    vm.ioctl(KVM_CREATE_DEVICE, &create, "KVM_CREATE_DEVICE(vGICv3)");
-    KvmFd gic(vm.seam(), UniqueFd(static_cast<int>(create.fd)));
-    auto set = [&gic](std::uint32_t group, std::uint64_t attr, std::uint64_t* value, const char* name) {
-        kvm_device_attr a{};
-        a.group = group;
-        a.attr = attr;
-        a.addr = reinterpret_cast<std::uint64_t>(value);
-        gic.ioctl(KVM_SET_DEVICE_ATTR, &a, name);
-    };
-    set(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist_base,
-        "KVM_SET_DEVICE_ATTR(GICv3 distributor address)");
-    set(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist_base,
-        "KVM_SET_DEVICE_ATTR(GICv3 redistributor address)");
-    set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, nullptr, "KVM_SET_DEVICE_ATTR(GICv3 init)");
-    return gic;
-}
-
-std::uint32_t spi_irq_line(std::uint32_t spi) {
-    return (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | ((32 + spi) << KVM_ARM_IRQ_NUM_SHIFT);
-}
-
 } // namespace cvm::arm64

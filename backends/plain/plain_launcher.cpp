@@ -86,6 +86,11 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             },
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
             [&](const op::LoadData& o) { copy_load(memory, o); },
+            // The x86 machine's devices are its fixed PC ones; no planner
+            // places others.
+            [&](const op::AddDevice& o) {
+                throw Error(fmt::format("the plain x86 launcher cannot provide a {} device", op::to_string(o.kind)));
+            },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 // The interrupt controllers come after the memory slots: once

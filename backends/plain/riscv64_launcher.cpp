@@ -96,6 +96,9 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             },
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
             [&](const op::LoadData& o) { copy_load(memory, o); },
+            [&](const op::AddDevice& o) {
+                throw Error(fmt::format("the plain riscv64 launcher cannot provide a {} device", op::to_string(o.kind)));
+            },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 // KVM keeps every vCPU but 0 powered off until the guest

@@ -111,6 +111,9 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
                     vcpus[o.vcpu].ioctl(KVM_SET_ONE_REG, &reg, fmt::format("KVM_SET_ONE_REG {}", r.name));
                 }
             },
+            [&](const op::AddDevice& o) {
+                throw Error(fmt::format("the riscv-cove launcher cannot provide a {} device", op::to_string(o.kind)));
+            },
             // The RFC has no finalize call: the first KVM_RUN finalizes.
             [&](const op::Finalize&) {},
         }, operation);

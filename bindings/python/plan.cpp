@@ -87,6 +87,21 @@ void bind_plan(py::module_& m) {
         .def("__repr__", [](const op::SetRegisters& o) {
             return fmt::format("cvm.SetRegisters(vcpu={}, {} registers)", o.vcpu, o.registers.size());
         });
+    py::class_<op::AddDevice>(m, "AddDevice",
+                              "A device of the machine: its kind, the ranges it decodes and its interrupt.")
+        .def_property_readonly("kind", [](const op::AddDevice&) { return "add-device"; })
+        .def_property_readonly("device", [](const op::AddDevice& o) { return std::string(op::to_string(o.kind)); },
+                               "The device's kind, e.g. 'gic-v3' or 'uart-16550'.")
+        .def_property_readonly("regions", [](const op::AddDevice& o) {
+            py::list regions;
+            for (const auto& r : o.regions)
+                regions.append(py::make_tuple(r.space == op::AddressSpace::pio ? "pio" : "mmio", r.base, r.size));
+            return regions;
+        }, "A list of (space, base, size), space 'mmio' or 'pio'.")
+        .def_readonly("interrupt", &op::AddDevice::interrupt, "The interrupt it raises, or None.")
+        .def("__repr__", [](const op::AddDevice& o) {
+            return fmt::format("cvm.AddDevice('{}', {} regions)", op::to_string(o.kind), o.regions.size());
+        });
     py::class_<op::Finalize>(m, "Finalize", "Seal the initial state and start running.")
         .def_property_readonly("kind", [](const op::Finalize&) { return "finalize"; })
         .def("__repr__", [](const op::Finalize&) { return "cvm.Finalize()"; });

@@ -84,6 +84,10 @@ void FdtWriter::property_u32s(std::string_view name, const std::vector<std::uint
 }
 
 void FdtWriter::property_u64s(std::string_view name, std::initializer_list<std::uint64_t> values) {
+    property_u64s(name, std::vector<std::uint64_t>(values));
+}
+
+void FdtWriter::property_u64s(std::string_view name, const std::vector<std::uint64_t>& values) {
     std::vector<std::uint8_t> bytes(values.size() * 8);
     std::size_t i = 0;
     for (std::uint64_t v : values) {

@@ -32,6 +32,7 @@ public:
     void property_u32s(std::string_view name, std::initializer_list<std::uint32_t> values);
     void property_u32s(std::string_view name, const std::vector<std::uint32_t>& values);
     void property_u64s(std::string_view name, std::initializer_list<std::uint64_t> values);
+    void property_u64s(std::string_view name, const std::vector<std::uint64_t>& values);
     void property_string(std::string_view name, std::string_view value);
     void property_strings(std::string_view name, std::initializer_list<std::string_view> values);
 

@@ -57,6 +57,7 @@ BootLayout libcvm_boot_layout(const BootInputs& in) {
         initrd.emplace(initrd_start, in.initrd->payload.size());
         layout.loads.push_back({initrd_start, in.initrd->payload, "initrd", in.initrd->measured});
     }
+    layout.devices = libcvm_machine_devices(spec.vcpus.count);
     if (in.dtb) {
         if (in.dtb->payload.size() > kDtbMax)
             throw Error(fmt::format("the DTB is {} bytes; Linux accepts at most 2 MiB", in.dtb->payload.size()), 0,
@@ -73,13 +74,23 @@ BootLayout libcvm_boot_layout(const BootInputs& in) {
         tree.pmu = in.pmu;
         tree.conduit = in.conduit;
         tree.model = in.model;
-        layout.loads.push_back({dtb, Payload::from_bytes(libcvm_machine_dtb(tree), "libcvm device tree"), "dtb", true});
+        layout.loads.push_back(
+            {dtb, Payload::from_bytes(libcvm_machine_dtb(tree, layout.devices), "libcvm device tree"), "dtb", true});
     }
     for (const auto& load : layout.loads)
         if (load.gpa + load.data.size() > ram_end)
             throw Error(fmt::format("libcvm layout: the {} at {:#x} ({} bytes) ends beyond guest RAM at {:#x}; "
                                     "give the guest more memory", load.label, load.gpa, load.data.size(), ram_end));
     return layout;
+}
+
+std::vector<op::AddDevice> libcvm_machine_devices(unsigned vcpus) {
+    const std::uint64_t redist_size = std::uint64_t{vcpus} * kGicRedistStride;
+    return {
+        {DeviceKind::gic_v3, {{op::AddressSpace::mmio, kGicDistBase, kGicDistSize},
+                              {op::AddressSpace::mmio, gic_redist_base(vcpus), redist_size}}, std::nullopt},
+        {DeviceKind::uart_16550, {{op::AddressSpace::mmio, kUartBase, kUartSize}}, kUartSpi},
+    };
 }
 
 } // namespace cvm::arm64

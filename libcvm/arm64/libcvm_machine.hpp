@@ -18,6 +18,7 @@
 
 #include "cvm/bytes.hpp"
 #include "cvm/image.hpp"
+#include "cvm/plan.hpp"
 #include "cvm/spec.hpp"
 #include "libcvm/arm64/dtb_nodes.hpp"
 
@@ -59,15 +60,21 @@ struct BootLayout {
     std::uint64_t ram_size = 0;
     unsigned ipa_bits = 0;    // enough for RAM's end, at least 33
     std::vector<Load> loads;  // kernel, initrd, DTB, in the order placed
+    std::vector<op::AddDevice> devices;  // what the DTB describes (a user's DTB must describe the same)
     std::uint64_t pc = 0;     // the kernel entry
     std::uint64_t x0 = 0;     // the DTB
 };
 
+// The machine's devices for `vcpus` vCPUs: the GICv3 (distributor, one
+// redistributor region of 128 KiB per vCPU below it) and the UART on SPI 0.
+std::vector<op::AddDevice> libcvm_machine_devices(unsigned vcpus);
+
 // Places the images; errors name "libcvm layout" and the image at fault.
 BootLayout libcvm_boot_layout(const BootInputs& in);
 
-// The machine's device tree: memory, cpus + PSCI, GICv3, arch timer, the
-// UART, /chosen.
-std::vector<std::uint8_t> libcvm_machine_dtb(const DtbInputs& in);
+// The machine's device tree: memory, cpus + PSCI, arch timer, /chosen, and
+// `devices` (one GICv3, 16550 UARTs), which the launcher creates from the
+// same records. Throws for a device the tree cannot describe.
+std::vector<std::uint8_t> libcvm_machine_dtb(const DtbInputs& in, const std::vector<op::AddDevice>& devices);
 
 } // namespace cvm::arm64

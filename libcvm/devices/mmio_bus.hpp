@@ -17,6 +17,10 @@ class MmioBus {
 public:
     // `length` is at most 64 KiB: device offsets are 16-bit.
     void add(std::uint64_t base, std::uint64_t length, PioDevice& device);
+    // A range the machine declares with nothing behind it (the configuration
+    // space of an empty PCI bus): it reads all ones and drops writes, as an
+    // unclaimed address does, but no device may overlap it. Any length.
+    void add_empty(std::uint64_t base, std::uint64_t length);
     // Serialized: devices need not lock themselves.
     void read(std::uint64_t address, std::span<std::uint8_t> data);
     void write(std::uint64_t address, std::span<const std::uint8_t> data);
@@ -30,6 +34,7 @@ private:
         PioDevice* device;
     };
     const Range* find(std::uint64_t address) const;
+    void claim(std::uint64_t base, std::uint64_t length, PioDevice* device);
     std::vector<Range> ranges_;
     std::mutex mutex_;
 };

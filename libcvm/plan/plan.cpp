@@ -25,8 +25,31 @@ std::string_view operation_name(const Operation& operation) {
         [](const op::LoadData&) { return std::string_view("load-data"); },
         [](const op::CreateVcpus&) { return std::string_view("create-vcpus"); },
         [](const op::SetRegisters&) { return std::string_view("set-registers"); },
+        [](const op::AddDevice&) { return std::string_view("add-device"); },
         [](const op::Finalize&) { return std::string_view("finalize"); },
     }, operation);
+}
+
+std::string_view op::to_string(DeviceKind kind) {
+    switch (kind) {
+    case DeviceKind::gic_v3: return "gic-v3";
+    case DeviceKind::gic_v3_its: return "gic-v3-its";
+    case DeviceKind::uart_16550: return "uart-16550";
+    case DeviceKind::uart_pl011: return "uart-pl011";
+    case DeviceKind::rtc_pl031: return "rtc-pl031";
+    case DeviceKind::rtc_mc146818: return "rtc-mc146818";
+    case DeviceKind::pci_ecam_host: return "pci-ecam-host";
+    case DeviceKind::virtio_mmio: return "virtio-mmio";
+    case DeviceKind::fw_cfg_mmio: return "fw-cfg-mmio";
+    }
+    return "?";
+}
+
+std::vector<const op::AddDevice*> LaunchPlan::devices(DeviceKind kind) const {
+    std::vector<const op::AddDevice*> found;
+    for (const auto& operation : operations_)
+        if (auto* d = std::get_if<op::AddDevice>(&operation); d && d->kind == kind) found.push_back(d);
+    return found;
 }
 
 LaunchPlan::LaunchPlan(std::string technology, HashAlgorithm algorithm)
@@ -84,6 +107,14 @@ std::string LaunchPlan::to_text() const {
                 for (const auto& r : o.registers) regs += fmt::format(" {}={:#x}", r.name, r.value);
                 return fmt::format("set-registers vcpu {}{}", o.vcpu, regs);
             },
+            [](const op::AddDevice& o) {
+                std::string where;
+                for (const auto& r : o.regions)
+                    where += fmt::format(" {} {:#x}+{:#x}", r.space == op::AddressSpace::pio ? "pio" : "mmio", r.base,
+                                         r.size);
+                return fmt::format("add-device    {}{}{}", op::to_string(o.kind), where,
+                                   o.interrupt ? fmt::format(" irq {}", *o.interrupt) : std::string());
+            },
             [](const op::Finalize&) { return std::string("finalize"); },
         }, operation);
         text += fmt::format("{:3}  {}\n", index++, line);
@@ -123,6 +154,15 @@ std::string LaunchPlan::to_json() const {
                 nlohmann::ordered_json regs = nlohmann::ordered_json::object();
                 for (const auto& r : o.registers) regs[r.name] = fmt::format("{:#x}", r.value);
                 j["registers"] = regs;
+            },
+            [&](const op::AddDevice& o) {
+                j["kind"] = op::to_string(o.kind);
+                nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+                for (const auto& r : o.regions)
+                    regions.push_back({{"space", r.space == op::AddressSpace::pio ? "pio" : "mmio"},
+                                       {"base", r.base}, {"size", r.size}});
+                j["regions"] = std::move(regions);
+                if (o.interrupt) j["interrupt"] = *o.interrupt;
             },
             [&](const op::Finalize&) {},
         }, operation);

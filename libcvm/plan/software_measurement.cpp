@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cvm/error.hpp"
 #include "cvm/tcg.hpp"
 #include "libcvm/eventlog/software_log.hpp"
 #include "libcvm/core/overloaded.hpp"
@@ -67,6 +68,9 @@ PlanEvent event_of(const Operation& operation) {
             }
             return fmt::format("set-registers vcpu {}", o.vcpu);
         },
+        [&](const op::AddDevice&) -> std::string {
+            throw Error("add-device has no software event: the machine's tables describe devices");
+        },
         [&](const op::Finalize&) { return std::string("finalize"); },
     }, operation);
     PlanEvent event;
@@ -85,7 +89,10 @@ PlanEvent event_of(const Operation& operation) {
 std::vector<PlanEvent> software_events(const LaunchPlan& plan) {
     std::vector<PlanEvent> events;
     events.reserve(plan.operations().size());
-    for (const auto& operation : plan.operations()) events.push_back(event_of(operation));
+    // Devices are not events: the DTB or ACPI tables that describe them to
+    // the guest are loaded data, measured with it (docs/plain-measurement.md).
+    for (const auto& operation : plan.operations())
+        if (!std::holds_alternative<op::AddDevice>(operation)) events.push_back(event_of(operation));
     return events;
 }
 

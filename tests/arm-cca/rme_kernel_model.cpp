@@ -64,6 +64,75 @@ RmeKernelModel::Observed RmeKernelModel::seen() const {
     return seen_;
 }
 
+// vgic_v3_set_attr -> vgic_set_common_attr / vgic_v3_set_redist_base
+// (arch/arm64/kvm/vgic/vgic-kvm-device.c, vgic-mmio-v3.c):
+//   ADDR DIST (2): a 64 KiB-aligned base, once (-EEXIST);
+//   ADDR REDIST (3): the legacy single region, its size implied by the vCPU
+//     count; not after a REDIST_REGION (-EINVAL: no mixing), once (-EEXIST);
+//   ADDR REDIST_REGION (5): count in bits 63-52 (0: -EINVAL), flags in 15-12
+//     (non-zero: -EINVAL), index in 11-0, which must follow the last
+//     region's (-EINVAL), after no legacy region (-EINVAL);
+//   CTRL INIT (4/0): vgic_init needs the vCPUs; the bases are checked when
+//     the GIC is first used (vgic_v3_map_resources / vgic_v3_check_base):
+//     here at init, every vCPU must have a redistributor (-ENXIO).
+int RmeKernelModel::gic_attr(const kvm_device_attr& a) {
+    if (a.group == 0 && (a.attr == 2 || a.attr == 3 || a.attr == 5)) {
+        std::uint64_t value = 0;
+        std::memcpy(&value, reinterpret_cast<const void*>(a.addr), 8);
+        if (a.attr == 2) {
+            if (value % 0x10000) return refuse("vGIC distributor address", EINVAL);
+            if (seen_.gic_dist != ~0ull) return refuse("vGIC distributor address", EEXIST);
+            seen_.gic_dist = value;
+            return 0;
+        }
+        auto& regions = seen_.redist_regions;
+        if (a.attr == 3) {
+            if (value % 0x10000) return refuse("vGIC redistributor address", EINVAL);
+            if (!regions.empty())
+                return refuse("vGIC redistributor address", regions.back().second ? EINVAL : EEXIST);
+            regions.emplace_back(value, 0);
+            return 0;
+        }
+        const std::uint64_t count = value >> 52, flags = (value >> 12) & 0xf, index = value & 0xfff;
+        const std::uint64_t base = value & 0x000fffffffff0000ull;
+        if (count == 0 || flags != 0) return refuse("vGIC redistributor region", EINVAL);
+        if (!regions.empty() && regions.back().second == 0) return refuse("vGIC redistributor region", EINVAL);
+        if (index != regions.size()) return refuse("vGIC redistributor region index", EINVAL);
+        regions.emplace_back(base, count);
+        return 0;
+    }
+    if (a.group == 4 && a.attr == 0) {
+        if (seen_.gic_dist == ~0ull || seen_.redist_regions.empty() || vcpus_.empty()) return refuse("vGIC init", ENXIO);
+        std::uint64_t room = 0;
+        for (const auto& [base, count] : seen_.redist_regions) room += count ? count : vcpus_.size();
+        if (room < vcpus_.size()) return refuse("vGIC init (vCPUs without a redistributor)", ENXIO);
+        gic_ready_ = true;
+        return 0;
+    }
+    return refuse("vGIC attribute", ENXIO);
+}
+
+// vgic_its_set_attr (arch/arm64/kvm/vgic/vgic-its.c): ADDR (0) of type
+// KVM_VGIC_ITS_ADDR_TYPE (4) only (-ENODEV), 64 KiB aligned
+// (vgic_check_iorange: -EINVAL), once (-EEXIST); CTRL INIT (4/0) does
+// nothing and succeeds.
+int RmeKernelModel::its_attr(const kvm_device_attr& a) {
+    if (a.group == 0) {
+        if (a.attr != 4) return refuse("ITS address type", ENODEV);
+        std::uint64_t base = 0;
+        std::memcpy(&base, reinterpret_cast<const void*>(a.addr), 8);
+        if (base % 0x10000) return refuse("ITS address", EINVAL);
+        if (seen_.its_base) return refuse("ITS address", EEXIST);
+        seen_.its_base = base;
+        return 0;
+    }
+    if (a.group == 4 && a.attr == 0) {
+        seen_.its_initialized = true;
+        return 0;
+    }
+    return refuse("ITS attribute", ENXIO);
+}
+
 int RmeKernelModel::refuse(const char* call, int err) {
     seen_.refused.push_back(fmt::format("{}: {}", call, std::strerror(err)));
     return -err;
@@ -138,24 +207,8 @@ int RmeKernelModel::ioctl(int fd, unsigned long request, void* arg) {
         }
         return vcpu_ioctl(it->second, fd, request, arg);
     }
-    if (fd == gic_fd_ && request == kSetDeviceAttr) {
-        // vgic_v3_set_attr: ADDR group needs 64 KiB-aligned bases; CTRL_INIT
-        // needs both bases (vgic_v3_map_resources: -ENXIO otherwise).
-        const auto& a = *static_cast<const kvm_device_attr*>(arg);
-        if (a.group == 0 && (a.attr == 2 || a.attr == 3)) {
-            std::uint64_t base = 0;
-            std::memcpy(&base, reinterpret_cast<const void*>(a.addr), 8);
-            if (base % 0x10000) return refuse("vGIC address", EINVAL);
-            (a.attr == 2 ? gic_dist_ : gic_redist_) = base;
-            return 0;
-        }
-        if (a.group == 4 && a.attr == 0) {
-            if (gic_dist_ == ~0ull || gic_redist_ == ~0ull || vcpus_.empty()) return refuse("vGIC init", ENXIO);
-            gic_ready_ = true;
-            return 0;
-        }
-        return refuse("vGIC attribute", ENXIO);
-    }
+    if (fd == gic_fd_ && request == kSetDeviceAttr) return gic_attr(*static_cast<const kvm_device_attr*>(arg));
+    if (fd == its_fd_ && request == kSetDeviceAttr) return its_attr(*static_cast<const kvm_device_attr*>(arg));
     return refuse("ioctl on an unknown fd", ENOTTY);
 }
 
@@ -177,12 +230,21 @@ int RmeKernelModel::vm_ioctl(unsigned long request, void* arg) {
         return 0;
     }
     case kCreateDevice: {
+        // kvm_ioctl_create_device: the vGICv3 (vgic_create: one per VM,
+        // -EEXIST) and the ITS (vgic_its_create); anything else -ENODEV.
         auto* create = static_cast<kvm_create_device*>(arg);
-        if (create->type != 7) return refuse("KVM_CREATE_DEVICE", ENODEV);  // only KVM_DEV_TYPE_ARM_VGIC_V3
-        if (gic_fd_ >= 0) return refuse("KVM_CREATE_DEVICE(second vGIC)", EEXIST);
-        gic_fd_ = memfd_create("model-vgic", MFD_CLOEXEC);
-        create->fd = static_cast<std::uint32_t>(gic_fd_);
-        return 0;
+        if (create->type == 7) {
+            if (gic_fd_ >= 0) return refuse("KVM_CREATE_DEVICE(second vGIC)", EEXIST);
+            gic_fd_ = memfd_create("model-vgic", MFD_CLOEXEC);
+            create->fd = static_cast<std::uint32_t>(gic_fd_);
+            return 0;
+        }
+        if (create->type == 8) {
+            its_fd_ = memfd_create("model-its", MFD_CLOEXEC);
+            create->fd = static_cast<std::uint32_t>(its_fd_);
+            return 0;
+        }
+        return refuse("KVM_CREATE_DEVICE", ENODEV);
     }
     case kCreateGuestMemfd: {
         // kvm_gmem_create: flags must be known, size positive and page

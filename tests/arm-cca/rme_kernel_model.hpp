@@ -87,6 +87,11 @@ public:
         bool ripas_reported = false, ripas_completed = false;
         int refaults = 0;                       // entries that found the range not converted
         std::vector<std::string> refused;       // "<call>: <errno>" for every refusal
+        // The in-kernel interrupt controller as KVM holds it at CTRL_INIT.
+        std::uint64_t gic_dist = ~0ull;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> redist_regions;  // base, count (0: legacy, per vCPU)
+        std::optional<std::uint64_t> its_base;
+        bool its_initialized = false;
     };
     Observed seen() const;
     // The attribute KVM holds for every page of [gpa, gpa+size): true when
@@ -141,9 +146,10 @@ private:
     std::map<int, std::uint64_t> gmem_;  // fd -> size
     std::map<std::uint32_t, Slot> slots_;
     std::vector<Attr> attributes_;
-    int gic_fd_ = -1;
-    std::uint64_t gic_dist_ = ~0ull, gic_redist_ = ~0ull;
+    int gic_fd_ = -1, its_fd_ = -1;
     bool gic_ready_ = false;
+    int gic_attr(const kvm_device_attr& a);
+    int its_attr(const kvm_device_attr& a);
     std::uint64_t vm_dfr0_;
     std::optional<RipasChange> ripas_;
     Observed seen_;

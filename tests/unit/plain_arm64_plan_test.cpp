@@ -95,8 +95,41 @@ TEST(PlainArm64Plan, CreateVmNamesTheArchitectureAndIpaWidth) {
     EXPECT_EQ(params["irqchip"], "gicv3");
     std::vector<std::string> names;
     for (const auto& o : plan.operations()) names.emplace_back(operation_name(o));
-    EXPECT_EQ(names, (std::vector<std::string>{"create-vm", "add-memory", "load-data", "load-data", "load-data",
-                                                "create-vcpus", "set-registers", "finalize"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"create-vm", "add-memory", "add-device", "add-device", "load-data",
+                                                "load-data", "load-data", "create-vcpus", "set-registers",
+                                                "finalize"}));
+}
+
+// The device records are what the DTB describes, read back with libfdt.
+TEST(PlainArm64Plan, DeviceRecordsAreWhatTheDtbDescribes) {
+    LaunchPlan plan = find_backend("plain").build_plan(arm64_spec(3));
+    auto gic = plan.devices(DeviceKind::gic_v3);
+    auto uart = plan.devices(DeviceKind::uart_16550);
+    ASSERT_EQ(gic.size(), 1u);
+    ASSERT_EQ(uart.size(), 1u);
+    ASSERT_EQ(gic[0]->regions.size(), 2u);
+    EXPECT_EQ(gic[0]->regions[0].base, 0x3fff0000u);
+    EXPECT_EQ(gic[0]->regions[0].size, 0x10000u);
+    EXPECT_EQ(gic[0]->regions[1].base, 0x3fff0000u - 3 * 0x20000u);  // one 128 KiB redistributor per vCPU
+    EXPECT_EQ(gic[0]->regions[1].size, 3 * 0x20000u);
+    ASSERT_EQ(uart[0]->regions.size(), 1u);
+    EXPECT_EQ(uart[0]->regions[0].base, 0x01000000u);
+    EXPECT_EQ(uart[0]->regions[0].size, 8u);
+    EXPECT_EQ(uart[0]->interrupt, std::optional<std::uint32_t>(0));
+
+    auto p = loads(plan);
+    auto bytes = p["dtb"]->data.bytes();
+    std::vector<std::uint8_t> tree(bytes.begin(), bytes.end());
+    auto cells = [&](const char* path) {
+        int length = 0;
+        auto* v = static_cast<const fdt32_t*>(fdt_getprop(tree.data(), fdt_path_offset(tree.data(), path), "reg", &length));
+        std::vector<std::uint64_t> out;
+        for (int i = 0; v && i + 1 < length / 4; i += 2) out.push_back(std::uint64_t{fdt32_to_cpu(v[i])} << 32 | fdt32_to_cpu(v[i + 1]));
+        return out;
+    };
+    EXPECT_EQ(cells("/intc@3fff0000"), (std::vector<std::uint64_t>{gic[0]->regions[0].base, gic[0]->regions[0].size,
+                                                                   gic[0]->regions[1].base, gic[0]->regions[1].size}));
+    EXPECT_EQ(cells("/uart@1000000"), (std::vector<std::uint64_t>{0x01000000, 8}));
 }
 
 TEST(PlainArm64Plan, UnmeasuredImagesStayUnmeasured) {

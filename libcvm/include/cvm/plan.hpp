@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -62,13 +63,50 @@ struct SetRegisters {
     std::vector<Register> registers;
 };
 
+// A device of the machine, where the layout rules put it. The DTB (or ACPI)
+// generators describe these records and launchers create exactly them,
+// refusing a kind they cannot provide; neither invents a device of its own.
+// Devices do not enter a measurement themselves: the tables that describe
+// them to the guest are loaded data, and measured as such.
+enum class DeviceKind {
+    gic_v3,         // regions: the distributor, then each redistributor region
+    gic_v3_its,     // regions: the ITS frames
+    uart_16550,     // regions: the 8 registers
+    uart_pl011,     // regions: the 4 KiB register frame
+    rtc_pl031,      // regions: the 4 KiB register frame
+    rtc_mc146818,   // regions: the index and data registers
+    pci_ecam_host,  // regions: ECAM, then the I/O and memory windows; an empty bus
+    virtio_mmio,    // regions: one transport; no device behind it
+    fw_cfg_mmio,    // regions: data, selector and DMA registers
+};
+std::string_view to_string(DeviceKind kind);
+
+enum class AddressSpace { mmio, pio };
+
+struct DeviceRegion {
+    AddressSpace space = AddressSpace::mmio;
+    std::uint64_t base = 0;
+    std::uint64_t size = 0;
+};
+
+struct AddDevice {
+    DeviceKind kind = DeviceKind::uart_16550;
+    std::vector<DeviceRegion> regions;
+    // The device's interrupt as the machine's interrupt controller numbers
+    // it (arm64: the SPI number; a PCI host: that of slot 0's INTA, slot s
+    // using interrupt + s). Absent: the device raises none.
+    std::optional<std::uint32_t> interrupt;
+};
+
 // Seal the initial state and start running.
 struct Finalize {};
 
 } // namespace op
 
 using Operation = std::variant<op::CreateVm, op::AddMemory, op::LoadData, op::CreateVcpus,
-                               op::SetRegisters, op::Finalize>;
+                               op::SetRegisters, op::AddDevice, op::Finalize>;
+
+using op::DeviceKind;
 
 // Short kebab-case name of an operation ("load-data", ...).
 std::string_view operation_name(const Operation& operation);
@@ -82,6 +120,9 @@ public:
     const std::vector<Operation>& operations() const noexcept { return operations_; }
 
     void add(Operation operation) { operations_.push_back(std::move(operation)); }
+
+    // The plan's devices of `kind`, in plan order.
+    std::vector<const op::AddDevice*> devices(DeviceKind kind) const;
 
     // Throws if a load lies outside the memory the plan adds, or two loads
     // overlap: a plan must never silently overwrite its own bytes.
