@@ -11,6 +11,7 @@
 #include "backends/amd-sev/sev_commands.hpp"
 #include "backends/amd-sev/sev_platform.hpp"
 #include "backends/amd-sev/sev_vcpu.hpp"
+#include "libcvm/x86/cpuid.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/pio_bus.hpp"
@@ -236,7 +237,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     // Every mode's vCPUs get CPUID: without KVM_SET_CPUID2 a vCPU reports
     // none, and OVMF's reset vector, finding no CPUID 0x8000001f, decides the
     // guest is not an SEV guest. SNP's are masked as its CPUID page is.
-    std::vector<kvm_cpuid_entry2> cpuid = supported_cpuid(*kvm);
+    std::vector<kvm_cpuid_entry2> cpuid = x86::supported_cpuid(*kvm);
     if (snp) mask_cpuid_for_snp(cpuid);
     std::optional<SevStarted> sev_started;
     std::optional<SnpStarted> snp_started;
@@ -274,7 +275,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     const auto& create = cursor.require<op::CreateVcpus>("create-vcpus");
     for (unsigned id = 0; id < create.count; ++id) {
         vcpus.push_back(vm->create_vcpu(id));
-        set_cpuid(vcpus.back(), cpuid);
+        x86::set_cpuid(vcpus.back(), cpuid);
     }
     while (const auto* o = cursor.take<op::SetRegisters>()) {
         if (o->vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o->vcpu));

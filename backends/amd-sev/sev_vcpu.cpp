@@ -9,33 +9,15 @@
 
 #include "cvm/error.hpp"
 #include "libcvm/core/le.hpp"
+#include "libcvm/x86/flex_array.hpp"
 
 namespace cvm::sev {
 namespace {
 
-// Linux 6.1's UAPI declares the flexible arrays of kvm_cpuid2 and kvm_msrs
-// with __DECLARE_FLEX_ARRAY, which in C++ adds 4 bytes to the structs and
-// so changes the ioctl numbers that encode their size. Spell them out.
-struct FlexHeader {
-    std::uint32_t count;
-    std::uint32_t padding;
-};
-static_assert(sizeof(FlexHeader) == 8);
-static_assert(sizeof(kvm_cpuid_entry2) == 40 && sizeof(kvm_msr_entry) == 16);
-constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, FlexHeader);
-constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, FlexHeader);
-constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, FlexHeader);
-constexpr std::uint32_t kMsrPat = 0x277;
+using x86::FlexBuffer;
+using x86::kSetMsrs;
 
-template <class Entry>
-struct FlexBuffer {
-    explicit FlexBuffer(std::size_t count) : storage(sizeof(FlexHeader) + count * sizeof(Entry)) {
-        header()->count = static_cast<std::uint32_t>(count);
-    }
-    FlexHeader* header() { return reinterpret_cast<FlexHeader*>(storage.data()); }
-    Entry* entries() { return reinterpret_cast<Entry*>(storage.data() + sizeof(FlexHeader)); }
-    std::vector<std::uint8_t> storage;
-};
+constexpr std::uint32_t kMsrPat = 0x277;
 
 // VMCB attribute bits -> kvm_segment fields.
 void set_attrib(kvm_segment& s, std::uint64_t attrib) {
@@ -76,27 +58,6 @@ __u64* gpr(kvm_regs& regs, std::string_view n) {
 }
 
 } // namespace
-
-std::vector<kvm_cpuid_entry2> supported_cpuid(const KvmSystem& kvm) {
-    for (std::size_t entries = 128; entries <= 4096; entries *= 2) {
-        FlexBuffer<kvm_cpuid_entry2> buffer(entries);
-        int rc = kvm.seam().ioctl(kvm.fd(), kGetSupportedCpuid, buffer.header());
-        if (rc == -E2BIG) continue;
-        if (rc < 0) throw Error("KVM_GET_SUPPORTED_CPUID failed", -rc, "kvm");
-        return {buffer.entries(), buffer.entries() + buffer.header()->count};
-    }
-    throw Error("KVM_GET_SUPPORTED_CPUID wants more than 4096 entries", E2BIG, "kvm");
-}
-
-void set_cpuid(const Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& cpuid) {
-    FlexBuffer<kvm_cpuid_entry2> buffer(cpuid.size());
-    std::memcpy(buffer.entries(), cpuid.data(), cpuid.size() * sizeof(kvm_cpuid_entry2));
-    for (std::size_t i = 0; i < cpuid.size(); ++i) {
-        auto& e = buffer.entries()[i];
-        if (e.function == 1) e.ebx = (e.ebx & 0x00ffffff) | (vcpu.id() << 24);  // initial APIC ID
-    }
-    vcpu.ioctl(kSetCpuid2, buffer.header(), "KVM_SET_CPUID2");
-}
 
 void apply_registers(const Vcpu& vcpu, const op::SetRegisters& state) {
     kvm_sregs sregs{};

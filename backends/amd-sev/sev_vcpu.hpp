@@ -1,7 +1,7 @@
 // vCPU set-up for SEV guests: the register state of the plan applied
 // through KVM (KVM copies it into the VMSA at LAUNCH_UPDATE_VMSA or
-// SNP_LAUNCH_FINISH), and the CPUID values the vCPUs and the SNP CPUID
-// page get from KVM_GET_SUPPORTED_CPUID.
+// SNP_LAUNCH_FINISH), and the SNP CPUID page made from the values of
+// KVM_GET_SUPPORTED_CPUID (libcvm/x86/cpuid.hpp).
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,6 @@
 #include "libcvm/kvm/kvm.hpp"
 
 namespace cvm::sev {
-
-std::vector<kvm_cpuid_entry2> supported_cpuid(const KvmSystem& kvm);
-void set_cpuid(const Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& cpuid);
 
 // Applies every register of `state` (the names vmsa.hpp lists) with
 // KVM_SET_SREGS, KVM_SET_REGS, KVM_SET_FPU, KVM_SET_XCRS, KVM_SET_MSRS (PAT)

@@ -11,6 +11,7 @@
 #include "backends/plain/stop_latch.hpp"
 #include "backends/plain/x86_layout.hpp"
 #include "backends/plain/x86_vcpu.hpp"
+#include "libcvm/x86/cpuid.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/pio_bus.hpp"
 #include "libcvm/devices/serial_16550.hpp"

@@ -8,34 +8,10 @@
 
 #include "cvm/error.hpp"
 #include "libcvm/core/le.hpp"
+#include "libcvm/x86/cpuid.hpp"
 
 namespace cvm::x86 {
 namespace {
-
-// struct kvm_cpuid2 is an 8-byte header followed by a flexible array. Linux
-// 6.1's UAPI headers declare that array with __DECLARE_FLEX_ARRAY, which in
-// C++ adds an empty struct and makes sizeof(kvm_cpuid2) 12 instead of 8 —
-// and with it the ioctl numbers, which encode the size. So libcvm spells the
-// header and the two request numbers out itself.
-struct CpuidHeader {
-    std::uint32_t nent;
-    std::uint32_t padding;
-};
-static_assert(sizeof(CpuidHeader) == 8);
-static_assert(sizeof(kvm_cpuid_entry2) == 40);
-constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
-constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
-
-// The header and entries in one buffer, as the kernel reads them.
-struct CpuidBuffer {
-    explicit CpuidBuffer(std::size_t count)
-        : storage(sizeof(CpuidHeader) + count * sizeof(kvm_cpuid_entry2)) {
-        header()->nent = static_cast<std::uint32_t>(count);
-    }
-    CpuidHeader* header() { return reinterpret_cast<CpuidHeader*>(storage.data()); }
-    kvm_cpuid_entry2* entries() { return reinterpret_cast<kvm_cpuid_entry2*>(storage.data() + sizeof(CpuidHeader)); }
-    std::vector<std::uint8_t> storage;
-};
 
 kvm_segment segment_from_descriptor(std::uint64_t descriptor, std::uint16_t selector) {
     kvm_segment s{};
@@ -56,26 +32,8 @@ kvm_segment segment_from_descriptor(std::uint64_t descriptor, std::uint16_t sele
 
 } // namespace
 
-std::vector<kvm_cpuid_entry2> supported_cpuid(const KvmSystem& kvm) {
-    for (std::size_t entries = 128; entries <= 4096; entries *= 2) {
-        CpuidBuffer buffer(entries);
-        int rc = kvm.seam().ioctl(kvm.fd(), kGetSupportedCpuid, buffer.header());
-        if (rc == -E2BIG) continue;
-        if (rc < 0) throw Error("KVM_GET_SUPPORTED_CPUID failed", -rc, "kvm");
-        auto* first = buffer.entries();
-        return {first, first + buffer.header()->nent};
-    }
-    throw Error("KVM_GET_SUPPORTED_CPUID wants more than 4096 entries", E2BIG, "kvm");
-}
-
 void configure_vcpu(const Vcpu& vcpu, std::vector<kvm_cpuid_entry2> cpuid) {
-    for (auto& e : cpuid) {
-        if (e.function == 1) e.ebx = (e.ebx & 0x00ffffff) | (vcpu.id() << 24);  // initial APIC ID
-        if (e.function == 0xb || e.function == 0x1f) e.edx = vcpu.id();         // x2APIC ID
-    }
-    CpuidBuffer buffer(cpuid.size());
-    std::memcpy(buffer.entries(), cpuid.data(), cpuid.size() * sizeof(kvm_cpuid_entry2));
-    vcpu.ioctl(kSetCpuid2, buffer.header(), "KVM_SET_CPUID2");
+    set_cpuid(vcpu, std::move(cpuid));
 
     auto lapic = std::make_unique<kvm_lapic_state>();
     vcpu.ioctl(KVM_GET_LAPIC, lapic.get(), "KVM_GET_LAPIC");

@@ -11,11 +11,8 @@
 
 namespace cvm::x86 {
 
-// KVM_GET_SUPPORTED_CPUID, growing the buffer until KVM is satisfied.
-std::vector<kvm_cpuid_entry2> supported_cpuid(const KvmSystem& kvm);
-
-// KVM_SET_CPUID2 with this vCPU's APIC ID patched in, then LINT0 as ExtINT
-// and LINT1 as NMI (the PC wiring Linux expects of the boot CPU's APIC).
+// The vCPU's CPUID (libcvm/x86/cpuid.hpp), then LINT0 as ExtINT and LINT1
+// as NMI (the PC wiring Linux expects of the boot CPU's APIC).
 void configure_vcpu(const Vcpu& vcpu, std::vector<kvm_cpuid_entry2> cpuid);
 
 // Applies the registers of `state`; segment selectors are resolved through
