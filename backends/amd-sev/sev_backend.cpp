@@ -5,6 +5,7 @@
 #include "backends/amd-sev/sev_backend.hpp"
 
 #include "backends/amd-sev/launch_config.hpp"
+#include "backends/amd-sev/sev_log.hpp"
 #include "backends/amd-sev/sev_launcher.hpp"
 #include "backends/amd-sev/sev_planner.hpp"
 #include "backends/amd-sev/sev_predictor.hpp"
@@ -63,9 +64,18 @@ public:
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return sev::launch_sev(plan, options);
     }
+    const eventlog::LogReplayer* log_replayer() const override {
+        switch (mode_) {
+        case sev::Mode::sev: return &sev::sev_log_replayer();
+        case sev::Mode::es: return &sev::sev_es_log_replayer();
+        case sev::Mode::snp: return &sev::sev_snp_log_replayer();
+        }
+        return nullptr;
+    }
 
 private:
     sev::Mode mode_;
+
 };
 
 } // namespace

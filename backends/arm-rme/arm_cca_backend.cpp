@@ -3,6 +3,7 @@
 // both out-of-tree host ABIs (KVM_CAP_ARM_RME, KVM_CAP_ARM_RMI).
 #include "backends/arm-rme/arm_cca_backend.hpp"
 
+#include "backends/arm-rme/cca_log_replay.hpp"
 #include "backends/arm-rme/realm_launcher.hpp"
 #include "backends/arm-rme/realm_options.hpp"
 #include "backends/arm-rme/realm_plan.hpp"
@@ -31,6 +32,7 @@ public:
     Digest runtime_extend(const Digest& old_rem, ByteSpan value) const override {
         return cca::rem_extend(old_rem, value);
     }
+    const eventlog::LogReplayer* log_replayer() const override { return &cca::cca_log_replayer(); }
 };
 
 } // namespace

@@ -4,6 +4,7 @@
 #include "backends/riscv-cove/cove_backend.hpp"
 
 #include "backends/riscv-cove/cove_launcher.hpp"
+#include "backends/riscv-cove/cove_log.hpp"
 #include "backends/riscv-cove/cove_planner.hpp"
 #include "backends/riscv-cove/cove_predictor.hpp"
 #include "backends/riscv-cove/salus_model.hpp"
@@ -42,6 +43,7 @@ public:
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return cove::launch_cove(plan, options);
     }
+    const eventlog::LogReplayer* log_replayer() const override { return &cove::cove_log_replayer(); }
     // COVG extend_measurement on a runtime register (Salus's padded rule).
     Digest runtime_extend(const Digest& old_value, ByteSpan digest48) const override {
         return cove::salus_runtime_extend(old_value, digest48);

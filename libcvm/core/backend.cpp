@@ -1,4 +1,5 @@
 #include "cvm/backend.hpp"
+#include "cvm/eventlog.hpp"
 
 #include <algorithm>
 
@@ -57,3 +58,18 @@ std::map<std::string, std::string> resolve_options(const Backend& backend, const
 }
 
 } // namespace cvm
+
+namespace cvm::eventlog {
+
+// The replay rules are the backends': collected once from the one table.
+std::span<const LogReplayer* const> all_log_replayers() {
+    static const std::vector<const LogReplayer*> rules = [] {
+        std::vector<const LogReplayer*> found;
+        for (const Backend* backend : all_backends())
+            if (const LogReplayer* r = backend->log_replayer()) found.push_back(r);
+        return found;
+    }();
+    return rules;
+}
+
+} // namespace cvm::eventlog

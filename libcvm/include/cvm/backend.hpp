@@ -3,7 +3,8 @@
 // A backend owns one technology: its layout rules (spec -> plan), its
 // launcher (plan -> KVM), its measurement model (plan -> prediction) and its
 // mapping of the plan to measurement events. The core names no backend; they
-// are listed in one table (backends/table.cpp).
+// are listed in one table (backends/table.cpp), which is also where the
+// event-log replay rules are found (Backend::log_replayer).
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,9 @@
 namespace cvm {
 
 class KvmSeam;
+namespace eventlog {
+class LogReplayer;
+}
 
 // A technology option a backend accepts in VmSpec::options.
 struct OptionInfo {
@@ -94,6 +98,9 @@ public:
     // replay a guest's runtime events with it. The default throws: the
     // technology has no guest-extendable launch registers.
     virtual Digest runtime_extend(const Digest& old_value, ByteSpan value) const;
+    // The rules for replaying this technology's launch logs (cvm/eventlog.hpp),
+    // or none where the log is the plain software measurement's.
+    virtual const eventlog::LogReplayer* log_replayer() const { return nullptr; }
 };
 
 // Every compiled-in backend.

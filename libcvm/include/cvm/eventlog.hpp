@@ -176,7 +176,8 @@ Verification verify(const Log& log, const std::string& name, const ImageList& im
 // ---- Replay rules of the confidential technologies ---------------------------
 
 // A technology's rules for replaying its logs to its measurement. Backends
-// provide them; backends/log_replayers.cpp lists them (the core names none).
+// provide them (Backend::log_replayer); all_log_replayers() collects them
+// from the one backend table (the core names none).
 class LogReplayer {
 public:
     virtual ~LogReplayer() = default;
