@@ -1,4 +1,4 @@
-#include "backends/amd-sev/guest_owner.hpp"
+#include "cvm/sev_owner.hpp"
 
 #include <array>
 #include <memory>

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
-#include "backends/amd-sev/guest_owner.hpp"
+#include "cvm/sev_owner.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"

@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "backends/amd-sev/guest_owner.hpp"
+#include "cvm/sev_owner.hpp"
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"
 

@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "backends/amd-sev/guest_owner.hpp"
+#include "cvm/sev_owner.hpp"
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"
 

@@ -3,11 +3,15 @@
 // wrapping a secret for LAUNCH_SECRET, and building the LAUNCH_START session
 // blob that hands the transport keys (TEK, TIK) to the firmware.
 // Formulas: docs/amd-sev.md, "Measurement blob and HMAC" and "Secret packet
-// and session blob". Keys and plaintext copies are wiped after use.
+// and session blob". Keys and plaintext copies are wiped after use. Public:
+// a guest owner's tool (cvm-launch's verify-measurement and make-secret
+// among them) needs only this header and libcvm.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "cvm/bytes.hpp"
