@@ -18,32 +18,12 @@
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 #include "libcvm/riscv64/machine.hpp"
 
 namespace cvm::riscv64 {
 namespace {
-
-class Riscv64ExitHandler final : public ExitHandler {
-public:
-    Riscv64ExitHandler(MmioBus& bus, SbiConsole& sbi) : bus_(bus), sbi_(sbi) {}
-
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
-        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
-            bus_.handle(*mmio);
-            return std::nullopt;
-        }
-        if (auto* sbi = std::get_if<exits::RiscvSbi>(&exit)) {
-            sbi_.handle(*sbi);
-            return std::nullopt;
-        }
-        return unhandled(vcpu, exit);
-    }
-
-private:
-    MmioBus& bus_;
-    SbiConsole& sbi_;
-};
 
 // The plan's create-vm facts of the host, which the DTB declares.
 struct HostValues {
@@ -124,7 +104,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     MmioBus bus;
     bus.add(kUartBase, kUartSize, serial);
     SbiConsole sbi(options.console_fd, &memory);
-    Riscv64ExitHandler handler(bus, sbi);
+    MmioExitHandler handler(bus, &sbi);
     VcpuRunner runner(vcpus, handler);
     return runner.run(options);
 }

@@ -19,6 +19,7 @@
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"
+#include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 #include "libcvm/riscv64/machine.hpp"
 #include "libcvm/core/overloaded.hpp"
@@ -32,30 +33,6 @@ std::uint64_t register_id(const std::string& name) {
     if (name == "a1") return kRegA1;
     throw Error(fmt::format("the riscv-cove launcher cannot set register '{}' (only pc, a0, a1)", name));
 }
-
-class TvmExitHandler final : public ExitHandler {
-public:
-    explicit TvmExitHandler(int console_fd) : sbi_(console_fd), uart_(console_fd, [](bool) {}) {
-        bus_.add(riscv64::kUartBase, riscv64::kUartSize, uart_);
-    }
-
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
-        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
-            bus_.handle(*mmio);
-            return std::nullopt;
-        }
-        if (auto* sbi = std::get_if<exits::RiscvSbi>(&exit)) {
-            sbi_.handle(*sbi);
-            return std::nullopt;
-        }
-        return unhandled(vcpu, exit);
-    }
-
-private:
-    SbiConsole sbi_;
-    Serial16550 uart_;
-    MmioBus bus_;
-};
 
 } // namespace
 
@@ -120,7 +97,14 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
     }
     if (vcpus.empty()) throw Error("the plan creates no vCPU");
 
-    TvmExitHandler handler(options.console_fd);
+    // The UART at kvmtool's address, though a TVM's DTB names none (a guest
+    // that probes it gets a console); the SBI console is the TVM's own. The
+    // VMM cannot read a TVM's memory, so DBCN's buffer writes are refused.
+    Serial16550 uart(options.console_fd, [](bool) {});
+    MmioBus bus;
+    bus.add(riscv64::kUartBase, riscv64::kUartSize, uart);
+    SbiConsole sbi(options.console_fd);
+    MmioExitHandler handler(bus, &sbi);
     VcpuRunner runner(vcpus, handler);
     return runner.run(options);
 }
