@@ -12,6 +12,7 @@
 #include "backends/amd-sev/sev_platform.hpp"
 #include "backends/amd-sev/sev_vcpu.hpp"
 #include "libcvm/x86/cpuid.hpp"
+#include "libcvm/x86/pc_exit_handler.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/pio_bus.hpp"
@@ -71,51 +72,6 @@ uapi::SnpPageType snp_type(const op::LoadData& o) {
     throw Error(fmt::format("'{}' has SNP page type '{}', which the launcher does not know", o.label, o.page_type));
 }
 
-// KVM_HC_MAP_GPA_RANGE: an SNP guest's page-state change, which KVM turns
-// into this exit (arch/x86/kvm/svm/sev.c snp_begin_psc / snp_begin_psc_msr:
-// a0 = GPA, a1 = number of 4 KiB pages, a2 = ENCRYPTED or not | page size).
-// A non-zero answer fails the guest's request.
-class SevExitHandler final : public ExitHandler {
-public:
-    SevExitHandler(PioBus& bus, MemoryConverter* private_memory) : bus_(bus), private_memory_(private_memory) {}
-
-    void request(ExitReason reason, std::string detail) {
-        std::lock_guard lock(mutex_);
-        if (!stop_) stop_ = StopRequest{reason, std::move(detail)};
-    }
-
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
-        if (auto* io = std::get_if<exits::PortIo>(&exit)) {
-            bus_.handle(*io);
-            std::lock_guard lock(mutex_);
-            return stop_;
-        }
-        auto* call = std::get_if<exits::Hypercall>(&exit);
-        if (call && private_memory_ && call->nr == uapi::kHcMapGpaRange) {
-            const std::uint64_t gpa = call->args[0], pages = call->args[1], attributes = call->args[2];
-            const bool to_private = (attributes & uapi::kMapGpaEncrypted) != 0;
-            if (pages == 0 || pages > (~0ull >> 12) || (attributes & ~(uapi::kMapGpaEncrypted | uapi::kMapGpaPageSizeMask))) {
-                *call->ret = static_cast<__u64>(-EINVAL);
-                return std::nullopt;
-            }
-            try {
-                private_memory_->convert(gpa, pages << 12, to_private);
-                *call->ret = 0;
-            } catch (const Error&) {
-                *call->ret = static_cast<__u64>(-EINVAL);  // outside guest RAM: the guest's request fails
-            }
-            return std::nullopt;
-        }
-        return unhandled(vcpu, exit);
-    }
-
-private:
-    PioBus& bus_;
-    MemoryConverter* private_memory_;
-    std::mutex mutex_;
-    std::optional<StopRequest> stop_;
-};
-
 // KVM_CAP_VM_TYPES is a mask of 1 << type (arch/x86/kvm/x86.c
 // kvm_vm_ioctl_check_extension; sev.c sev_set_cpu_caps adds the SEV types).
 void require_vm_type(const KvmSystem& kvm, unsigned long type, std::string_view technology) {
@@ -145,12 +101,12 @@ void require_vmsa_features(const KvmSystem& kvm, std::uint64_t wanted) {
 // user_exit_on_hypercall); the capability answers the mask it allows.
 void enable_map_gpa_range_exit(const Vm& vm) {
     const int allowed = vm.check_extension(uapi::kCapExitHypercall);
-    if (allowed <= 0 || (static_cast<std::uint64_t>(allowed) & (1ull << uapi::kHcMapGpaRange)) == 0)
+    if (allowed <= 0 || (static_cast<std::uint64_t>(allowed) & (1ull << x86::kHcMapGpaRange)) == 0)
         throw Error(fmt::format("this KVM does not forward KVM_HC_MAP_GPA_RANGE to userspace (KVM_CAP_EXIT_HYPERCALL "
                                 "mask {:#x}), which SNP page-state changes need", allowed < 0 ? 0 : allowed), 0, "kvm");
     kvm_enable_cap cap{};
     cap.cap = uapi::kCapExitHypercall;
-    cap.args[0] = 1ull << uapi::kHcMapGpaRange;
+    cap.args[0] = 1ull << x86::kHcMapGpaRange;
     vm.ioctl(KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)");
 }
 
@@ -297,8 +253,9 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     PioBus bus;
     const Vm& machine = *vm;
     MemoryConverter* converter = snp ? &*private_memory : nullptr;
-    SevExitHandler handler(bus, converter);
-    auto stop = [&handler](ExitReason reason, std::string detail) { handler.request(reason, std::move(detail)); };
+    StopLatch latch;
+    x86::PcExitHandler handler(bus, latch, converter);
+    auto stop = [&latch](ExitReason reason, std::string detail) { latch.request(reason, std::move(detail)); };
     Serial16550 serial(options.console_fd, [&machine](bool level) { machine.irq_line(kSerialIrq, level); });
     I8042 i8042(stop);
     bus.add(kSerialPort, 8, serial);

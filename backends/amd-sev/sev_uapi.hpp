@@ -207,9 +207,6 @@ constexpr std::uint64_t kMemoryAttributePrivate = kvm68::kMemoryAttributePrivate
 
 // --- KVM capabilities and attributes an SEV launch checks first ---
 constexpr long kCapExitHypercall = 201;              // KVM_CAP_EXIT_HYPERCALL: mask of hypercalls userspace may take
-constexpr std::uint64_t kHcMapGpaRange = 12;         // KVM_HC_MAP_GPA_RANGE
-constexpr std::uint64_t kMapGpaEncrypted = 1u << 4;  // KVM_MAP_GPA_RANGE_ENCRYPTED
-constexpr std::uint64_t kMapGpaPageSizeMask = 0xf;   // KVM_MAP_GPA_RANGE_PAGE_SZ_{4K,2M,1G} = 0, 1, 2
 // KVM_GET_DEVICE_ATTR on /dev/kvm (arch/x86/include/uapi/asm/kvm.h, 6.10+):
 // group KVM_X86_GRP_SEV, attribute KVM_X86_SEV_VMSA_FEATURES.
 constexpr std::uint32_t kX86GrpSev = 1;

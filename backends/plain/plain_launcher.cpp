@@ -8,10 +8,10 @@
 #include "cvm/error.hpp"
 
 #if defined(__x86_64__)
-#include "backends/plain/stop_latch.hpp"
 #include "backends/plain/x86_layout.hpp"
 #include "backends/plain/x86_vcpu.hpp"
 #include "libcvm/x86/cpuid.hpp"
+#include "libcvm/x86/pc_exit_handler.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/pio_bus.hpp"
 #include "libcvm/devices/serial_16550.hpp"
@@ -30,29 +30,6 @@ namespace {
 // hole below 4 GiB where no RAM is.
 constexpr std::uint64_t kIdentityMapAddress = 0xfffbc000;
 constexpr std::uint64_t kTssAddress = 0xfffbd000;
-
-class PcExitHandler final : public ExitHandler {
-public:
-    PcExitHandler(PioBus& bus, StopLatch& latch) : bus_(bus), latch_(latch) {}
-
-    std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
-        if (auto* io = std::get_if<exits::PortIo>(&exit)) {
-            bus_.handle(*io);
-            return latch_.take();
-        }
-        if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
-            // Nothing is mapped outside RAM and the in-kernel APICs: reads
-            // float high, writes are dropped, as on a bus with no device.
-            if (!mmio->write) std::memset(mmio->data.data(), 0xff, mmio->data.size());
-            return std::nullopt;
-        }
-        return unhandled(vcpu, exit);
-    }
-
-private:
-    PioBus& bus_;
-    StopLatch& latch_;
-};
 
 void require(const KvmSystem& kvm, long capability, const char* name) {
     if (kvm.check_extension(capability) <= 0)

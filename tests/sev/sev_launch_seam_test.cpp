@@ -306,7 +306,7 @@ TEST(SevLaunchSeam, SnpMemoryFaultAndPageStateChangeMidRun) {
     SevKernelModel model;
     cvmtest::FakeKvm::Exit map_gpa_range = [](kvm_run& run) {
         run.exit_reason = KVM_EXIT_HYPERCALL;
-        run.hypercall.nr = uapi::kHcMapGpaRange;
+        run.hypercall.nr = 12;  // KVM_HC_MAP_GPA_RANGE (include/uapi/linux/kvm_para.h)
         run.hypercall.args[0] = 0x200000;
         run.hypercall.args[1] = 2;  // 4 KiB pages
         run.hypercall.args[2] = 0;  // decrypted, 4 KiB page size
