@@ -34,6 +34,14 @@ struct RealmLayout {
     };
     std::uint64_t ram_base = 0;
     std::uint64_t ram_size = 0;
+    // Memory besides RAM that holds a load: QEMU's flash, where -bios puts
+    // the firmware. Not RIPAS RAM: its granules become RAM by being populated.
+    struct Region {
+        std::uint64_t gpa = 0;
+        std::uint64_t size = 0;
+        std::string label;
+    };
+    std::vector<Region> other_memory;
     unsigned ipa_bits = 0;  // what the VMM asks for, before the host's limit
     HashAlgorithm default_hash = HashAlgorithm::sha256;
     std::vector<Load> loads;  // all measured

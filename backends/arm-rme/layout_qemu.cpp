@@ -67,6 +67,12 @@ RealmLayout qemu_layout(const LayoutInputs& in) {
         dtb = align_up(initrd_start + initrd_size, 2 * kMiB);
     }
     if (in.firmware) {
+        // virt's first flash bank, 64 MiB at 0, holds -bios.
+        constexpr std::uint64_t kFlashSize = 64 * kMiB;
+        if (in.firmware->payload.size() > kFlashSize)
+            throw Error(fmt::format("qemu layout: the firmware is {} bytes, more than virt's 64 MiB flash bank",
+                                    in.firmware->payload.size()), 0, in.firmware->payload.name());
+        layout.other_memory.push_back({0, kFlashSize, "flash (firmware)"});
         layout.loads.push_back({0, in.firmware->payload, "firmware"});
         dtb = kRamBase;
         layout.pc = 0;

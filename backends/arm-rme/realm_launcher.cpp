@@ -93,6 +93,14 @@ RealmRequest gather(const LaunchPlan& plan) {
     if (!created || !finalized || r.vcpus == 0 || r.memory.empty())
         throw Error("arm-cca launcher: the plan lacks create-vm, memory, vCPUs or finalize");
     if (!r.gic) throw Error("arm-cca launcher: the plan has no GICv3, which every realm needs for its timer");
+    // Memory that is not realm RAM (QEMU's flash, holding -bios) is a device
+    // of QEMU's this launcher does not provide: such a realm is predicted,
+    // not launched.
+    for (const auto& m : r.memory)
+        if (!m.confidential)
+            throw Error(fmt::format("arm-cca launcher: the plan's {} at [{:#x}, +{:#x}) is not realm RAM; realms whose "
+                                    "firmware lives in QEMU's flash are predicted but not launched by libcvm",
+                                    m.label, m.gpa, m.size));
     // KVM sets these from the vCPUs' PMU and SVE state; the launcher cannot
     // yet make them equal the planned values, so it refuses rather than
     // launch a realm whose RIM differs from the prediction.

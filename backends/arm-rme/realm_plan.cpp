@@ -32,23 +32,6 @@ std::uint64_t parse_number(const std::string& key, const std::string& text) {
 // below RAM): before a RIM is predicted, every load but the firmware (which
 // the qemu layout puts in flash below RAM) must lie in the realm's RAM, and
 // no two loads may overlap.
-static void check_realm_loads(const RealmLayout& layout) {
-    const std::uint64_t ram_end = layout.ram_base + layout.ram_size;
-    for (std::size_t i = 0; i < layout.loads.size(); ++i) {
-        const auto& a = layout.loads[i];
-        const std::uint64_t size = a.data.size();
-        if (a.label != "firmware" && (a.gpa < layout.ram_base || size > ram_end - a.gpa || a.gpa > ram_end))
-            throw Error(fmt::format("arm-cca: the {} at [{:#x}, +{:#x}) lies outside the realm's RAM [{:#x}, {:#x})",
-                                    a.label, a.gpa, size, layout.ram_base, ram_end));
-        for (std::size_t j = 0; j < i; ++j) {
-            const auto& b = layout.loads[j];
-            if (a.gpa < b.gpa + b.data.size() && b.gpa < a.gpa + size)
-                throw Error(fmt::format("arm-cca: the {} at [{:#x}, +{:#x}) overlaps the {} at [{:#x}, +{:#x})",
-                                        a.label, a.gpa, size, b.label, b.gpa, b.data.size()));
-        }
-    }
-}
-
 LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std::string>& resolved) {
     RealmOptions options = parse_realm_options(resolved);
     LayoutInputs in;
@@ -101,6 +84,7 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
         {"rpv", to_hex(ByteSpan(options.rpv.data(), options.rpv.size()))},
     }});
     plan.add(op::AddMemory{layout.ram_base, layout.ram_size, true, "ram"});
+    for (const auto& region : layout.other_memory) plan.add(op::AddMemory{region.gpa, region.size, false, region.label});
     for (auto& device : layout.devices) plan.add(std::move(device));
     // Measured data in ascending IPA order, the convention every VMM follows.
     std::stable_sort(layout.loads.begin(), layout.loads.end(),
@@ -111,7 +95,9 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
     for (int i = 1; i < 8; ++i) registers.push_back({fmt::format("x{}", i), 0});
     plan.add(op::SetRegisters{0, std::move(registers)});
     plan.add(op::Finalize{});
-    check_realm_loads(layout);
+    // Every load inside the memory the plan adds, none over another: a
+    // layout that breaks this is refused, never predicted.
+    plan.check_layout();
     return plan;
 }
 
