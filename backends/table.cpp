@@ -2,7 +2,7 @@
 #include "cvm/backend.hpp"
 
 #include "backends/amd-sev/sev_backend.hpp"
-#include "backends/arm-rme/arm_cca_backend.hpp"
+#include "backends/arm-cca/arm_cca_backend.hpp"
 #include "backends/plain/plain_backend.hpp"
 #include "backends/riscv-cove/cove_backend.hpp"
 

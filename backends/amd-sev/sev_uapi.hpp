@@ -196,14 +196,14 @@ constexpr unsigned long kMemoryEncryptRegRegion = _IOR(KVMIO, 0xbb, EncRegion);
 static_assert(kMemoryEncryptRegRegion == KVM_MEMORY_ENCRYPT_REG_REGION && kMemoryEncryptRegRegion == 0x8010aebb);
 
 // --- guest_memfd and memory attributes (Linux 6.8+), for SNP ---
-using CreateGuestMemfd = kvm68::CreateGuestMemfd;
-using UserspaceMemoryRegion2 = kvm68::UserspaceMemoryRegion2;
-using MemoryAttributes = kvm68::MemoryAttributes;
-constexpr unsigned long kCreateGuestMemfd = kvm68::kCreateGuestMemfd;
-constexpr unsigned long kSetUserMemoryRegion2 = kvm68::kSetUserMemoryRegion2;
-constexpr unsigned long kSetMemoryAttributes = kvm68::kSetMemoryAttributes;
-constexpr std::uint32_t kMemGuestMemfd = kvm68::kMemGuestMemfd;
-constexpr std::uint64_t kMemoryAttributePrivate = kvm68::kMemoryAttributePrivate;
+using CreateGuestMemfd = guest_memfd_uapi::CreateGuestMemfd;
+using UserspaceMemoryRegion2 = guest_memfd_uapi::UserspaceMemoryRegion2;
+using MemoryAttributes = guest_memfd_uapi::MemoryAttributes;
+constexpr unsigned long kCreateGuestMemfd = guest_memfd_uapi::kCreateGuestMemfd;
+constexpr unsigned long kSetUserMemoryRegion2 = guest_memfd_uapi::kSetUserMemoryRegion2;
+constexpr unsigned long kSetMemoryAttributes = guest_memfd_uapi::kSetMemoryAttributes;
+constexpr std::uint32_t kMemGuestMemfd = guest_memfd_uapi::kMemGuestMemfd;
+constexpr std::uint64_t kMemoryAttributePrivate = guest_memfd_uapi::kMemoryAttributePrivate;
 
 // --- KVM capabilities and attributes an SEV launch checks first ---
 constexpr long kCapExitHypercall = 201;              // KVM_CAP_EXIT_HYPERCALL: mask of hypercalls userspace may take

@@ -9,7 +9,7 @@
 #include <linux/ioctl.h>
 #include <linux/kvm.h>
 
-namespace cvm::kvm68 {
+namespace cvm::guest_memfd_uapi {
 
 struct UserspaceMemoryRegion2 {  // struct kvm_userspace_memory_region2
     std::uint32_t slot;
@@ -54,4 +54,4 @@ static_assert(kSetUserMemoryRegion2 == 0x40a0ae49);
 static_assert(kCreateGuestMemfd == 0xc040aed4);
 static_assert(kSetMemoryAttributes == 0x4020aed2);
 
-} // namespace cvm::kvm68
+} // namespace cvm::guest_memfd_uapi

@@ -16,30 +16,30 @@ PrivateMemory::PrivateMemory(const Vm& vm, GuestMemory& shared) : vm_(vm), share
         throw Error("this KVM has no guest_memfd memory slots (KVM_CAP_GUEST_MEMFD, KVM_CAP_USER_MEMORY2; Linux 6.8), "
                     "which private guest memory needs", 0, "kvm");
     const int attributes = vm.check_extension(kCapMemoryAttributes);
-    if (attributes < 0 || (static_cast<std::uint64_t>(attributes) & kvm68::kMemoryAttributePrivate) == 0)
+    if (attributes < 0 || (static_cast<std::uint64_t>(attributes) & guest_memfd_uapi::kMemoryAttributePrivate) == 0)
         throw Error("this KVM offers no private memory attribute for this VM type (KVM_CAP_MEMORY_ATTRIBUTES)", 0, "kvm");
 }
 
 void PrivateMemory::add(std::uint64_t gpa, std::uint64_t size, bool initially_private) {
     const auto& region = shared_.add(gpa, size);
-    kvm68::CreateGuestMemfd create{};
+    guest_memfd_uapi::CreateGuestMemfd create{};
     create.size = size;
-    UniqueFd memfd(vm_.ioctl(kvm68::kCreateGuestMemfd, &create, "KVM_CREATE_GUEST_MEMFD"));
-    kvm68::UserspaceMemoryRegion2 slot{};
+    UniqueFd memfd(vm_.ioctl(guest_memfd_uapi::kCreateGuestMemfd, &create, "KVM_CREATE_GUEST_MEMFD"));
+    guest_memfd_uapi::UserspaceMemoryRegion2 slot{};
     slot.slot = static_cast<std::uint32_t>(slots_.size());
-    slot.flags = kvm68::kMemGuestMemfd;
+    slot.flags = guest_memfd_uapi::kMemGuestMemfd;
     slot.guest_phys_addr = gpa;
     slot.memory_size = size;
     slot.userspace_addr = reinterpret_cast<std::uint64_t>(region.host.get());
     slot.guest_memfd = static_cast<std::uint32_t>(memfd.get());
-    vm_.ioctl(kvm68::kSetUserMemoryRegion2, &slot, "KVM_SET_USER_MEMORY_REGION2");
+    vm_.ioctl(guest_memfd_uapi::kSetUserMemoryRegion2, &slot, "KVM_SET_USER_MEMORY_REGION2");
     slots_.push_back(Slot{gpa, size, std::move(memfd)});
     if (initially_private) set_attribute(gpa, size, true);
 }
 
 void PrivateMemory::set_attribute(std::uint64_t gpa, std::uint64_t size, bool is_private) const {
-    kvm68::MemoryAttributes attributes{gpa, size, is_private ? kvm68::kMemoryAttributePrivate : 0, 0};
-    vm_.ioctl(kvm68::kSetMemoryAttributes, &attributes,
+    guest_memfd_uapi::MemoryAttributes attributes{gpa, size, is_private ? guest_memfd_uapi::kMemoryAttributePrivate : 0, 0};
+    vm_.ioctl(guest_memfd_uapi::kSetMemoryAttributes, &attributes,
               fmt::format("KVM_SET_MEMORY_ATTRIBUTES([{:#x}, {:#x}) {})", gpa, gpa + size,
                           is_private ? "private" : "shared"));
 }

@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "backends/arm-rme/realm_launcher.hpp"
+#include "backends/arm-cca/realm_launcher.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "rme_kernel_model.hpp"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/rim.hpp"
 #include "cvm/error.hpp"
 #include "test_paths.hpp"
 

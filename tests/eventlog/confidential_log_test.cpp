@@ -15,8 +15,8 @@
 #include <fmt/format.h>
 
 #include "../riscv-cove/cove_images.hpp"
-#include "backends/arm-rme/cca_log.hpp"
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/cca_log.hpp"
+#include "backends/arm-cca/rim.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"

@@ -15,7 +15,7 @@
 
 namespace cvmtest::sev {
 namespace uapi = cvm::sev::uapi;
-namespace kvm68 = cvm::kvm68;
+namespace guest_memfd_uapi = cvm::guest_memfd_uapi;
 
 namespace {
 
@@ -304,7 +304,7 @@ int SevKernelModel::sev_issue(void* arg) {
 int SevKernelModel::check_extension_vm(unsigned long cap) const {
     switch (cap) {
     case 231: return 1;                                                   // KVM_CAP_USER_MEMORY2
-    case 233: return has_private_mem() ? static_cast<int>(kvm68::kMemoryAttributePrivate) : 0;  // kvm_supported_mem_attributes
+    case 233: return has_private_mem() ? static_cast<int>(guest_memfd_uapi::kMemoryAttributePrivate) : 0;  // kvm_supported_mem_attributes
     case 234: return has_private_mem() ? 1 : 0;                          // KVM_CAP_GUEST_MEMFD: kvm_arch_supports_gmem
     case 235: return static_cast<int>(vm_types);
     case uapi::kCapExitHypercall: return static_cast<int>(exit_hypercall_mask);
@@ -323,14 +323,14 @@ int SevKernelModel::set_region(std::uint32_t slot, std::uint32_t flags, std::uin
     const char* call = v2 ? "KVM_SET_USER_MEMORY_REGION2" : "KVM_SET_USER_MEMORY_REGION";
     // virt/kvm/kvm_main.c check_memory_region_flags: KVM_MEM_GUEST_MEMFD only
     // through the v2 ioctl and on a VM with private memory.
-    if ((flags & kvm68::kMemGuestMemfd) && (!v2 || !has_private_mem())) return refuse(call, EINVAL);
+    if ((flags & guest_memfd_uapi::kMemGuestMemfd) && (!v2 || !has_private_mem())) return refuse(call, EINVAL);
     // __kvm_set_memory_region: page-aligned size, GPA and address.
     if (size % kPage || gpa % kPage || uaddr % kPage) return refuse(call, EINVAL);
     if (size == 0 || slots_.count(slot)) return refuse(call, EINVAL);  // the model has no deletes or moves
     for (const auto& [id, s] : slots_)
         if (gpa < s.gpa + s.size && s.gpa < gpa + size) return refuse(call, EEXIST);
     int bound = -1;
-    if (flags & kvm68::kMemGuestMemfd) {
+    if (flags & guest_memfd_uapi::kMemGuestMemfd) {
         // virt/kvm/guest_memfd.c kvm_gmem_bind: a guest_memfd of this VM, the
         // range inside it, page-aligned, not bound twice.
         auto g = gmem_.find(gmem);
@@ -354,7 +354,7 @@ int SevKernelModel::vm_ioctl(unsigned long request, void* arg, const std::string
         return set_region(r->slot, r->flags, r->guest_phys_addr, r->memory_size, r->userspace_addr, -1, 0, false);
     }
     if (request == uapi::kSetUserMemoryRegion2) {
-        const auto* r = static_cast<const kvm68::UserspaceMemoryRegion2*>(arg);
+        const auto* r = static_cast<const guest_memfd_uapi::UserspaceMemoryRegion2*>(arg);
         return set_region(r->slot, r->flags, r->guest_phys_addr, r->memory_size, r->userspace_addr,
                           static_cast<int>(r->guest_memfd), r->guest_memfd_offset, true);
     }
@@ -362,7 +362,7 @@ int SevKernelModel::vm_ioctl(unsigned long request, void* arg, const std::string
         // virt/kvm/kvm_main.c (KVM_CREATE_GUEST_MEMFD needs a VM that
         // supports it) and guest_memfd.c kvm_gmem_create: no flags this
         // model knows, size positive and page-aligned.
-        const auto* c = static_cast<const kvm68::CreateGuestMemfd*>(arg);
+        const auto* c = static_cast<const guest_memfd_uapi::CreateGuestMemfd*>(arg);
         if (!has_private_mem() || c->flags || c->size == 0 || c->size % kPage)
             return refuse("KVM_CREATE_GUEST_MEMFD", EINVAL);
         int fd = new_memfd(c->size);
@@ -373,8 +373,8 @@ int SevKernelModel::vm_ioctl(unsigned long request, void* arg, const std::string
     }
     if (request == uapi::kSetMemoryAttributes) {
         // virt/kvm/kvm_main.c kvm_vm_ioctl_set_mem_attributes.
-        const auto* a = static_cast<const kvm68::MemoryAttributes*>(arg);
-        const std::uint64_t supported = has_private_mem() ? kvm68::kMemoryAttributePrivate : 0;
+        const auto* a = static_cast<const guest_memfd_uapi::MemoryAttributes*>(arg);
+        const std::uint64_t supported = has_private_mem() ? guest_memfd_uapi::kMemoryAttributePrivate : 0;
         if (a->flags || (a->attributes & ~supported)) return refuse(name, EINVAL);
         if (a->size == 0 || a->address + a->size < a->address) return refuse(name, EINVAL);
         if (a->address % kPage || a->size % kPage) return refuse(name, EINVAL);

@@ -232,22 +232,22 @@ TEST(VcpuExitDispatch, MemoryFaultIsConvertedAndTheVcpuReenters) {
 // ioctls, with the argument bytes they carry, and what a conversion frees.
 struct PrivateMemoryKvm {
     FakeKvm fake;
-    std::vector<kvm68::UserspaceMemoryRegion2> slots;
-    std::vector<kvm68::MemoryAttributes> attributes;
+    std::vector<guest_memfd_uapi::UserspaceMemoryRegion2> slots;
+    std::vector<guest_memfd_uapi::MemoryAttributes> attributes;
     std::vector<int> memfds;
     int memory_attributes_cap = 1 << 3;
 
     PrivateMemoryKvm() {
         fake.on_other = [this](int, unsigned long request, void* arg) -> int {
-            if (request == kvm68::kCreateGuestMemfd) {
-                auto* create = static_cast<kvm68::CreateGuestMemfd*>(arg);
+            if (request == guest_memfd_uapi::kCreateGuestMemfd) {
+                auto* create = static_cast<guest_memfd_uapi::CreateGuestMemfd*>(arg);
                 int fd = memfd_create("guest_memfd", MFD_CLOEXEC);
                 if (fd < 0 || ftruncate(fd, static_cast<off_t>(create->size)) != 0) return -errno;
                 memfds.push_back(fd);
                 return fd;
             }
-            if (request == kvm68::kSetUserMemoryRegion2) slots.push_back(*static_cast<kvm68::UserspaceMemoryRegion2*>(arg));
-            if (request == kvm68::kSetMemoryAttributes) attributes.push_back(*static_cast<kvm68::MemoryAttributes*>(arg));
+            if (request == guest_memfd_uapi::kSetUserMemoryRegion2) slots.push_back(*static_cast<guest_memfd_uapi::UserspaceMemoryRegion2*>(arg));
+            if (request == guest_memfd_uapi::kSetMemoryAttributes) attributes.push_back(*static_cast<guest_memfd_uapi::MemoryAttributes*>(arg));
             return 0;
         };
     }
@@ -287,7 +287,7 @@ TEST(PrivateMemory, SlotsAreGuestMemfdBackedAndConversionsFreeTheOldSide) {
     ASSERT_EQ(k.slots.size(), 2u);
     EXPECT_EQ(k.slots[0].slot, 0u);
     EXPECT_EQ(k.slots[1].slot, 1u);
-    EXPECT_EQ(k.slots[0].flags, kvm68::kMemGuestMemfd);
+    EXPECT_EQ(k.slots[0].flags, guest_memfd_uapi::kMemGuestMemfd);
     EXPECT_EQ(k.slots[0].guest_phys_addr, 0x80000000u);
     EXPECT_EQ(k.slots[0].memory_size, 0x10000u);
     EXPECT_EQ(k.slots[0].guest_memfd, static_cast<std::uint32_t>(k.memfds[0]));
@@ -295,7 +295,7 @@ TEST(PrivateMemory, SlotsAreGuestMemfdBackedAndConversionsFreeTheOldSide) {
     ASSERT_EQ(k.attributes.size(), 1u);  // only the slot asked to start private
     EXPECT_EQ(k.attributes[0].address, 0x80000000u);
     EXPECT_EQ(k.attributes[0].size, 0x10000u);
-    EXPECT_EQ(k.attributes[0].attributes, kvm68::kMemoryAttributePrivate);
+    EXPECT_EQ(k.attributes[0].attributes, guest_memfd_uapi::kMemoryAttributePrivate);
 
     // To shared: the private pages are punched out of the guest_memfd.
     const std::uint8_t secret = 0x5a;
@@ -309,7 +309,7 @@ TEST(PrivateMemory, SlotsAreGuestMemfdBackedAndConversionsFreeTheOldSide) {
     // To private: the shared copy is dropped.
     shared.at(0x90001000, 1)[0] = 0x77;
     memory.convert(0x90001000, 0x1000, true);
-    EXPECT_EQ(k.attributes.back().attributes, kvm68::kMemoryAttributePrivate);
+    EXPECT_EQ(k.attributes.back().attributes, guest_memfd_uapi::kMemoryAttributePrivate);
     EXPECT_EQ(shared.at(0x90001000, 1)[0], 0);
     // Ranges outside a slot or not page-sized are the guest's error, named.
     EXPECT_THROW(memory.convert(0x90003000, 0x2000, true), Error);

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/rim.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/measurement.hpp"
 #include "cvm/plan.hpp"

@@ -2,7 +2,7 @@
 // kernel at RAM + text_offset; the DTB at the first 2 MiB boundary after the
 // kernel's image_size; the initrd 2 MiB after the DTB; PC the kernel entry,
 // X0 the DTB), the same placement the plain backend boots on ordinary KVM.
-#include "backends/arm-rme/layout.hpp"
+#include "backends/arm-cca/layout.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/arm64/libcvm_machine.hpp"
 

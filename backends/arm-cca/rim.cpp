@@ -1,4 +1,4 @@
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/rim.hpp"
 
 #include <algorithm>
 

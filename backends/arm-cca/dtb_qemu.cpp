@@ -4,7 +4,7 @@
 // reversed-looking order; addresses and interrupts come from the records.
 #include <fmt/format.h>
 
-#include "backends/arm-rme/realm_dtb.hpp"
+#include "backends/arm-cca/realm_dtb.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/arm64/dtb_nodes.hpp"
 

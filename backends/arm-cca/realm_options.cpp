@@ -1,4 +1,4 @@
-#include "backends/arm-rme/realm_options.hpp"
+#include "backends/arm-cca/realm_options.hpp"
 
 #include <algorithm>
 #include <charconv>

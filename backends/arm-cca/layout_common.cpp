@@ -1,4 +1,4 @@
-#include "backends/arm-rme/layout.hpp"
+#include "backends/arm-cca/layout.hpp"
 #include "libcvm/arm64/libcvm_machine.hpp"
 
 namespace cvm::cca {

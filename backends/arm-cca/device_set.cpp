@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "backends/arm-rme/realm_dtb.hpp"
+#include "backends/arm-cca/realm_dtb.hpp"
 #include "cvm/error.hpp"
 
 namespace cvm::cca {

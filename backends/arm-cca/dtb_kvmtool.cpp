@@ -4,7 +4,7 @@
 // the addresses and interrupts those of the device records.
 #include <fmt/format.h>
 
-#include "backends/arm-rme/realm_dtb.hpp"
+#include "backends/arm-cca/realm_dtb.hpp"
 #include "libcvm/arm64/dtb_nodes.hpp"
 #include "cvm/error.hpp"
 

@@ -3,15 +3,15 @@
 // granule (the bytes read from the verifier's file with the recorded digest,
 // never taken on the log's word), REC_CREATE. The log's digests only select
 // images; every RIM input is recomputed.
-#include "backends/arm-rme/cca_log_replay.hpp"
+#include "backends/arm-cca/cca_log_replay.hpp"
 
 #include <set>
 
 #include <fmt/format.h>
 
-#include "backends/arm-rme/cca_log.hpp"
-#include "backends/arm-rme/rim.hpp"
-#include "backends/arm-rme/rim_predictor.hpp"
+#include "backends/arm-cca/cca_log.hpp"
+#include "backends/arm-cca/rim.hpp"
+#include "backends/arm-cca/rim_predictor.hpp"
 #include "cvm/error.hpp"
 
 namespace cvm::cca {

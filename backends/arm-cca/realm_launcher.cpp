@@ -1,4 +1,4 @@
-#include "backends/arm-rme/realm_launcher.hpp"
+#include "backends/arm-cca/realm_launcher.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "backends/arm-rme/realm_options.hpp"
-#include "backends/arm-rme/realm_plan.hpp"
-#include "backends/arm-rme/rme_uapi.hpp"
+#include "backends/arm-cca/realm_options.hpp"
+#include "backends/arm-cca/realm_plan.hpp"
+#include "backends/arm-cca/rme_uapi.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/arm64/mmio_devices.hpp"
 #include "libcvm/arm64/vgic.hpp"

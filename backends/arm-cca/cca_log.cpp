@@ -1,4 +1,4 @@
-#include "backends/arm-rme/cca_log.hpp"
+#include "backends/arm-cca/cca_log.hpp"
 
 #include <algorithm>
 #include <cstring>

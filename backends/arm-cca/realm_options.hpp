@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/rim.hpp"
 #include "cvm/backend.hpp"
 
 namespace cvm::cca {

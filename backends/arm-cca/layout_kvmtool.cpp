@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "backends/arm-rme/layout.hpp"
-#include "backends/arm-rme/realm_dtb.hpp"
+#include "backends/arm-cca/layout.hpp"
+#include "backends/arm-cca/realm_dtb.hpp"
 #include "cvm/error.hpp"
 
 namespace cvm::cca {

@@ -34,14 +34,14 @@ namespace cvm::cca::uapi {
 // ---- Generic KVM, newer than Debian 12's 6.1 headers (Linux 6.8) ----
 
 // Shared with every backend that has private memory: libcvm/kvm/guest_memfd_uapi.hpp.
-using kvm_userspace_memory_region2 = kvm68::UserspaceMemoryRegion2;
-using kvm_create_guest_memfd = kvm68::CreateGuestMemfd;
-using kvm_memory_attributes = kvm68::MemoryAttributes;
-inline constexpr std::uint32_t kKvmMemGuestMemfd = kvm68::kMemGuestMemfd;
-inline constexpr std::uint64_t kKvmMemoryAttributePrivate = kvm68::kMemoryAttributePrivate;
-inline constexpr unsigned long kKvmSetUserMemoryRegion2 = kvm68::kSetUserMemoryRegion2;
-inline constexpr unsigned long kKvmCreateGuestMemfd = kvm68::kCreateGuestMemfd;
-inline constexpr unsigned long kKvmSetMemoryAttributes = kvm68::kSetMemoryAttributes;
+using kvm_userspace_memory_region2 = guest_memfd_uapi::UserspaceMemoryRegion2;
+using kvm_create_guest_memfd = guest_memfd_uapi::CreateGuestMemfd;
+using kvm_memory_attributes = guest_memfd_uapi::MemoryAttributes;
+inline constexpr std::uint32_t kKvmMemGuestMemfd = guest_memfd_uapi::kMemGuestMemfd;
+inline constexpr std::uint64_t kKvmMemoryAttributePrivate = guest_memfd_uapi::kMemoryAttributePrivate;
+inline constexpr unsigned long kKvmSetUserMemoryRegion2 = guest_memfd_uapi::kSetUserMemoryRegion2;
+inline constexpr unsigned long kKvmCreateGuestMemfd = guest_memfd_uapi::kCreateGuestMemfd;
+inline constexpr unsigned long kKvmSetMemoryAttributes = guest_memfd_uapi::kSetMemoryAttributes;
 
 // ---- arm64 KVM (arch/arm64/include/uapi/asm/kvm.h), not in x86 headers ----
 

@@ -4,7 +4,7 @@
 //   load-data        RMI_DATA_CREATE per 4 KiB granule, measured or not
 //   finalize         RMI_REC_CREATE per vCPU; only vCPU 0 is RUNNABLE and measured
 // Anything else the model does not understand is an error.
-#include "backends/arm-rme/rim_predictor.hpp"
+#include "backends/arm-cca/rim_predictor.hpp"
 #include "libcvm/digest/page_hashes.hpp"
 
 #include <array>
@@ -14,9 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "backends/arm-rme/cca_log.hpp"
-#include "backends/arm-rme/realm_plan.hpp"
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/cca_log.hpp"
+#include "backends/arm-cca/realm_plan.hpp"
+#include "backends/arm-cca/rim.hpp"
 #include "cvm/error.hpp"
 #include "cvm/tcg.hpp"
 #include "libcvm/core/overloaded.hpp"

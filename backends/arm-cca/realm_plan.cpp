@@ -1,12 +1,12 @@
-#include "backends/arm-rme/realm_plan.hpp"
+#include "backends/arm-cca/realm_plan.hpp"
 
 #include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 
-#include "backends/arm-rme/layout.hpp"
-#include "backends/arm-rme/realm_options.hpp"
+#include "backends/arm-cca/layout.hpp"
+#include "backends/arm-cca/realm_options.hpp"
 #include "cvm/error.hpp"
 
 namespace cvm::cca {

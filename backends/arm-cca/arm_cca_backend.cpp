@@ -1,14 +1,14 @@
 // The arm-cca backend: realms on Arm CCA (RME) through Linux KVM. Layouts
 // for libcvm, kvmtool and QEMU; a TF-RMM-exact RIM predictor; a launcher for
 // both out-of-tree host ABIs (KVM_CAP_ARM_RME, KVM_CAP_ARM_RMI).
-#include "backends/arm-rme/arm_cca_backend.hpp"
+#include "backends/arm-cca/arm_cca_backend.hpp"
 
-#include "backends/arm-rme/cca_log_replay.hpp"
-#include "backends/arm-rme/realm_launcher.hpp"
-#include "backends/arm-rme/realm_options.hpp"
-#include "backends/arm-rme/realm_plan.hpp"
-#include "backends/arm-rme/rim.hpp"
-#include "backends/arm-rme/rim_predictor.hpp"
+#include "backends/arm-cca/cca_log_replay.hpp"
+#include "backends/arm-cca/realm_launcher.hpp"
+#include "backends/arm-cca/realm_options.hpp"
+#include "backends/arm-cca/realm_plan.hpp"
+#include "backends/arm-cca/rim.hpp"
+#include "backends/arm-cca/rim_predictor.hpp"
 
 namespace cvm {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "backends/arm-rme/rim.hpp"
+#include "backends/arm-cca/rim.hpp"
 #include "cvm/plan.hpp"
 #include "cvm/spec.hpp"
 
