@@ -6,6 +6,7 @@
 #include "backends/plain/x86_layout.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/core/le.hpp"
+#include "libcvm/x86/pc_machine.hpp"
 
 namespace cvm::x86 {
 namespace {
@@ -63,8 +64,19 @@ constexpr std::uint32_t kFadtSleepButton = 1u << 5;  // no fixed sleep button
 
 } // namespace
 
-std::vector<std::uint8_t> build_acpi_tables(std::uint64_t base, unsigned vcpus) {
+std::vector<std::uint8_t> build_acpi_tables(std::uint64_t base, unsigned vcpus,
+                                            const std::vector<op::AddDevice>& devices) {
     if (vcpus == 0 || vcpus > 255) throw Error("the MADT describes 1 to 255 vCPUs");
+    const op::AddDevice& pm1 = only_device(devices, DeviceKind::acpi_pm1);
+    const op::AddDevice& irqchip = only_device(devices, DeviceKind::x86_irqchip);
+    if (pm1.regions[0].size != 6 || !pm1.interrupt || irqchip.regions.size() < 2)
+        throw Error("the FADT needs the PM1 event and control blocks (6 ports) with an SCI, and the MADT the "
+                    "IOAPIC and local APIC addresses");
+    const auto pm1_event = static_cast<std::uint32_t>(pm1.regions[0].base);
+    const auto pm1_control = pm1_event + 4;
+    const auto sci = static_cast<std::uint16_t>(*pm1.interrupt);
+    const auto io_apic = static_cast<std::uint32_t>(irqchip.regions[0].base);
+    const auto local_apic = static_cast<std::uint32_t>(irqchip.regions[1].base);
     Writer w;
     auto gpa = [&](std::size_t offset) { return static_cast<std::uint32_t>(base + offset); };
 
@@ -94,9 +106,9 @@ std::vector<std::uint8_t> build_acpi_tables(std::uint64_t base, unsigned vcpus) 
     auto fadt = table(w, "FACP", kFadtSize, 6);
     w.put<std::uint32_t>(fadt + 36, gpa(facs));        // FIRMWARE_CTRL
     w.put<std::uint32_t>(fadt + 40, gpa(dsdt));        // DSDT
-    w.put<std::uint16_t>(fadt + 46, kSciIrq);          // SCI_INT
-    w.put<std::uint32_t>(fadt + 56, kPm1EventPort);    // PM1a_EVT_BLK
-    w.put<std::uint32_t>(fadt + 64, kPm1ControlPort);  // PM1a_CNT_BLK
+    w.put<std::uint16_t>(fadt + 46, sci);              // SCI_INT
+    w.put<std::uint32_t>(fadt + 56, pm1_event);        // PM1a_EVT_BLK
+    w.put<std::uint32_t>(fadt + 64, pm1_control);      // PM1a_CNT_BLK
     w.bytes()[fadt + 88] = 4;                          // PM1_EVT_LEN
     w.bytes()[fadt + 89] = 2;                          // PM1_CNT_LEN
     w.put<std::uint16_t>(fadt + 96, 101);              // P_LVL2_LAT: C2 unsupported
@@ -109,7 +121,7 @@ std::vector<std::uint8_t> build_acpi_tables(std::uint64_t base, unsigned vcpus) 
     // MADT: one enabled local APIC per vCPU, the IOAPIC.
     std::size_t madt_size = 44 + 8 * vcpus + 12;
     auto madt = table(w, "APIC", madt_size, 5);
-    w.put<std::uint32_t>(madt + 36, static_cast<std::uint32_t>(kLocalApicAddress));
+    w.put<std::uint32_t>(madt + 36, local_apic);
     w.put<std::uint32_t>(madt + 40, kMadtPcatCompat);
     std::size_t at = madt + 44;
     for (unsigned i = 0; i < vcpus; ++i, at += 8) {
@@ -122,7 +134,7 @@ std::vector<std::uint8_t> build_acpi_tables(std::uint64_t base, unsigned vcpus) 
     w.bytes()[at] = 1;  // I/O APIC
     w.bytes()[at + 1] = 12;
     w.bytes()[at + 2] = 0;  // I/O APIC ID, as KVM's in-kernel IOAPIC resets to
-    w.put<std::uint32_t>(at + 4, static_cast<std::uint32_t>(kIoApicAddress));
+    w.put<std::uint32_t>(at + 4, io_apic);
     w.put<std::uint32_t>(at + 8, 0);  // GSI base
     w.checksum(madt, madt_size, 9);
 

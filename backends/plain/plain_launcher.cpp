@@ -11,6 +11,7 @@
 #include "backends/plain/x86_layout.hpp"
 #include "backends/plain/x86_vcpu.hpp"
 #include "libcvm/x86/cpuid.hpp"
+#include "libcvm/x86/pc_devices.hpp"
 #include "libcvm/x86/pc_exit_handler.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/pio_bus.hpp"
@@ -49,6 +50,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<KvmSystem> kvm;
     std::optional<Vm> vm;
     std::vector<Vcpu> vcpus;
+    std::vector<const op::AddDevice*> devices;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
@@ -64,20 +66,13 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             },
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
             [&](const op::LoadData& o) { copy_load(memory, o); },
-            // The x86 machine's devices are its fixed PC ones; no planner
-            // places others.
-            [&](const op::AddDevice& o) {
-                throw Error(fmt::format("the plain x86 launcher cannot provide a {} device", op::to_string(o.kind)));
-            },
+            [&](const op::AddDevice& o) { devices.push_back(&o); },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 // The interrupt controllers come after the memory slots: once
                 // an irqchip exists, every slot update waits for an SRCU grace
                 // period, which costs milliseconds per slot.
-                vm->ioctl(KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP");
-                kvm_pit_config pit{};
-                pit.flags = KVM_PIT_SPEAKER_DUMMY;
-                vm->ioctl(KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+                create_in_kernel_devices(*vm, devices, "the plain x86 launcher");
                 auto cpuid = supported_cpuid(*kvm);
                 for (unsigned id = 0; id < o.count; ++id) {
                     vcpus.push_back(vm->create_vcpu(id));
@@ -94,17 +89,8 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     if (vcpus.empty()) throw Error("the plan creates no vCPU");
 
     StopLatch latch;
-    auto stop = [&latch](ExitReason reason, std::string detail) { latch.request(reason, std::move(detail)); };
-    const Vm& machine = *vm;
-    Serial16550 serial(options.console_fd, [&machine](bool level) { machine.irq_line(kSerialIrq, level); });
-    AcpiPm1 pm1(kS5SleepType, stop);
-    I8042 i8042(stop);
-    PioBus bus;
-    bus.add(kSerialPort, 8, serial);
-    bus.add(kI8042Port, I8042::kLength, i8042);
-    bus.add(kPm1EventPort, AcpiPm1::kLength, pm1);
-
-    PcExitHandler handler(bus, latch);
+    PcDevices pc(devices, *vm, options.console_fd, latch, "the plain x86 launcher");
+    PcExitHandler handler(pc.bus(), latch);
     VcpuRunner runner(vcpus, handler);
     return runner.run(options);
 }

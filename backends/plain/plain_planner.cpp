@@ -9,6 +9,7 @@
 #include "backends/plain/x86_layout.hpp"
 #include "cvm/error.hpp"
 #include "cvm/image.hpp"
+#include "libcvm/x86/pc_machine.hpp"
 
 namespace cvm::x86 {
 namespace {
@@ -66,6 +67,8 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     plan.add(op::CreateVm{{{"arch", "x86_64"}, {"irqchip", "in-kernel"}}});
     plan.add(op::AddMemory{0, ram.low_size, false, "ram below 3 GiB"});
     if (ram.high_size) plan.add(op::AddMemory{kHighRamBase, ram.high_size, false, "ram above 4 GiB"});
+    const std::vector<op::AddDevice> devices = pc_devices(true);
+    for (const auto& device : devices) plan.add(device);
 
     auto generated = [](std::vector<std::uint8_t> bytes, const char* what) {
         return Payload::from_bytes(std::move(bytes), what);
@@ -73,7 +76,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     plan.add(op::LoadData{kGdtAddress, generated(build_boot_gdt(), "boot GDT"), true, "gdt"});
     plan.add(op::LoadData{kPageTablesAddress, generated(build_identity_page_tables(kPageTablesAddress), "identity page tables"),
                           true, "page-tables"});
-    plan.add(op::LoadData{kAcpiAddress, generated(build_acpi_tables(kAcpiAddress, spec.vcpus.count), "ACPI tables"),
+    plan.add(op::LoadData{kAcpiAddress, generated(build_acpi_tables(kAcpiAddress, spec.vcpus.count, devices), "ACPI tables"),
                           true, "acpi"});
     std::vector<std::uint8_t> cmdline(spec.cmdline.begin(), spec.cmdline.end());
     cmdline.push_back(0);

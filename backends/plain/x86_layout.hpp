@@ -25,20 +25,10 @@ constexpr std::uint64_t kEntry64Offset = 0x200;
 constexpr std::uint64_t kLowRamLimit = 0xc0000000;
 constexpr std::uint64_t kHighRamBase = 0x100000000;
 
-constexpr std::uint64_t kIoApicAddress = 0xfec00000;
-constexpr std::uint64_t kLocalApicAddress = 0xfee00000;
-
 // Boot protocol segment selectors (__BOOT_CS, __BOOT_DS).
 constexpr std::uint16_t kBootCs = 0x10;
 constexpr std::uint16_t kBootDs = 0x18;
 
-// Devices.
-constexpr std::uint16_t kSerialPort = 0x3f8;
-constexpr std::uint32_t kSerialIrq = 4;
-constexpr std::uint16_t kI8042Port = 0x60;
-constexpr std::uint16_t kPm1EventPort = 0x600;
-constexpr std::uint16_t kPm1ControlPort = 0x604;
-constexpr std::uint16_t kSciIrq = 9;
-constexpr std::uint8_t kS5SleepType = 5;  // the value of the DSDT's _S5 package
+// The devices are libcvm's PC machine's (libcvm/x86/pc_machine.hpp).
 
 } // namespace cvm::x86

@@ -33,7 +33,18 @@ struct FwCfgDevice {
 
 } // namespace
 
-bool is_mmio_device(DeviceKind kind) { return kind != DeviceKind::gic_v3 && kind != DeviceKind::gic_v3_its; }
+bool is_mmio_device(DeviceKind kind) {
+    switch (kind) {
+    case DeviceKind::uart_16550:
+    case DeviceKind::uart_pl011:
+    case DeviceKind::rtc_pl031:
+    case DeviceKind::rtc_mc146818:
+    case DeviceKind::pci_ecam_host:
+    case DeviceKind::virtio_mmio:
+    case DeviceKind::fw_cfg_mmio: return true;
+    default: return false;
+    }
+}
 
 MmioDevices::MmioDevices(const std::vector<const op::AddDevice*>& records, const Vm& vm, int console_fd,
                          const char* launcher) {
@@ -94,6 +105,12 @@ MmioDevices::MmioDevices(const std::vector<const op::AddDevice*>& records, const
         case DeviceKind::gic_v3:
         case DeviceKind::gic_v3_its:
             throw Error(fmt::format("{}: the {} is KVM's, not an MMIO bus device", launcher,
+                                    op::to_string(record->kind)));
+        case DeviceKind::x86_irqchip:
+        case DeviceKind::x86_pit:
+        case DeviceKind::i8042:
+        case DeviceKind::acpi_pm1:
+            throw Error(fmt::format("{}: a {} is a PC device, not one of an arm64 machine", launcher,
                                     op::to_string(record->kind)));
         }
     }

@@ -41,6 +41,10 @@ std::string_view op::to_string(DeviceKind kind) {
     case DeviceKind::pci_ecam_host: return "pci-ecam-host";
     case DeviceKind::virtio_mmio: return "virtio-mmio";
     case DeviceKind::fw_cfg_mmio: return "fw-cfg-mmio";
+    case DeviceKind::x86_irqchip: return "x86-irqchip";
+    case DeviceKind::x86_pit: return "x86-pit";
+    case DeviceKind::i8042: return "i8042";
+    case DeviceKind::acpi_pm1: return "acpi-pm1";
     }
     return "?";
 }

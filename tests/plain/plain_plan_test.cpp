@@ -2,6 +2,7 @@
 // against the x86 boot protocol and ACPI rules rather than against itself.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 
 #include "cvm/backend.hpp"
@@ -39,9 +40,48 @@ TEST(PlainPlan, OperationOrder) {
     auto plan = find_backend("plain").build_plan(spec_with(cvmtest::synthetic_bzimage()));
     std::vector<std::string> names;
     for (const auto& o : plan.operations()) names.emplace_back(operation_name(o));
-    std::vector<std::string> expected{"create-vm", "add-memory", "load-data", "load-data", "load-data", "load-data",
-                                      "load-data", "load-data", "load-data", "create-vcpus", "set-registers", "finalize"};
+    std::vector<std::string> expected{"create-vm", "add-memory", "add-device", "add-device", "add-device",
+                                      "add-device", "add-device", "load-data", "load-data", "load-data",
+                                      "load-data", "load-data", "load-data", "load-data", "create-vcpus",
+                                      "set-registers", "finalize"};
     EXPECT_EQ(names, expected);
+}
+
+// The PC machine's devices are records, and the ACPI tables name the same
+// ports, interrupt and addresses (read from the table bytes at the offsets
+// of the ACPI 6.x FADT and MADT).
+TEST(PlainPlan, AcpiTablesDescribeTheDeviceRecords) {
+    auto plan = find_backend("plain").build_plan(spec_with(cvmtest::synthetic_bzimage(), 3000, 3));
+    auto pm1 = plan.devices(DeviceKind::acpi_pm1);
+    auto irqchip = plan.devices(DeviceKind::x86_irqchip);
+    auto uart = plan.devices(DeviceKind::uart_16550);
+    ASSERT_EQ(pm1.size(), 1u);
+    ASSERT_EQ(irqchip.size(), 1u);
+    ASSERT_EQ(uart.size(), 1u);
+    EXPECT_EQ(uart[0]->regions[0].space, op::AddressSpace::pio);
+    EXPECT_EQ(uart[0]->regions[0].base, 0x3f8u);
+    EXPECT_EQ(uart[0]->interrupt, std::optional<std::uint32_t>(4));
+
+    auto l = loads(plan);
+    auto acpi = l["acpi"]->data.bytes();
+    auto find = [&](const char* signature) {
+        for (std::size_t at = 0; at + 4 <= acpi.size(); at += 4)
+            if (std::memcmp(acpi.data() + at, signature, 4) == 0) return at;
+        return std::size_t{0};
+    };
+    auto u32 = [&](std::size_t at) {
+        std::uint32_t v;
+        std::memcpy(&v, acpi.data() + at, 4);
+        return v;
+    };
+    const std::size_t fadt = find("FACP"), madt = find("APIC");
+    ASSERT_NE(fadt, 0u);
+    ASSERT_NE(madt, 0u);
+    EXPECT_EQ(acpi[fadt + 46] | acpi[fadt + 47] << 8, static_cast<int>(*pm1[0]->interrupt));  // SCI_INT
+    EXPECT_EQ(u32(fadt + 56), pm1[0]->regions[0].base);                                     // PM1a_EVT_BLK
+    EXPECT_EQ(u32(fadt + 64), pm1[0]->regions[0].base + 4);                                 // PM1a_CNT_BLK
+    EXPECT_EQ(u32(madt + 36), irqchip[0]->regions[1].base);                                 // local APIC
+    EXPECT_EQ(u32(madt + 44 + 8 * 3 + 4), irqchip[0]->regions[0].base);                     // the IOAPIC entry
 }
 
 TEST(PlainPlan, BootProtocolPlacement) {

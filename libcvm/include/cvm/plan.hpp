@@ -78,6 +78,10 @@ enum class DeviceKind {
     pci_ecam_host,  // regions: ECAM, then the I/O and memory windows; an empty bus
     virtio_mmio,    // regions: one transport; no device behind it
     fw_cfg_mmio,    // regions: data, selector and DMA registers
+    x86_irqchip,    // KVM's in-kernel PICs, IOAPIC and local APICs; regions: IOAPIC, local APIC (MMIO)
+    x86_pit,        // KVM's in-kernel i8254; regions: its ports
+    i8042,          // the keyboard controller's reset line; regions: ports 0x60-0x64
+    acpi_pm1,       // ACPI PM1a event and control blocks (S5 = power-off); interrupt: the SCI
 };
 std::string_view to_string(DeviceKind kind);
 

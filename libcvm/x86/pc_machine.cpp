@@ -1,0 +1,46 @@
+#include "libcvm/x86/pc_machine.hpp"
+
+#include <fmt/format.h>
+
+#include "cvm/error.hpp"
+
+namespace cvm::x86 {
+namespace {
+
+using op::AddressSpace;
+
+constexpr std::uint16_t kSerialPort = 0x3f8;
+constexpr std::uint32_t kSerialIrq = 4;
+constexpr std::uint16_t kI8042Port = 0x60;
+constexpr std::uint16_t kPm1Port = 0x600;  // PM1a_EVT_BLK (4 bytes), then PM1a_CNT_BLK (2)
+constexpr std::uint32_t kSciIrq = 9;
+
+} // namespace
+
+std::vector<op::AddDevice> pc_devices(bool acpi) {
+    std::vector<op::AddDevice> devices{
+        {DeviceKind::x86_irqchip, {{AddressSpace::mmio, kIoApicAddress, 0x1000},
+                                   {AddressSpace::mmio, kLocalApicAddress, 0x1000},
+                                   {AddressSpace::pio, 0x20, 2},
+                                   {AddressSpace::pio, 0xa0, 2}}, std::nullopt},
+        {DeviceKind::x86_pit, {{AddressSpace::pio, 0x40, 4}}, 0},
+        {DeviceKind::i8042, {{AddressSpace::pio, kI8042Port, 5}}, std::nullopt},
+        {DeviceKind::uart_16550, {{AddressSpace::pio, kSerialPort, 8}}, kSerialIrq},
+    };
+    if (acpi) devices.push_back({DeviceKind::acpi_pm1, {{AddressSpace::pio, kPm1Port, 6}}, kSciIrq});
+    return devices;
+}
+
+const op::AddDevice& only_device(const std::vector<op::AddDevice>& devices, DeviceKind kind) {
+    const op::AddDevice* found = nullptr;
+    for (const auto& d : devices)
+        if (d.kind == kind) {
+            if (found) throw Error(fmt::format("the PC machine has two {} devices", op::to_string(kind)));
+            found = &d;
+        }
+    if (!found || found->regions.empty())
+        throw Error(fmt::format("the PC machine lacks its {} device", op::to_string(kind)));
+    return *found;
+}
+
+} // namespace cvm::x86
