@@ -12,6 +12,7 @@
 #include "backends/amd-sev/sev_platform.hpp"
 #include "backends/amd-sev/sev_vcpu.hpp"
 #include "libcvm/x86/cpuid.hpp"
+#include "libcvm/x86/pc_devices.hpp"
 #include "libcvm/x86/pc_exit_handler.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
@@ -25,9 +26,6 @@
 namespace cvm::sev {
 namespace {
 
-constexpr std::uint16_t kSerialPort = 0x3f8;
-constexpr std::uint32_t kSerialIrq = 4;
-constexpr std::uint16_t kI8042Port = 0x60;
 
 // The plan's operations in the order an SEV launch accepts them.
 class PlanCursor {
@@ -160,7 +158,11 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     require_vm_type(*kvm, vm_type, technology_name(config.mode));
     if (snp) require_vmsa_features(*kvm, config.sev_features & ~std::uint64_t{1});  // bit 0 is KVM's own
     vm.emplace(kvm->create_vm(vm_type));
-    vm->ioctl(KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP");
+    // The in-kernel devices first, as QEMU creates its irqchip with the VM.
+    std::vector<const op::AddDevice*> devices;
+    for (const auto& operation : plan.operations())
+        if (const auto* d = std::get_if<op::AddDevice>(&operation)) devices.push_back(d);
+    x86::create_in_kernel_devices(*vm, devices, "the SEV launcher");
     const SevChannel channel(*vm, sev_fd);
 
     // Memory, then LAUNCH_START, then the measured contents.
@@ -208,6 +210,9 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
                                                       owner_session.bytes()));
     }
 
+    while (cursor.take<op::AddDevice>()) {
+        // Gathered above; made real in-kernel there and on the bus below.
+    }
     while (const auto* o = cursor.take<op::LoadData>()) {
         if (!o->measured) throw Error(fmt::format("'{}' is unmeasured; an SEV guest's memory is all measured", o->label));
         auto bytes = o->data.bytes();
@@ -250,16 +255,10 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
         std::move(measured).finish();
     }
 
-    PioBus bus;
-    const Vm& machine = *vm;
     MemoryConverter* converter = snp ? &*private_memory : nullptr;
     StopLatch latch;
-    x86::PcExitHandler handler(bus, latch, converter);
-    auto stop = [&latch](ExitReason reason, std::string detail) { latch.request(reason, std::move(detail)); };
-    Serial16550 serial(options.console_fd, [&machine](bool level) { machine.irq_line(kSerialIrq, level); });
-    I8042 i8042(stop);
-    bus.add(kSerialPort, 8, serial);
-    bus.add(kI8042Port, I8042::kLength, i8042);
+    x86::PcDevices pc(devices, *vm, options.console_fd, latch, "the SEV launcher");
+    x86::PcExitHandler handler(pc.bus(), latch, converter);
     // Memory faults (an SNP guest touching a page with the other attribute)
     // are converted by the runner through the same PrivateMemory.
     VcpuRunner runner(vcpus, handler, converter);

@@ -10,6 +10,7 @@
 #include "backends/amd-sev/ovmf_table.hpp"
 #include "backends/amd-sev/reset_state.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/x86/pc_machine.hpp"
 
 namespace cvm::sev {
 namespace {
@@ -152,6 +153,9 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
     plan.add(op::AddMemory{0, low, true, "ram"});
     if (memory > low) plan.add(op::AddMemory{kFourGiB, memory - low, true, "ram-high"});
     plan.add(op::AddMemory{ovmf.gpa, ovmf.size, true, "firmware"});
+    // The console and reset line of the PC machine, on KVM's irqchip; OVMF
+    // brings its own ACPI tables and timers.
+    for (auto& device : x86::pc_devices(/*pit=*/false, /*acpi=*/false)) plan.add(std::move(device));
     plan.add(op::LoadData{ovmf.gpa, firmware->payload, true, "firmware", mode == Mode::snp ? "normal" : ""});
 
     if (mode != Mode::snp && table) {

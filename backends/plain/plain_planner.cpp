@@ -67,7 +67,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     plan.add(op::CreateVm{{{"arch", "x86_64"}, {"irqchip", "in-kernel"}}});
     plan.add(op::AddMemory{0, ram.low_size, false, "ram below 3 GiB"});
     if (ram.high_size) plan.add(op::AddMemory{kHighRamBase, ram.high_size, false, "ram above 4 GiB"});
-    const std::vector<op::AddDevice> devices = pc_devices(true);
+    const std::vector<op::AddDevice> devices = pc_devices(/*pit=*/true, /*acpi=*/true);
     for (const auto& device : devices) plan.add(device);
 
     auto generated = [](std::vector<std::uint8_t> bytes, const char* what) {

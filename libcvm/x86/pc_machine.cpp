@@ -17,16 +17,16 @@ constexpr std::uint32_t kSciIrq = 9;
 
 } // namespace
 
-std::vector<op::AddDevice> pc_devices(bool acpi) {
+std::vector<op::AddDevice> pc_devices(bool pit, bool acpi) {
     std::vector<op::AddDevice> devices{
         {DeviceKind::x86_irqchip, {{AddressSpace::mmio, kIoApicAddress, 0x1000},
                                    {AddressSpace::mmio, kLocalApicAddress, 0x1000},
                                    {AddressSpace::pio, 0x20, 2},
                                    {AddressSpace::pio, 0xa0, 2}}, std::nullopt},
-        {DeviceKind::x86_pit, {{AddressSpace::pio, 0x40, 4}}, 0},
-        {DeviceKind::i8042, {{AddressSpace::pio, kI8042Port, 5}}, std::nullopt},
-        {DeviceKind::uart_16550, {{AddressSpace::pio, kSerialPort, 8}}, kSerialIrq},
     };
+    if (pit) devices.push_back({DeviceKind::x86_pit, {{AddressSpace::pio, 0x40, 4}}, 0});
+    devices.push_back({DeviceKind::i8042, {{AddressSpace::pio, kI8042Port, 5}}, std::nullopt});
+    devices.push_back({DeviceKind::uart_16550, {{AddressSpace::pio, kSerialPort, 8}}, kSerialIrq});
     if (acpi) devices.push_back({DeviceKind::acpi_pm1, {{AddressSpace::pio, kPm1Port, 6}}, kSciIrq});
     return devices;
 }

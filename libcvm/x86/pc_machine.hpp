@@ -22,9 +22,9 @@ inline constexpr std::uint64_t kLocalApicAddress = 0xfee00000;
 // The value of the DSDT's _S5 package, which the PM1 control block watches for.
 inline constexpr std::uint8_t kS5SleepType = 5;
 
-// The PC devices: irqchip, PIT, i8042, the UART and, with `acpi`, the PM1
-// blocks the FADT names.
-std::vector<op::AddDevice> pc_devices(bool acpi);
+// The PC devices: irqchip, i8042 and the UART; with `pit` the i8254, with
+// `acpi` the PM1 blocks the FADT names.
+std::vector<op::AddDevice> pc_devices(bool pit, bool acpi);
 
 // The one record of `kind` among `devices`, and its first region; throws
 // naming the kind if there is not exactly one.

@@ -6,6 +6,8 @@
 // one-shot functions, not libcvm's hashing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -506,7 +508,11 @@ TEST(SevLog, EveryModeReplaysToTheLaunchDigest) {
         Measurement m = find_backend(tech).predict(plan);
         Bytes log = write_plan_log(plan, {HashAlgorithm::sha256, HashAlgorithm::sha384});
         Log parsed = read_log(log, "test.log");
-        EXPECT_EQ(parsed.events.size(), plan.operations().size());
+        // One event per operation but the devices, which the firmware finds itself.
+        const auto& ops = plan.operations();
+        EXPECT_EQ(parsed.events.size(), static_cast<std::size_t>(std::count_if(ops.begin(), ops.end(), [](const auto& o) {
+                      return !std::holds_alternative<op::AddDevice>(o);
+                  })));
         auto v = verify_bytes(log, sums, m.value.bytes());
         EXPECT_TRUE(v.matches) << joined(v);
         ASSERT_TRUE(v.replayed);
