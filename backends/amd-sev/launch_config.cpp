@@ -81,8 +81,8 @@ op::CreateVm to_create_vm(const LaunchConfig& c) {
         {"policy", fmt::format("{:#x}", c.policy)},
         {"sev-features", fmt::format("{:#x}", c.sev_features)},
     };
-    if (!c.owner_dh_cert.empty()) vm.params.emplace_back("owner-dh-cert", c.owner_dh_cert);
-    if (!c.owner_session.empty()) vm.params.emplace_back("owner-session", c.owner_session);
+    if (!c.owner_dh_cert.empty()) vm.params.emplace_back("owner-dh-cert", to_hex(ByteSpan(c.owner_dh_cert)));
+    if (!c.owner_session.empty()) vm.params.emplace_back("owner-session", to_hex(ByteSpan(c.owner_session)));
     return vm;
 }
 
@@ -114,8 +114,8 @@ LaunchConfig config_of(const LaunchPlan& plan) {
     else throw Error(fmt::format("unknown VMM model '{}' in the plan", p["vmm"]));
     c.policy = parse_u64(p["policy"], "policy");
     c.sev_features = parse_u64(p["sev-features"], "sev-features");
-    c.owner_dh_cert = p["owner-dh-cert"];
-    c.owner_session = p["owner-session"];
+    if (!p["owner-dh-cert"].empty()) c.owner_dh_cert = from_hex(p["owner-dh-cert"], "plan owner-dh-cert");
+    if (!p["owner-session"].empty()) c.owner_session = from_hex(p["owner-session"], "plan owner-session");
     if (c.owner_dh_cert.empty() != c.owner_session.empty())
         throw Error("a guest owner's LAUNCH_START needs both the owner's PDH certificate and the session blob");
     if (c.mode == Mode::snp && !c.owner_session.empty())

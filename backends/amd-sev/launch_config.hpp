@@ -26,10 +26,13 @@ struct LaunchConfig {
     VmmModel vmm = VmmModel::qemu;
     std::uint64_t policy = 0;        // SEV policy (u32) or SNP guest policy (u64)
     std::uint64_t sev_features = 0;  // the VMSA's SEV_FEATURES (SNP: guest features, bit 0 set)
-    // SEV/SEV-ES with a guest owner: files given to LAUNCH_START (both or
-    // neither; empty: the firmware makes the transport keys itself).
-    std::string owner_dh_cert;
-    std::string owner_session;
+    // SEV/SEV-ES with a guest owner: the bytes LAUNCH_START is given (both
+    // or neither; empty: the firmware makes the transport keys itself). The
+    // plan carries the contents, not the files' names: the same contents
+    // are the same plan wherever they were read from, and the launch uses
+    // exactly what was planned.
+    std::vector<std::uint8_t> owner_dh_cert;
+    std::vector<std::uint8_t> owner_session;
 };
 
 std::string_view technology_name(Mode mode);

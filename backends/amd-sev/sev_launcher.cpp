@@ -201,13 +201,9 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<SnpStarted> snp_started;
     if (snp) snp_started.emplace(std::move(*snp_new).start(config.policy));
     else {
-        Payload owner_dh_cert, owner_session;  // none: the firmware makes the transport keys
-        if (!config.owner_session.empty()) {
-            owner_dh_cert = Payload::map_file(config.owner_dh_cert);
-            owner_session = Payload::map_file(config.owner_session);
-        }
-        sev_started.emplace(std::move(*sev_new).start(static_cast<std::uint32_t>(config.policy), owner_dh_cert.bytes(),
-                                                      owner_session.bytes()));
+        // Empty: the firmware makes the transport keys.
+        sev_started.emplace(std::move(*sev_new).start(static_cast<std::uint32_t>(config.policy),
+                                                      ByteSpan(config.owner_dh_cert), ByteSpan(config.owner_session)));
     }
 
     while (cursor.take<op::AddDevice>()) {

@@ -40,18 +40,23 @@ LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::str
         c.init = it->second == "legacy" ? InitKind::legacy : InitKind::init2;
     if (auto it = options.find("vmm"); it != options.end())
         c.vmm = it->second == "ec2" ? VmmModel::ec2 : it->second == "gce" ? VmmModel::gce : VmmModel::qemu;
-    if (auto it = options.find("owner-dh-cert"); it != options.end()) c.owner_dh_cert = it->second;
-    if (auto it = options.find("owner-session"); it != options.end()) c.owner_session = it->second;
-    if (c.owner_dh_cert.empty() != c.owner_session.empty())
-        throw Error("--owner-dh-cert and --owner-session go together: the session blob is made for that certificate",
-                    0, "owner-session");
-    if (!c.owner_session.empty()) {
-        auto session = Payload::map_file(c.owner_session);
+    std::string dh_cert_file, session_file;
+    if (auto it = options.find("owner-dh-cert"); it != options.end()) dh_cert_file = it->second;
+    if (auto it = options.find("owner-session"); it != options.end()) session_file = it->second;
+    if (dh_cert_file.empty() != session_file.empty())
+        throw Error("options owner-dh-cert and owner-session go together: the session blob is made for that "
+                    "certificate", 0, "option owner-session");
+    if (!session_file.empty()) {
+        // Read once, here: the plan holds the bytes the launch will use.
+        auto session = Payload::map_file(session_file);
         if (session.size() != kSessionBlobSize)
-            throw_format_error(c.owner_session, 0, "SEV launch session blob size", "128 bytes",
+            throw_format_error(session_file, 0, "SEV launch session blob size", "128 bytes",
                                fmt::format("{} bytes", session.size()));
-        if (Payload::map_file(c.owner_dh_cert).size() == 0)
-            throw_format_error(c.owner_dh_cert, 0, "guest owner PDH certificate", "a non-empty file", "0 bytes");
+        auto dh_cert = Payload::map_file(dh_cert_file);
+        if (dh_cert.size() == 0)
+            throw_format_error(dh_cert_file, 0, "guest owner PDH certificate", "a non-empty file", "0 bytes");
+        c.owner_session.assign(session.bytes().begin(), session.bytes().end());
+        c.owner_dh_cert.assign(dh_cert.bytes().begin(), dh_cert.bytes().end());
     }
     if (mode == Mode::snp) {
         c.sev_features = parse_number(options.at("guest-features"), "guest-features");

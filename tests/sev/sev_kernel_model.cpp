@@ -529,6 +529,10 @@ int SevKernelModel::command(std::uint32_t id, void* data, std::uint32_t& error, 
         a->handle = handle_;
         guest_ = Guest::lupdate;
         seen_.policy = a->policy;
+        if (a->session_uaddr && a->session_len) {
+            const auto* blob = reinterpret_cast<const std::uint8_t*>(a->session_uaddr);
+            seen_.launch_start_session.assign(blob, blob + a->session_len);
+        }
         return 0;
     }
     case uapi::kLaunchUpdateData: {

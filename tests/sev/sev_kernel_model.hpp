@@ -88,6 +88,7 @@ public:
         std::set<std::uint64_t> populated;        // GFNs SNP_LAUNCH_UPDATE made guest-owned
         unsigned faults_reported = 0, refaults = 0, steps_run = 0;
         std::vector<std::string> refused;         // "<call>: <errno or firmware status>"
+        std::vector<std::uint8_t> launch_start_session;  // what psp_copy_user_blob copied for LAUNCH_START
     };
     Observed seen() const;
     std::vector<SevCall> sev_calls() const;

@@ -488,6 +488,28 @@ TEST(SevLaunchSeam, GuestOwnerSessionGoesToLaunchStart) {
     EXPECT_THROW(plan_for("amd-sev-snp", 1, {{"owner-dh-cert", cert}, {"owner-session", session}}), Error);
 }
 
+// The plan holds the owner's bytes, not file names: the same contents read
+// from two places make the same plan, and changing a file after planning
+// does not change what LAUNCH_START is given. Before, the files were plan
+// parameters by path, reopened at launch.
+TEST(SevLaunchSeam, GuestOwnerFilesArePlannedByContent) {
+    auto cert = write_temp("owner-a.cert", 2084, 0x33);
+    auto session = write_temp("owner-a.session", 128, 0x44);
+    auto cert2 = write_temp("owner-b.cert", 2084, 0x33);
+    auto session2 = write_temp("owner-b.session", 128, 0x44);
+    auto a = plan_for("amd-sev-es", 1, {{"owner-dh-cert", cert}, {"owner-session", session}});
+    auto b = plan_for("amd-sev-es", 1, {{"owner-dh-cert", cert2}, {"owner-session", session2}});
+    EXPECT_EQ(a.to_json(), b.to_json());
+    EXPECT_EQ(a.to_json().find(cert), std::string::npos) << "a file name is in the plan";
+
+    write_temp("owner-a.session", 128, 0x55);  // changed after planning
+    SevKernelModel model;
+    cvmtest::launch_through(model, a);
+    auto start = args_of<uapi::LaunchStart>(model.sev_calls()[1]);
+    ASSERT_EQ(start.session_len, 128u);
+    EXPECT_EQ(model.seen().launch_start_session, std::vector<std::uint8_t>(128, 0x44));
+}
+
 TEST(SevLaunchSeam, EveryFailureLeavesNoFdOpen) {
     for (const std::string tech : {"amd-sev", "amd-sev-es", "amd-sev-snp"}) {
         auto plan = plan_for(tech, 2);
