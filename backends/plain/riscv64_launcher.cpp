@@ -64,6 +64,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<Vm> vm;
     std::vector<Vcpu> vcpus;
     HostValues host;
+    const op::AddDevice* uart = nullptr;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
@@ -77,7 +78,10 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },
             [&](const op::LoadData& o) { copy_load(memory, o); },
             [&](const op::AddDevice& o) {
-                throw Error(fmt::format("the plain riscv64 launcher cannot provide a {} device", op::to_string(o.kind)));
+                // The machine's console; its tree gives it no interrupt.
+                if (o.kind != DeviceKind::uart_16550 || uart || o.regions.size() != 1 || o.interrupt)
+                    throw Error(fmt::format("the plain riscv64 launcher cannot provide a {} device", op::to_string(o.kind)));
+                uart = &o;
             },
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
@@ -102,7 +106,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     // The DTB gives the UART no interrupt: Linux polls it.
     Serial16550 serial(options.console_fd, [](bool) {});
     MmioBus bus;
-    bus.add(kUartBase, kUartSize, serial);
+    if (uart) bus.add(uart->regions[0].base, uart->regions[0].size, serial);
     SbiConsole sbi(options.console_fd, &memory);
     MmioExitHandler handler(bus, &sbi);
     VcpuRunner runner(vcpus, handler);

@@ -67,7 +67,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec, const std::map<std::string, std:
         fdt_label = "fdt (from " + dtb->payload.name() + ")";
     } else {
         FdtInputs in;
-        in.devices = Devices::polled_uart;
+        in.devices = plain_devices();
         in.ram_base = kRamBase;
         in.ram_size = layout.ram_size;
         in.vcpus = spec.vcpus.count;
@@ -81,6 +81,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec, const std::map<std::string, std:
     LaunchPlan plan("plain", HashAlgorithm::sha256);
     plan.add(op::CreateVm{{{"arch", "riscv64"}, {"isa", isa.text}, {"timebase-frequency", std::to_string(timebase)}}});
     plan.add(op::AddMemory{kRamBase, layout.ram_size, false, "ram"});
+    for (auto& device : plain_devices()) plan.add(std::move(device));
     plan.add(op::LoadData{layout.kernel, kernel->payload, kernel->measured, "kernel", {}});
     if (const ImageSpec* initrd = spec.image(ImageRole::initrd))
         plan.add(op::LoadData{layout.initrd->start, initrd->payload, initrd->measured, "initrd", {}});

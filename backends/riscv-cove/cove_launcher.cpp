@@ -21,6 +21,7 @@
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/riscv64/aia.hpp"
 #include "libcvm/riscv64/machine.hpp"
 #include "libcvm/core/overloaded.hpp"
 
@@ -46,15 +47,21 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
     GuestMemory memory;
     std::optional<KvmSystem> kvm;
     std::optional<Vm> vm;
+    std::optional<KvmFd> aia;
     std::vector<Vcpu> vcpus;
+    const op::AddDevice* imsic = nullptr;
+    const op::AddDevice* pci = nullptr;
+    std::optional<std::uint32_t> num_ids;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
             [&](const op::CreateVm& o) {
-                for (const auto& [key, value] : o.params)
+                for (const auto& [key, value] : o.params) {
                     if (key == "tsm-abi" && parse_tsm_abi(value) != TsmAbi::v0_5)
                         throw Error(fmt::format("TSM ABI {}: the CoVE KVM interface libcvm drives (RFC 2023) is "
                                                 "the v0.5 one", value));
+                    if (key == "imsic-num-ids") num_ids = static_cast<std::uint32_t>(std::stoul(value));
+                }
                 kvm.emplace(seam, options.device);
                 if (kvm->check_extension(KVM_CAP_ONE_REG) <= 0)
                     throw Error("this KVM lacks KVM_CAP_ONE_REG, which a RISC-V launch needs", 0, "kvm");
@@ -79,6 +86,9 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
             [&](const op::CreateVcpus& o) {
                 if (!vm) throw Error("the plan creates vCPUs before creating the VM");
                 for (unsigned id = 0; id < o.count; ++id) vcpus.push_back(vm->create_vcpu(id));
+                // The AIA needs every vCPU for its IMSIC addresses (kvmtool
+                // sets it up in late_init, after the vCPUs).
+                if (imsic) aia.emplace(riscv64::create_aia_imsic(*vm, *imsic, o.count, num_ids));
             },
             [&](const op::SetRegisters& o) {
                 if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
@@ -88,8 +98,12 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
                     vcpus[o.vcpu].ioctl(KVM_SET_ONE_REG, &reg, fmt::format("KVM_SET_ONE_REG {}", r.name));
                 }
             },
+            // kvmtool's TVM devices: KVM's AIA IMSICs and a PCI host (empty
+            // here: libcvm gives a TVM no virtio devices).
             [&](const op::AddDevice& o) {
-                throw Error(fmt::format("the riscv-cove launcher cannot provide a {} device", op::to_string(o.kind)));
+                if (o.kind == DeviceKind::riscv_imsic && !imsic) imsic = &o;
+                else if (o.kind == DeviceKind::pci_ecam_host && !pci) pci = &o;
+                else throw Error(fmt::format("the riscv-cove launcher cannot provide a {} device", op::to_string(o.kind)));
             },
             // The RFC has no finalize call: the first KVM_RUN finalizes.
             [&](const op::Finalize&) {},
@@ -103,6 +117,8 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
     Serial16550 uart(options.console_fd, [](bool) {});
     MmioBus bus;
     bus.add(riscv64::kUartBase, riscv64::kUartSize, uart);
+    if (pci)
+        for (const auto& r : pci->regions) bus.add_empty(r.base, r.size);
     SbiConsole sbi(options.console_fd);
     MmioExitHandler handler(bus, &sbi);
     VcpuRunner runner(vcpus, handler);

@@ -81,12 +81,13 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
 
     std::vector<std::uint8_t> fdt;
     std::string fdt_label = "fdt";
+    std::optional<std::uint32_t> planned_num_ids;  // what the generated DTB declares
     if (const ImageSpec* dtb = spec.image(ImageRole::dtb)) {
         fdt = riscv64::adapt_user_fdt(dtb->payload.bytes(), dtb->payload.name(), spec.cmdline, layout.initrd);
         fdt_label = "fdt (from " + dtb->payload.name() + ")";
     } else {
         riscv64::FdtInputs in;
-        in.devices = riscv64::Devices::imsic_and_pci;
+        in.devices = riscv64::tvm_devices(spec.vcpus.count);
         in.ram_base = riscv64::kRamBase;
         in.ram_size = layout.ram_size;
         in.vcpus = spec.vcpus.count;
@@ -97,20 +98,26 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
         if (isa.has("zicbom")) in.cbom_block_size = cbom;
         in.timebase_frequency = riscv64::parse_timebase_frequency(options.at("timebase-frequency"));
         in.imsic_num_ids = checked_num_ids(options.at("imsic-num-ids"));
+        planned_num_ids = in.imsic_num_ids;
         in.cmdline = spec.cmdline;
         in.initrd = layout.initrd;
         fdt = riscv64::build_fdt(in);
     }
 
     LaunchPlan plan("riscv-cove", HashAlgorithm::sha384);
-    plan.add(op::CreateVm{{
+    op::CreateVm create{{
         {"arch", "riscv64"},
         {"vm-type", fmt::format("{:#x}", kVmTypeRiscvCove)},
         {"tsm-abi", std::string(to_string(abi))},
         {"covh-add-measured-pages-fid", std::to_string(covh_function_ids(abi).add_measured_pages)},
         {"measurement-model", "salus"},
-    }});
+    }};
+    // The host's AIA id count the DTB declares, which the launcher checks
+    // (a user's DTB declares its own, which it cannot).
+    if (planned_num_ids) create.params.emplace_back("imsic-num-ids", std::to_string(*planned_num_ids));
+    plan.add(std::move(create));
     plan.add(op::AddMemory{riscv64::kRamBase, layout.ram_size, true, "ram (the TVM's confidential region)"});
+    for (auto& device : riscv64::tvm_devices(spec.vcpus.count)) plan.add(std::move(device));
     plan.add(op::LoadData{layout.kernel, kernel->payload, true, "kernel", {}});
     if (const ImageSpec* initrd = spec.image(ImageRole::initrd))
         plan.add(op::LoadData{layout.initrd->start, initrd->payload, true, "initrd", {}});

@@ -110,7 +110,8 @@ MmioDevices::MmioDevices(const std::vector<const op::AddDevice*>& records, const
         case DeviceKind::x86_pit:
         case DeviceKind::i8042:
         case DeviceKind::acpi_pm1:
-            throw Error(fmt::format("{}: a {} is a PC device, not one of an arm64 machine", launcher,
+        case DeviceKind::riscv_imsic:
+            throw Error(fmt::format("{}: a {} is not a device of an arm64 machine", launcher,
                                     op::to_string(record->kind)));
         }
     }

@@ -45,6 +45,7 @@ std::string_view op::to_string(DeviceKind kind) {
     case DeviceKind::x86_pit: return "x86-pit";
     case DeviceKind::i8042: return "i8042";
     case DeviceKind::acpi_pm1: return "acpi-pm1";
+    case DeviceKind::riscv_imsic: return "riscv-imsic";
     }
     return "?";
 }

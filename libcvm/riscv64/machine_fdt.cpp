@@ -68,10 +68,11 @@ void cpu_nodes(void* fdt, const FdtInputs& in) {
 
 // riscv/aia.c aia__generate_fdt_node: the IMSIC only, since a CoVE VM has
 // no interrupt sources and kvmtool then skips the APLIC.
-void imsic_node(void* fdt, const FdtInputs& in) {
-    begin(fdt, fmt::format("imsics@{:08x}", kImsicBase));
+void imsic_node(void* fdt, const FdtInputs& in, const op::DeviceRegion& files) {
+    const auto base = static_cast<std::uint32_t>(files.base);
+    begin(fdt, fmt::format("imsics@{:08x}", base));
     property_string(fdt, "compatible", "riscv,imsics");
-    property(fdt, "reg", Cells{}.u32(0).u32(kImsicBase).u32(0).u32(in.vcpus * kImsicPerHart));
+    property(fdt, "reg", Cells{}.u32(0).u32(base).u32(0).u32(static_cast<std::uint32_t>(files.size)));
     property_cell(fdt, "#interrupt-cells", 0);
     property_empty(fdt, "interrupt-controller");
     property_empty(fdt, "msi-controller");
@@ -85,7 +86,11 @@ void imsic_node(void* fdt, const FdtInputs& in) {
 
 // riscv/pci.c pci__generate_fdt_nodes for a CoVE VM: no interrupt-map
 // (no APLIC for pin interrupts), MSIs to the IMSIC.
-void pci_node(void* fdt) {
+void pci_node(void* fdt, const op::AddDevice& pci) {
+    if (pci.regions.size() != 3) throw Error("the riscv64 PCI host record needs its ECAM, I/O and memory windows");
+    const auto& ecam = pci.regions[0];
+    const auto& io = pci.regions[1];
+    const auto& mem = pci.regions[2];
     constexpr std::uint32_t kSpaceIo = 1u << 24, kSpaceMem32 = 2u << 24;  // of_pci_b_ss
     begin(fdt, "pci");
     property_string(fdt, "device_type", "pci");
@@ -95,10 +100,10 @@ void pci_node(void* fdt) {
     property_string(fdt, "compatible", "pci-host-ecam-generic");
     property_empty(fdt, "dma-coherent");
     property(fdt, "bus-range", Cells{}.u32(0).u32(1));
-    property(fdt, "reg", Cells{}.u64(kPciCfgBase).u64(kPciCfgSize));
+    property(fdt, "reg", Cells{}.u64(ecam.base).u64(ecam.size));
     Cells ranges;
-    ranges.u32(kSpaceIo).u32(0).u32(0).u64(kIoportBase).u64(kIoportSize);
-    ranges.u32(kSpaceMem32).u64(kPciMmioBase).u64(kPciMmioBase).u64(kPciMmioSize);
+    ranges.u32(kSpaceIo).u32(0).u32(0).u64(io.base).u64(io.size);
+    ranges.u32(kSpaceMem32).u64(mem.base).u64(mem.base).u64(mem.size);
     property(fdt, "ranges", ranges);
     property_cell(fdt, "msi-parent", kPhandleImsic);
     end(fdt);
@@ -106,17 +111,52 @@ void pci_node(void* fdt) {
 
 // hw/serial.c serial8250_generate_fdt_node, without the interrupts
 // property: nothing could raise the line, and Linux's of_serial then polls.
-void uart_node(void* fdt) {
-    begin(fdt, fmt::format("U6_16550A@{:x}", kUartBase));
+void uart_node(void* fdt, const op::DeviceRegion& registers) {
+    begin(fdt, fmt::format("U6_16550A@{:x}", registers.base));
     property_string(fdt, "compatible", "ns16550a");
-    property(fdt, "reg", Cells{}.u64(kUartBase).u64(kUartSize));
+    property(fdt, "reg", Cells{}.u64(registers.base).u64(registers.size));
     property_cell(fdt, "clock-frequency", kUartClock);
     end(fdt);
 }
 
+const op::AddDevice* find(const std::vector<op::AddDevice>& devices, DeviceKind kind) {
+    const op::AddDevice* found = nullptr;
+    for (const auto& d : devices) {
+        if (d.kind != kind) continue;
+        if (found || d.regions.empty())
+            throw Error(fmt::format("the riscv64 machine's tree takes one {} record with its registers",
+                                    op::to_string(kind)));
+        found = &d;
+    }
+    return found;
+}
+
 } // namespace
 
+std::vector<op::AddDevice> tvm_devices(unsigned vcpus) {
+    using op::AddressSpace;
+    return {
+        {DeviceKind::riscv_imsic, {{AddressSpace::mmio, kImsicBase, std::uint64_t{vcpus} * kImsicPerHart}},
+         std::nullopt},
+        {DeviceKind::pci_ecam_host, {{AddressSpace::mmio, kPciCfgBase, kPciCfgSize},
+                                     {AddressSpace::mmio, kIoportBase, kIoportSize},
+                                     {AddressSpace::mmio, kPciMmioBase, kPciMmioSize}}, std::nullopt},
+    };
+}
+
+std::vector<op::AddDevice> plain_devices() {
+    return {{DeviceKind::uart_16550, {{op::AddressSpace::mmio, kUartBase, kUartSize}}, std::nullopt}};
+}
+
 std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
+    for (const auto& d : in.devices)
+        if (d.kind != DeviceKind::riscv_imsic && d.kind != DeviceKind::pci_ecam_host &&
+            d.kind != DeviceKind::uart_16550)
+            throw Error(fmt::format("the riscv64 machine's tree has no node for a {} device", op::to_string(d.kind)));
+    const op::AddDevice* imsic = find(in.devices, DeviceKind::riscv_imsic);
+    const op::AddDevice* pci = find(in.devices, DeviceKind::pci_ecam_host);
+    const op::AddDevice* uart = find(in.devices, DeviceKind::uart_16550);
+    if (pci && !imsic) throw Error("the riscv64 machine's PCI host sends its MSIs to an IMSIC the plan lacks");
     // kvmtool builds in a staging buffer of FDT_MAX_SIZE (fdt_create zeroes
     // it), then opens the tree into fresh guest memory and packs it there.
     std::vector<std::uint8_t> staging(kFdtSize, 0);
@@ -143,23 +183,22 @@ std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
     end(fdt);
 
     cpu_nodes(fdt, in);
-    const bool aia = in.devices == Devices::imsic_and_pci;
-    if (aia) imsic_node(fdt, in);
+    if (imsic) imsic_node(fdt, in, imsic->regions[0]);
 
     begin(fdt, "smb");
     property_string(fdt, "compatible", "simple-bus");
     property_cell(fdt, "#address-cells", 2);
     property_cell(fdt, "#size-cells", 2);
     // kvmtool names the APLIC's phandle even though it writes no APLIC node.
-    if (aia) property_cell(fdt, "interrupt-parent", kPhandleAplic);
+    if (imsic) property_cell(fdt, "interrupt-parent", kPhandleAplic);
     property_empty(fdt, "ranges");
-    if (aia) pci_node(fdt);
-    else uart_node(fdt);
+    if (pci) pci_node(fdt, *pci);
+    if (uart) uart_node(fdt, uart->regions[0]);
     end(fdt);
-    if (!aia) {
+    if (uart) {
         // kvmtool's serial0 alias, which /chosen's stdout-path names.
         begin(fdt, "aliases");
-        property_string(fdt, "serial0", fmt::format("/smb/U6_16550A@{:x}", kUartBase));
+        property_string(fdt, "serial0", fmt::format("/smb/U6_16550A@{:x}", uart->regions[0].base));
         end(fdt);
     }
     // A TVM has no /aliases: only a UART node would set kvmtool's stdout path.

@@ -10,27 +10,25 @@
 #include <vector>
 
 #include "cvm/bytes.hpp"
+#include "cvm/plan.hpp"
 #include "libcvm/riscv64/machine.hpp"
 
 namespace cvm::riscv64 {
 
-// The devices the tree declares besides RAM and the harts. A launcher
-// provides exactly these.
-enum class Devices {
-    // A CoVE TVM as kvmtool builds it: the AIA IMSIC (no APLIC: no wired
-    // interrupt sources) and the PCI host bridge whose MSIs go to it.
-    imsic_and_pci,
-    // The plain machine: a polled 16550 at kUartBase (no interrupts
-    // property: there is no interrupt controller besides each hart's local
-    // one; timer, IPIs and power-off are SBI calls KVM serves).
-    polled_uart,
-};
+// The machines' devices as records (launchers create exactly these):
+// a CoVE TVM as kvmtool builds it has the AIA IMSIC (no APLIC: no wired
+// interrupt sources) and the PCI host bridge whose MSIs go to it; the plain
+// machine a polled 16550 (no interrupt: there is no interrupt controller
+// besides each hart's local one; timer, IPIs and power-off are SBI calls
+// KVM serves).
+std::vector<op::AddDevice> tvm_devices(unsigned vcpus);
+std::vector<op::AddDevice> plain_devices();
 
 // Everything the generated tree depends on. isa, cbom_block_size and
 // timebase_frequency are facts of the host that kvmtool reads from KVM;
 // planners take them from options and launchers check them.
 struct FdtInputs {
-    Devices devices = Devices::imsic_and_pci;
+    std::vector<op::AddDevice> devices;  // the tree's devices, each described from its record
     std::uint64_t ram_base = 0;
     std::uint64_t ram_size = 0;
     unsigned vcpus = 1;
@@ -39,7 +37,7 @@ struct FdtInputs {
     std::string isa;  // riscv,isa of every hart, as kvmtool composes it
     std::optional<std::uint32_t> cbom_block_size;  // written iff the ISA has Zicbom
     std::uint32_t timebase_frequency = 0;
-    std::uint32_t imsic_num_ids = 0;  // imsic_and_pci: the AIA device's KVM_DEV_RISCV_AIA_CONFIG_IDS
+    std::uint32_t imsic_num_ids = 0;  // with an IMSIC: the AIA device's KVM_DEV_RISCV_AIA_CONFIG_IDS
 };
 
 // kvmtool's tree, built with the same libfdt calls in the same order, then

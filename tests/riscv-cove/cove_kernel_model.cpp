@@ -68,6 +68,18 @@ bool copy_from_user(void* to, std::uint64_t from, std::size_t n) {
     return ok;
 }
 
+// The kernel's copy_to_user: a bad destination is -EFAULT, here the pipe's.
+bool copy_to_user(std::uint64_t to, const void* from, std::size_t n) {
+    if (to == 0) return false;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    const bool ok = write(fds[1], from, n) == static_cast<ssize_t>(n) &&
+                    read(fds[0], reinterpret_cast<void*>(to), n) == static_cast<ssize_t>(n);
+    close(fds[0]);
+    close(fds[1]);
+    return ok;
+}
+
 std::string core_name(unsigned index) {
     static const char* const names[kCoreRegs] = {
         "pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5", "a6",
@@ -112,6 +124,8 @@ int CoveKernelModel::ioctl(int fd, unsigned long request, void* arg) {
         return refuse("system ioctl (not modelled)", ENOTTY);
     }
     if (fd == vm_fd_) return vm_ioctl(request, arg);
+    if (fd == aia_fd_ && (request == KVM_SET_DEVICE_ATTR || request == KVM_GET_DEVICE_ATTR))
+        return aia_attr(request == KVM_SET_DEVICE_ATTR, arg);
     if (auto it = vcpus_.find(fd); it != vcpus_.end()) {
         if (request == KVM_RUN) {
             lock.unlock();
@@ -142,8 +156,78 @@ int CoveKernelModel::vm_ioctl(unsigned long request, void* arg) {
     if (request == KVM_CHECK_EXTENSION)
         return reinterpret_cast<unsigned long>(arg) == static_cast<unsigned long>(KVM_CAP_ONE_REG) ? 1 : 0;
     if (request == kMeasureRegion) return measure_region(arg);
+    if (request == KVM_CREATE_DEVICE) return create_device(arg);
     // [RFC 11/48] kvm_arch_vm_ioctl: every other arch VM ioctl is -EINVAL.
     return refuse("VM ioctl", EINVAL);
+}
+
+// kvm_main.c kvm_ioctl_create_device, then the AIA device's create
+// (arch/riscv/kvm/aia_device.c aia_create, with the host's AIA series the
+// CoVE trees carry): only KVM_DEV_TYPE_RISCV_AIA (11) here (-ENODEV), one
+// per VM (-EEXIST: the irqchip is in the kernel already), and none once a
+// vCPU has run (-EBUSY).
+int CoveKernelModel::create_device(void* arg) {
+    kvm_create_device create{};
+    if (!copy_from_user(&create, reinterpret_cast<std::uint64_t>(arg), sizeof create))
+        return refuse("KVM_CREATE_DEVICE(copy)", EFAULT);
+    if (create.type != 11) return refuse("KVM_CREATE_DEVICE(type)", ENODEV);
+    if (seen_.aia_created) return refuse("KVM_CREATE_DEVICE(second AIA)", EEXIST);
+    if (seen_.finalized) return refuse("KVM_CREATE_DEVICE(a vCPU ran)", EBUSY);
+    aia_fd_ = memfd_create("model-aia", MFD_CLOEXEC);
+    if (aia_fd_ < 0) return -errno;
+    seen_.aia_created = true;
+    auto* out = static_cast<kvm_create_device*>(arg);
+    out->fd = static_cast<std::uint32_t>(aia_fd_);
+    return 0;
+}
+
+// aia_device.c aia_get_attr / aia_set_attr:
+//   CONFIG (0): MODE (0) and IDS (1) read what the host has; HART_BITS (5)
+//     at most 16 (-EINVAL); any write after init -EBUSY;
+//   ADDR (1): IMSIC(v) = 1 + v for an existing vCPU v (kvm_get_vcpu_by_id,
+//     -EINVAL otherwise), 4 KiB aligned (KVM_DEV_RISCV_IMSIC_ALIGN, -EINVAL),
+//     not after init (-EBUSY); the APLIC (0) is not modelled (a TVM has none);
+//   CTRL (2) INIT (0): aia_init: once (-EBUSY), every vCPU with its IMSIC
+//     address (-EINVAL).
+int CoveKernelModel::aia_attr(bool write, const void* arg) {
+    kvm_device_attr a{};
+    if (!copy_from_user(&a, reinterpret_cast<std::uint64_t>(arg), sizeof a)) return refuse("AIA attribute(copy)", EFAULT);
+    auto put32 = [&](std::uint32_t v) {
+        return copy_to_user(a.addr, &v, sizeof v) ? 0 : refuse("AIA attribute(copy out)", EFAULT);
+    };
+    if (a.group == 0) {
+        if (write && seen_.aia_initialized) return refuse("AIA config after init", EBUSY);
+        if (!write && a.attr == 0) return put32(aia_mode);
+        if (!write && a.attr == 1) return put32(aia_nr_ids);
+        if (write && a.attr == 5) {
+            std::uint32_t bits = 0;
+            if (!copy_from_user(&bits, a.addr, sizeof bits)) return refuse("AIA hart bits(copy)", EFAULT);
+            if (bits > 16) return refuse("AIA hart bits", EINVAL);
+            seen_.aia_hart_bits = bits;
+            return 0;
+        }
+        return refuse("AIA config attribute (not modelled)", ENXIO);
+    }
+    if (a.group == 1 && write && a.attr >= 1) {
+        const unsigned vcpu = static_cast<unsigned>(a.attr - 1);
+        bool exists = false;
+        for (const auto& [fd, state] : vcpus_) exists |= state.id == vcpu;
+        if (!exists) return refuse("AIA IMSIC address of a missing vCPU", EINVAL);
+        std::uint64_t address = 0;
+        if (!copy_from_user(&address, a.addr, sizeof address)) return refuse("AIA IMSIC address(copy)", EFAULT);
+        if (address % 0x1000) return refuse("AIA IMSIC address alignment", EINVAL);
+        if (seen_.aia_initialized) return refuse("AIA IMSIC address after init", EBUSY);
+        seen_.imsic_addr[vcpu] = address;
+        return 0;
+    }
+    if (a.group == 2 && write && a.attr == 0) {
+        if (seen_.aia_initialized) return refuse("AIA init twice", EBUSY);
+        for (const auto& [fd, state] : vcpus_)
+            if (!seen_.imsic_addr.count(state.id)) return refuse("AIA init (a vCPU without an IMSIC address)", EINVAL);
+        seen_.aia_initialized = true;
+        return 0;
+    }
+    return refuse("AIA attribute (not modelled)", ENXIO);
 }
 
 // kvm_main.c __kvm_set_memory_region (flags, page alignment of size, GPA and

@@ -44,6 +44,8 @@ public:
     // ---- the host ----
     bool cove_enabled = true;   // kvm_riscv_cove_init found COVH, NACL and a ready TSM
     unsigned gpa_bits = 41;     // kvm_riscv_gstage_gpa_bits: 41 for Sv39x4 (the host's G-stage mode)
+    std::uint32_t aia_mode = 1;      // KVM_DEV_RISCV_AIA_MODE_HWACCEL: the host's IMSICs have guest files
+    std::uint32_t aia_nr_ids = 255;  // the ids of the host IMSIC's guest files
 
     // ---- the guest ----
     void script(std::deque<FakeKvm::Exit> exits) { fake_.script(std::move(exits)); }
@@ -61,6 +63,10 @@ public:
         int tvm_vcpus_missing = 0;     // vCPUs the TSM never created (made after finalize)
         std::vector<std::string> impossible_exits;  // scripted exits a TVM cannot take
         std::vector<std::string> refused;           // "<call>: <errno text>" for every refusal
+        // The AIA device as aia_device.c holds it.
+        bool aia_created = false, aia_initialized = false;
+        std::uint32_t aia_hart_bits = 0;
+        std::map<unsigned, std::uint64_t> imsic_addr;  // by vCPU id
     };
     Observed seen() const;
 
@@ -85,12 +91,15 @@ private:
     int measure_region(const void* arg);
     int create_vcpu(unsigned long id);
     int set_one_reg(VcpuState& vcpu, const void* arg);
+    int create_device(void* arg);
+    int aia_attr(bool write, const void* arg);
     int run(int fd);
 
     FakeKvm fake_;
     mutable std::mutex mutex_;
     std::set<int> system_fds_;
     int vm_fd_ = -1;
+    int aia_fd_ = -1;
     std::map<int, VcpuState> vcpus_;
     std::map<std::uint32_t, Slot> slots_;
     Observed seen_;

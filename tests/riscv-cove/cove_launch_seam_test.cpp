@@ -6,6 +6,8 @@
 // sequences the model refuses as the kernel would.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -101,12 +103,43 @@ TEST(CoveLaunchSeam, KvmtoolOrder) {
         "mmap vcpu0",
         "vm KVM_CREATE_VCPU",
         "mmap vcpu1",
+        // The AIA IMSICs the DTB declares, as kvmtool's riscv/aia.c sets them
+        // up: create, read the mode and the id count, set the hart bits and
+        // each hart's IMSIC address, init.
+        "vm 0xc00caee0",   // KVM_CREATE_DEVICE = _IOWR(KVMIO, 0xe0, struct kvm_create_device)
+        "fd 0x4018aee2",   // KVM_GET_DEVICE_ATTR = _IOW(KVMIO, 0xe2, struct kvm_device_attr): mode
+        "fd 0x4018aee2",   // ids
+        "fd 0x4018aee1",   // KVM_SET_DEVICE_ATTR = _IOW(KVMIO, 0xe1, ...): hart bits
+        "fd 0x4018aee1",   // IMSIC of hart 0
+        "fd 0x4018aee1",   // IMSIC of hart 1
+        "fd 0x4018aee1",   // init
         "vm 0x8018aeb5",  // measure: FDT
         "vcpu0 0x4010aeac",  // pc
         "vcpu0 0x4010aeac",  // a0
         "vcpu0 0x4010aeac",  // a1
     };
-    EXPECT_EQ(seam.summary(), expected);
+    auto got = seam.summary();
+    for (auto& call : got)
+        if (call.rfind("fd", 0) == 0) call = "fd" + call.substr(call.find(' '));  // the device's fd number varies
+    EXPECT_EQ(got, expected);
+    auto seen = fake.seen();
+    EXPECT_TRUE(seen.aia_initialized);
+    EXPECT_EQ(seen.aia_hart_bits, 2u);  // kvmtool: fls(2 harts)
+    EXPECT_EQ(seen.imsic_addr, (std::map<unsigned, std::uint64_t>{{0, 0x08000000}, {1, 0x08001000}}));
+}
+
+// The DTB declares riscv,num-ids as the plan's imsic-num-ids; a host whose
+// AIA has another count is refused, naming the option.
+TEST(CoveLaunchSeam, AnAiaWithOtherIdsThanTheDtbIsRefused) {
+    CoveKernelModel fake;
+    fake.aia_nr_ids = 127;
+    fake.script({system_event(KVM_SYSTEM_EVENT_SHUTDOWN)});
+    try {
+        cvmtest::launch_through(fake, plan_for(1));
+        FAIL() << "launched a TVM whose DTB declares ids the host's AIA does not have";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("imsic-num-ids=127"), std::string::npos) << e.what();
+    }
 }
 
 TEST(CoveLaunchSeam, ArgumentBytesAndMeasuredPages) {

@@ -51,8 +51,15 @@ TEST(CovePlan, KvmtoolLayoutAndOrder) {
     auto plan = cove().build_plan(spec_with(kernel, 10000, 2));
     std::vector<std::string> kinds;
     for (const auto& o : plan.operations()) kinds.emplace_back(operation_name(o));
-    EXPECT_EQ(kinds, (std::vector<std::string>{"create-vm", "add-memory", "load-data", "load-data", "create-vcpus",
-                                               "load-data", "set-registers", "finalize"}));
+    EXPECT_EQ(kinds, (std::vector<std::string>{"create-vm", "add-memory", "add-device", "add-device", "load-data",
+                                               "load-data", "create-vcpus", "load-data", "set-registers",
+                                               "finalize"}));
+    // kvmtool's TVM devices: the AIA IMSICs (one 4 KiB file per hart) and the PCI host.
+    auto imsic = plan.devices(DeviceKind::riscv_imsic);
+    ASSERT_EQ(imsic.size(), 1u);
+    EXPECT_EQ(imsic[0]->regions[0].base, 0x08000000u);
+    EXPECT_EQ(imsic[0]->regions[0].size, 2 * 0x1000u);
+    EXPECT_EQ(plan.devices(DeviceKind::pci_ecam_host).size(), 1u);
     auto mem = std::get<op::AddMemory>(plan.operations()[1]);
     EXPECT_EQ(mem.gpa, 0x80000000u);
     EXPECT_EQ(mem.size, 256ull << 20);

@@ -82,6 +82,7 @@ enum class DeviceKind {
     x86_pit,        // KVM's in-kernel i8254; regions: its ports
     i8042,          // the keyboard controller's reset line; regions: ports 0x60-0x64
     acpi_pm1,       // ACPI PM1a event and control blocks (S5 = power-off); interrupt: the SCI
+    riscv_imsic,    // KVM's AIA IMSICs; regions: the guest interrupt files, one 4 KiB file per hart
 };
 std::string_view to_string(DeviceKind kind);
 
