@@ -42,7 +42,7 @@ public:
         }
         if (mode_ != sev::Mode::snp) {
             o.push_back({"owner-dh-cert", "guest owner's PDH certificate file (SEV format) for LAUNCH_START; "
-                                          "with --owner-session", "", {}});
+                                          "with owner-session", "", {}});
             o.push_back({"owner-session", "guest owner's 128-byte launch session blob file for LAUNCH_START", "", {}});
         }
         if (mode_ != sev::Mode::snp)

@@ -61,17 +61,17 @@ LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::str
     if (mode == Mode::snp) {
         c.sev_features = parse_number(options.at("guest-features"), "guest-features");
         if ((c.sev_features & 1) == 0)
-            throw Error(fmt::format("--guest-features {:#x}: bit 0 (SNPActive) must be set", c.sev_features), 0,
+            throw Error(fmt::format("option guest-features {:#x}: bit 0 (SNPActive) must be set", c.sev_features), 0,
                         "guest-features");
         if ((c.policy & (1ull << 17)) == 0)
-            throw Error(fmt::format("--policy {:#x}: SNP guest policy bit 17 is reserved and must be 1", c.policy), 0,
+            throw Error(fmt::format("option policy {:#x}: SNP guest policy bit 17 is reserved and must be 1", c.policy), 0,
                         "policy");
     } else if (c.policy > 0xffffffffull) {
-        throw Error(fmt::format("--policy {:#x}: the SEV policy is 32 bits", c.policy), 0, "policy");
+        throw Error(fmt::format("option policy {:#x}: the SEV policy is 32 bits", c.policy), 0, "policy");
     } else if (mode == Mode::es && (c.policy & 0x4) == 0) {
-        throw Error(fmt::format("--policy {:#x}: an SEV-ES guest needs policy bit 2 (ES)", c.policy), 0, "policy");
+        throw Error(fmt::format("option policy {:#x}: an SEV-ES guest needs policy bit 2 (ES)", c.policy), 0, "policy");
     } else if (mode == Mode::sev && (c.policy & 0x4) != 0) {
-        throw Error(fmt::format("--policy {:#x}: policy bit 2 (ES) asks for SEV-ES; use --tech amd-sev-es", c.policy),
+        throw Error(fmt::format("option policy {:#x}: policy bit 2 (ES) asks for SEV-ES; plan for technology amd-sev-es", c.policy),
                     0, "policy");
     }
     return c;
@@ -110,11 +110,11 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
     constexpr unsigned kMaxSevVcpus = 255;
     if (spec.vcpus.count == 0 || spec.vcpus.count > kMaxSevVcpus)
         throw Error(fmt::format("{} vCPUs requested: {} supports 1 to {}", spec.vcpus.count, tech, kMaxSevVcpus), 0,
-                    "--vcpus");
+                    "vcpus");
     const ImageSpec* firmware = spec.image(ImageRole::firmware);
     const ImageSpec* kernel = spec.image(ImageRole::kernel);
     const ImageSpec* initrd = spec.image(ImageRole::initrd);
-    if (!firmware) throw Error(fmt::format("{} needs a firmware image (an OVMF build with SEV support): --firmware", tech));
+    if (!firmware) throw Error(fmt::format("{} needs a firmware image (an OVMF build with SEV support)", tech));
     for (const ImageSpec* image : {firmware, kernel, initrd})
         if (image && !image->measured)
             throw Error(fmt::format("{}: every image of an {} launch is measured", image->payload.name(), tech));
@@ -126,11 +126,11 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
 
     const std::uint64_t memory = spec.memory.size;
     if (memory == 0 || memory % kPage != 0)
-        throw Error(fmt::format("guest memory {:#x} is not a positive multiple of 4 KiB", memory), 0, "--memory");
+        throw Error(fmt::format("guest memory {:#x} is not a positive multiple of 4 KiB", memory), 0, "memory");
     const std::uint64_t low = std::min(memory, kLowRamLimit);
     auto require_in_ram = [&](std::uint64_t gpa, std::uint64_t size, std::string_view what) {
         if (!inside(gpa, size, low))
-            throw Error(fmt::format("{}: {} at {:#x} (+{:#x}) lies outside guest RAM below {:#x}; give more --memory",
+            throw Error(fmt::format("{}: {} at {:#x} (+{:#x}) lies outside guest RAM below {:#x}; give the guest more memory",
                                     fw_name, what, gpa, size, low));
     };
 
@@ -212,7 +212,7 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
         const auto& model = options.at("vcpu-type");
         auto signature = vcpu_signature(model);
         if (!signature)
-            throw Error(fmt::format("--vcpu-type '{}': unknown; known models: {}", model, vcpu_model_names()), 0,
+            throw Error(fmt::format("option vcpu-type '{}': unknown; known models: {}", model, vcpu_model_names()), 0,
                         "vcpu-type");
         for (unsigned i = 0; i < spec.vcpus.count; ++i)
             plan.add(reset_registers(i, i == 0 ? kBspResetEip : *ovmf.reset_address, config.vmm, *signature));

@@ -215,7 +215,7 @@ private:
         const unsigned host = limit > 0 ? static_cast<unsigned>(limit) : uapi::kDefaultIpaBits;
         if (r_.realm.params.s2sz > host)
             throw Error(fmt::format("the plan gives the realm a {}-bit IPA space; this host's KVM offers at most {} bits "
-                                    "(KVM_CAP_ARM_VM_IPA_SIZE); plan with --ipa-bits {}", r_.realm.params.s2sz, host,
+                                    "(KVM_CAP_ARM_VM_IPA_SIZE); plan with ipa-bits={}", r_.realm.params.s2sz, host,
                                     host), 0, "kvm");
     }
 

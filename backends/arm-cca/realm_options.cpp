@@ -36,7 +36,7 @@ std::vector<OptionInfo> realm_option_infos() {
         {"num-bps", "host breakpoint count (2-64) given to the realm", "6", {}},
         {"num-wps", "host watchpoint count (2-64) given to the realm", "6", {}},
         {"pmu", "give the realm a PMU", "off", {"off", "on"}},
-        {"pmu-counters", "host PMU counter count (0-31), required with --pmu on", "", {}},
+        {"pmu-counters", "host PMU counter count (0-31), required with pmu=on", "", {}},
         {"sve-vl", "SVE vector length in bits (multiple of 128 up to 2048; 0: no SVE)", "0", {}},
         {"abi", "KVM host ABI for run: rme-v6 or rme-v7 (KVM_CAP_ARM_RME of host series v5-v7, one ABI, RMM 1.0), "
                 "rmi-v12/v13/v14 (KVM_CAP_ARM_RMI, RMM 2.0); auto probes the host", "auto",
@@ -93,7 +93,7 @@ RealmParams realm_params(const RealmOptions& options, unsigned layout_ipa_bits, 
     p.s2sz = options.ipa_bits ? std::min(*options.ipa_bits, layout_ipa_bits) : layout_ipa_bits;
     if (p.s2sz > 48)
         throw Error(fmt::format("the realm would have {} IPA bits: more than 48 needs LPA2, which libcvm does not "
-                                "model; lower --ipa-bits", p.s2sz));
+                                "model; lower ipa-bits", p.s2sz));
     p.num_bps = options.num_bps - 1;
     p.num_wps = options.num_wps - 1;
     if (options.sve_vl) {

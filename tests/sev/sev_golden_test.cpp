@@ -168,7 +168,7 @@ TEST(SevGolden, ConfigurationsOutsideTheModelFailClosed) {
     expect_error(spec, "needs a kernel");
     spec = spec_for(es);
     spec.memory.size = 4ull << 20;                       // below the firmware's sections at 8 MiB
-    expect_error(spec, "--memory");
+    expect_error(spec, "give the guest more memory");
 
     Row sev{"FW_DEB12", "sev", "-", "-", "none", ""};
     spec = spec_for(sev);
