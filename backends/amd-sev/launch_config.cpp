@@ -7,20 +7,10 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "cvm/spec.hpp"
 
 namespace cvm::sev {
 namespace {
-
-std::uint64_t parse_u64(const std::string& text, std::string_view what) {
-    std::uint64_t value = 0;
-    std::string_view digits = text;
-    int base = 10;
-    if (digits.starts_with("0x") || digits.starts_with("0X")) { digits.remove_prefix(2); base = 16; }
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
-        throw Error(fmt::format("plan parameter {} = '{}' is not a number", what, text));
-    return value;
-}
 
 // Family, model and stepping as AMD's CPUID specification (#25481) encodes them.
 constexpr std::uint32_t signature(std::uint32_t family, std::uint32_t model, std::uint32_t stepping) {
@@ -112,8 +102,8 @@ LaunchConfig config_of(const LaunchPlan& plan) {
     else if (p["vmm"] == "ec2") c.vmm = VmmModel::ec2;
     else if (p["vmm"] == "gce") c.vmm = VmmModel::gce;
     else throw Error(fmt::format("unknown VMM model '{}' in the plan", p["vmm"]));
-    c.policy = parse_u64(p["policy"], "policy");
-    c.sev_features = parse_u64(p["sev-features"], "sev-features");
+    c.policy = parse_unsigned(p["policy"], "plan parameter policy");
+    c.sev_features = parse_unsigned(p["sev-features"], "plan parameter sev-features");
     if (!p["owner-dh-cert"].empty()) c.owner_dh_cert = from_hex(p["owner-dh-cert"], "plan owner-dh-cert");
     if (!p["owner-session"].empty()) c.owner_session = from_hex(p["owner-session"], "plan owner-session");
     if (c.owner_dh_cert.empty() != c.owner_session.empty())

@@ -30,14 +30,14 @@ public:
         std::vector<OptionInfo> o;
         switch (mode_) {
         case sev::Mode::sev:
-            o.push_back({"policy", "guest policy given to LAUNCH_START (u32; bit 0 NODBG ... see docs/amd-sev.md)", "0x1", {}});
+            o.push_back({"policy", "guest policy given to LAUNCH_START (u32; bit 0 NODBG ... see docs/amd-sev.md)", "0x1", {}, OptionKind::number});
             break;
         case sev::Mode::es:
-            o.push_back({"policy", "guest policy given to LAUNCH_START (u32; must have bit 2, ES)", "0x5", {}});
+            o.push_back({"policy", "guest policy given to LAUNCH_START (u32; must have bit 2, ES)", "0x5", {}, OptionKind::number});
             break;
         case sev::Mode::snp:
-            o.push_back({"policy", "SNP guest policy given to SNP_LAUNCH_START (u64; bit 17 must be 1)", "0x30000", {}});
-            o.push_back({"guest-features", "SEV features of the VMSAs (bit 0 SNPActive; 0x21 adds DebugSwap)", "0x1", {}});
+            o.push_back({"policy", "SNP guest policy given to SNP_LAUNCH_START (u64; bit 17 must be 1)", "0x30000", {}, OptionKind::number});
+            o.push_back({"guest-features", "SEV features of the VMSAs (bit 0 SNPActive; 0x21 adds DebugSwap)", "0x1", {}, OptionKind::number});
             break;
         }
         if (mode_ != sev::Mode::snp) {

@@ -10,6 +10,7 @@
 #include "backends/amd-sev/ovmf_table.hpp"
 #include "backends/amd-sev/reset_state.hpp"
 #include "cvm/error.hpp"
+#include "cvm/spec.hpp"
 #include "libcvm/x86/pc_machine.hpp"
 
 namespace cvm::sev {
@@ -21,21 +22,10 @@ constexpr std::uint64_t kLowRamLimit = 0xc000'0000;
 // nonce, wrapped TEK || TIK, wrap IV, wrap MAC, policy MAC (SEV API, LAUNCH_START).
 constexpr std::size_t kSessionBlobSize = 16 + 32 + 16 + 32 + 32;
 
-std::uint64_t parse_number(const std::string& text, const std::string& option) {
-    std::string_view digits = text;
-    int base = 10;
-    if (digits.starts_with("0x") || digits.starts_with("0X")) { digits.remove_prefix(2); base = 16; }
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
-        throw Error(fmt::format("--{} '{}': expected a number (decimal or 0x hex)", option, text), 0, option);
-    return value;
-}
-
 LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::string>& options) {
     LaunchConfig c;
     c.mode = mode;
-    c.policy = parse_number(options.at("policy"), "policy");
+    c.policy = parse_unsigned(options.at("policy"), "option policy");
     if (auto it = options.find("sev-init"); it != options.end())
         c.init = it->second == "legacy" ? InitKind::legacy : InitKind::init2;
     if (auto it = options.find("vmm"); it != options.end())
@@ -59,7 +49,7 @@ LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::str
         c.owner_dh_cert.assign(dh_cert.bytes().begin(), dh_cert.bytes().end());
     }
     if (mode == Mode::snp) {
-        c.sev_features = parse_number(options.at("guest-features"), "guest-features");
+        c.sev_features = parse_unsigned(options.at("guest-features"), "option guest-features");
         if ((c.sev_features & 1) == 0)
             throw Error(fmt::format("option guest-features {:#x}: bit 0 (SNPActive) must be set", c.sev_features), 0,
                         "guest-features");

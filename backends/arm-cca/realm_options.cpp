@@ -6,16 +6,13 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "cvm/spec.hpp"
 
 namespace cvm::cca {
 namespace {
 
-unsigned parse_unsigned(const std::string& key, const std::string& text, unsigned lo, unsigned hi) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < lo || value > hi)
-        throw Error(fmt::format("option '{}' is '{}': expected an integer from {} to {}", key, text, lo, hi));
-    return value;
+unsigned parse_bounded(const std::string& key, const std::string& text, unsigned lo, unsigned hi) {
+    return static_cast<unsigned>(cvm::parse_unsigned(text, fmt::format("option {}", key), lo, hi));
 }
 
 } // namespace
@@ -32,12 +29,12 @@ std::vector<OptionInfo> realm_option_infos() {
          {"sha256", "sha512"}},
         {"rpv", "realm personalization value, hex, most significant byte first, at most 64 bytes (default zero)",
          "", {}},
-        {"ipa-bits", "host limit on the IPA width (default: none; the layout's width is used)", "", {}},
-        {"num-bps", "host breakpoint count (2-64) given to the realm", "6", {}},
-        {"num-wps", "host watchpoint count (2-64) given to the realm", "6", {}},
+        {"ipa-bits", "host limit on the IPA width (default: none; the layout's width is used)", "", {}, OptionKind::number},
+        {"num-bps", "host breakpoint count (2-64) given to the realm", "6", {}, OptionKind::number},
+        {"num-wps", "host watchpoint count (2-64) given to the realm", "6", {}, OptionKind::number},
         {"pmu", "give the realm a PMU", "off", {"off", "on"}},
-        {"pmu-counters", "host PMU counter count (0-31), required with pmu=on", "", {}},
-        {"sve-vl", "SVE vector length in bits (multiple of 128 up to 2048; 0: no SVE)", "0", {}},
+        {"pmu-counters", "host PMU counter count (0-31), required with pmu=on", "", {}, OptionKind::number},
+        {"sve-vl", "SVE vector length in bits (multiple of 128 up to 2048; 0: no SVE)", "0", {}, OptionKind::number},
         {"abi", "KVM host ABI for run: rme-v6 or rme-v7 (KVM_CAP_ARM_RME of host series v5-v7, one ABI, RMM 1.0), "
                 "rmi-v12/v13/v14 (KVM_CAP_ARM_RMI, RMM 2.0); auto probes the host", "auto",
          {"auto", "rme-v6", "rme-v7", "rmi-v12", "rmi-v13", "rmi-v14"}},
@@ -61,15 +58,15 @@ RealmOptions parse_realm_options(const std::map<std::string, std::string>& optio
             throw Error(fmt::format("option 'rpv' has {} bytes: expected at most 64", bytes.size()));
         std::copy(bytes.begin(), bytes.end(), o.rpv.begin());
     }
-    if (auto v = get("ipa-bits"); !v.empty()) o.ipa_bits = parse_unsigned("ipa-bits", v, 32, 52);
-    if (auto v = get("num-bps"); !v.empty()) o.num_bps = parse_unsigned("num-bps", v, 2, 64);
-    if (auto v = get("num-wps"); !v.empty()) o.num_wps = parse_unsigned("num-wps", v, 2, 64);
+    if (auto v = get("ipa-bits"); !v.empty()) o.ipa_bits = parse_bounded("ipa-bits", v, 32, 52);
+    if (auto v = get("num-bps"); !v.empty()) o.num_bps = parse_bounded("num-bps", v, 2, 64);
+    if (auto v = get("num-wps"); !v.empty()) o.num_wps = parse_bounded("num-wps", v, 2, 64);
     o.pmu = get("pmu") == "on";
-    if (auto v = get("pmu-counters"); !v.empty()) o.pmu_counters = parse_unsigned("pmu-counters", v, 0, 31);
+    if (auto v = get("pmu-counters"); !v.empty()) o.pmu_counters = parse_bounded("pmu-counters", v, 0, 31);
     if (o.pmu && !o.pmu_counters)
         throw Error("option 'pmu' is on but 'pmu-counters' is not set: the realm's PMU counter count is measured");
     if (auto v = get("sve-vl"); !v.empty()) {
-        o.sve_vl = parse_unsigned("sve-vl", v, 0, 2048);
+        o.sve_vl = parse_bounded("sve-vl", v, 0, 2048);
         if (o.sve_vl % 128)
             throw Error(fmt::format("option 'sve-vl' is {}: expected 0 or a multiple of 128 up to 2048", o.sve_vl));
     }

@@ -8,23 +8,10 @@
 #include "backends/arm-cca/layout.hpp"
 #include "backends/arm-cca/realm_options.hpp"
 #include "cvm/error.hpp"
+#include "cvm/spec.hpp"
 
 namespace cvm::cca {
 namespace {
-
-std::uint64_t parse_number(const std::string& key, const std::string& text) {
-    std::uint64_t value = 0;
-    int base = 10;
-    std::string_view digits = text;
-    if (digits.starts_with("0x")) {
-        digits.remove_prefix(2);
-        base = 16;
-    }
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
-        throw Error(fmt::format("arm-cca plan: create-vm parameter {}='{}' is not a number", key, text));
-    return value;
-}
 
 } // namespace
 
@@ -119,7 +106,7 @@ PlannedRealm planned_realm(const LaunchPlan& plan, const op::CreateVm& create) {
             if (bytes.size() != realm.rpv.size()) throw Error("arm-cca plan: rpv must be 64 bytes");
             std::copy(bytes.begin(), bytes.end(), realm.rpv.begin());
         } else {
-            std::uint64_t n = parse_number(key, value);
+            std::uint64_t n = parse_unsigned(value, fmt::format("arm-cca plan parameter {}", key));
             // Structured bindings cannot be captured before C++20 compilers
             // caught up (clang 14), so the lambda gets plain references.
             const std::string& name = key;

@@ -31,15 +31,7 @@ void require(const KvmSystem& kvm, long capability, const char* name) {
 
 unsigned planned_ipa_bits(const op::CreateVm& create) {
     for (const auto& [key, value] : create.params)
-        if (key == "ipa_bits") {
-            unsigned bits = 0;
-            for (char c : value) {
-                if (c < '0' || c > '9' || bits > 64) throw Error(fmt::format("plain arm64 plan: ipa_bits '{}'", value));
-                bits = bits * 10 + static_cast<unsigned>(c - '0');
-            }
-            if (bits < 32 || bits > 52) throw Error(fmt::format("plain arm64 plan: ipa_bits {} is not 32 to 52", bits));
-            return bits;
-        }
+        if (key == "ipa_bits") return static_cast<unsigned>(parse_unsigned(value, "plain arm64 plan: ipa_bits", 32, 52));
     throw Error("plain arm64 plan: create-vm lacks ipa_bits");
 }
 

@@ -37,12 +37,8 @@ HostValues planned_host_values(const op::CreateVm& create) {
     for (const auto& [key, value] : create.params) {
         if (key == "isa") values.isa = value;
         if (key == "timebase-frequency") {
-            for (char c : value) {
-                if (c < '0' || c > '9' || values.timebase_frequency > 0xffffffffull)
-                    throw Error(fmt::format("plain riscv64 plan: timebase-frequency '{}'", value));
-                values.timebase_frequency = values.timebase_frequency * 10 + static_cast<unsigned>(c - '0');
-            }
-            have_timebase = !value.empty();
+            values.timebase_frequency = parse_unsigned(value, "plain riscv64 plan: timebase-frequency", 1, 0xffffffff);
+            have_timebase = true;
         }
     }
     if (values.isa.empty() || !have_timebase)

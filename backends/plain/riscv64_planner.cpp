@@ -37,7 +37,7 @@ std::vector<OptionInfo> plain_options() {
         {"isa", "riscv64 guests: riscv,isa of every hart (kvmtool's form); the launcher checks KVM offers each "
                 "extension", "rv64imafdc", {}},
         {"timebase-frequency", "riscv64 guests: timebase-frequency in Hz; the launcher checks KVM's timer reports it",
-         "10000000", {}},
+         "10000000", {}, OptionKind::number},
     };
 }
 

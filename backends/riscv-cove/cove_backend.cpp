@@ -28,9 +28,9 @@ public:
             {"isa", "riscv,isa of every hart as kvmtool composes it from KVM's ISA registers",
              "rv64imafdc_ssaia_sstc_zihintpause_zicbom", {}},
             {"cbom-block-size", "riscv,cbom-block-size in bytes (KVM's zicbom_block_size; written only with _zicbom)",
-             "64", {}},
-            {"timebase-frequency", "timebase-frequency in Hz (KVM's timer config register)", "10000000", {}},
-            {"imsic-num-ids", "riscv,num-ids of the IMSIC (the AIA device's KVM_DEV_RISCV_AIA_CONFIG_IDS)", "255", {}},
+             "64", {}, OptionKind::number},
+            {"timebase-frequency", "timebase-frequency in Hz (KVM's timer config register)", "10000000", {}, OptionKind::number},
+            {"imsic-num-ids", "riscv,num-ids of the IMSIC (the AIA device's KVM_DEV_RISCV_AIA_CONFIG_IDS)", "255", {}, OptionKind::number},
         };
     }
     LaunchPlan build_plan(const VmSpec& spec) const override {

@@ -60,7 +60,8 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
                     if (key == "tsm-abi" && parse_tsm_abi(value) != TsmAbi::v0_5)
                         throw Error(fmt::format("TSM ABI {}: the CoVE KVM interface libcvm drives (RFC 2023) is "
                                                 "the v0.5 one", value));
-                    if (key == "imsic-num-ids") num_ids = static_cast<std::uint32_t>(std::stoul(value));
+                    if (key == "imsic-num-ids")
+                        num_ids = static_cast<std::uint32_t>(parse_unsigned(value, "plan parameter imsic-num-ids", 63, 2047));
                 }
                 kvm.emplace(seam, options.device);
                 if (kvm->check_extension(KVM_CAP_ONE_REG) <= 0)

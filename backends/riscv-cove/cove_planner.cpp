@@ -1,7 +1,6 @@
 #include "backends/riscv-cove/cove_planner.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -28,18 +27,10 @@ riscv64::Isa checked_isa(const std::string& text) {
     return isa;
 }
 
-std::uint32_t checked_u32(const std::string& text, const char* option, const char* what) {
-    std::uint32_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value == 0)
-        throw Error(fmt::format("{} '{}': expected {}", option, text, what), 0, fmt::format("option {}", option));
-    return value;
-}
-
 // Linux's KVM AIA accepts an IMSIC id count of 63 to 2047 whose low six
 // bits are all set (ids come in blocks of 64, id 0 is reserved).
 std::uint32_t checked_num_ids(const std::string& text) {
-    std::uint32_t ids = checked_u32(text, "imsic-num-ids", "a decimal count 63 to 2047 of the form 64k - 1");
+    auto ids = static_cast<std::uint32_t>(parse_unsigned(text, "option imsic-num-ids", 63, 2047));
     if (ids < 63 || ids > 2047 || (ids & 63) != 63)
         throw Error(fmt::format("imsic-num-ids '{}': expected 63 to 2047 of the form 64k - 1 (63, 127, 255, ...)", text), 0,
                     "option imsic-num-ids");
@@ -47,7 +38,7 @@ std::uint32_t checked_num_ids(const std::string& text) {
 }
 
 std::uint32_t checked_cbom(const std::string& text) {
-    std::uint32_t size = checked_u32(text, "cbom-block-size", "a power of two in bytes");
+    auto size = static_cast<std::uint32_t>(parse_unsigned(text, "option cbom-block-size", 1, 0xffffffff));
     if ((size & (size - 1)) != 0)
         throw Error(fmt::format("cbom-block-size '{}': expected a power of two in bytes", text), 0,
                     "option cbom-block-size");

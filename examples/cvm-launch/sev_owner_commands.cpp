@@ -60,14 +60,7 @@ void write_all(const std::string& path, cvm::ByteSpan bytes) {
 }
 
 std::uint32_t parse_u32(const std::string& text, const char* option) {
-    std::string_view digits = text;
-    int base = 10;
-    if (digits.starts_with("0x") || digits.starts_with("0X")) { digits.remove_prefix(2); base = 16; }
-    std::uint32_t value = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
-        throw cvm::Error(fmt::format("{} '{}': expected a 32-bit number", option, text), 0, option);
-    return value;
+    return static_cast<std::uint32_t>(cvm::parse_unsigned(text, option, 0, 0xffffffff));
 }
 
 cvm::sev::PlatformVersion parse_version(const std::string& api, unsigned build) {

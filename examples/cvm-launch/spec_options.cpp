@@ -27,8 +27,11 @@ void SpecOptions::add_to(CLI::App& app) {
     // Every backend option becomes a flag; the same name in several backends
     // is one flag with a merged help text.
     std::map<std::string, std::string> help;
+    std::map<std::string, bool> number;  // every backend with the option reads it as a number
     for (const cvm::Backend* b : cvm::all_backends())
         for (const auto& o : b->options()) {
+            const bool is_number = o.kind == cvm::OptionKind::number;
+            number[o.name] = number.count(o.name) ? number[o.name] && is_number : is_number;
             std::string text = fmt::format("[{}] {}", b->name(), o.help);
             if (!o.choices.empty()) text += fmt::format(" ({})", fmt::join(o.choices, "|"));
             if (!o.default_value.empty()) text += fmt::format(", default {}", o.default_value);
@@ -36,7 +39,19 @@ void SpecOptions::add_to(CLI::App& app) {
         }
     for (const auto& [name, text] : help) {
         auto* target = &backend_options[name];
-        app.add_option("--" + name, *target, text);
+        auto* option = app.add_option("--" + name, *target, text);
+        // A malformed number is a usage error, caught before any file is read.
+        if (number[name])
+            option->check(CLI::Validator(
+                [name](std::string& value) -> std::string {
+                    try {
+                        cvm::parse_unsigned(value, "--" + name);
+                        return {};
+                    } catch (const cvm::Error&) {
+                        return fmt::format("'{}' is not a number (decimal, or hex with 0x)", value);
+                    }
+                },
+                "NUMBER"));
     }
 }
 

@@ -1,11 +1,11 @@
 #include "libcvm/riscv64/host_values.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "cvm/spec.hpp"
 
 namespace cvm::riscv64 {
 
@@ -49,12 +49,7 @@ Isa parse_isa(const std::string& text) {
 }
 
 std::uint32_t parse_timebase_frequency(const std::string& text) {
-    std::uint32_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value == 0)
-        throw Error(fmt::format("timebase-frequency '{}': expected a decimal frequency in Hz, 1 to 4294967295", text), 0,
-                    "option timebase-frequency");
-    return value;
+    return static_cast<std::uint32_t>(parse_unsigned(text, "option timebase-frequency", 1, 0xffffffff));
 }
 
 } // namespace cvm::riscv64

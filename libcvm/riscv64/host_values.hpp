@@ -32,8 +32,8 @@ struct Isa {
 // and an example for anything else.
 Isa parse_isa(const std::string& text);
 
-// A decimal frequency in Hz, 1 to 4294967295 (the DTB cell); throws a
-// cvm::Error naming "option timebase-frequency" otherwise.
+// A frequency in Hz, 1 to 4294967295 (the DTB cell), in the number codec
+// of cvm/spec.hpp; throws a cvm::Error naming "option timebase-frequency".
 std::uint32_t parse_timebase_frequency(const std::string& text);
 
 } // namespace cvm::riscv64

@@ -30,6 +30,21 @@ const ImageSpec* VmSpec::image(ImageRole role) const {
     return found;
 }
 
+std::uint64_t parse_unsigned(std::string_view text, std::string_view what, std::uint64_t min, std::uint64_t max) {
+    std::string_view digits = text;
+    int base = 10;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) {
+        digits.remove_prefix(2);
+        base = 16;
+    }
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value < min || value > max)
+        throw Error(fmt::format("'{}' is not a number from {} to {} (decimal, or hex with 0x)", text, min, max), 0,
+                    std::string(what));
+    return value;
+}
+
 std::uint64_t parse_size(std::string_view text, std::string_view what) {
     auto bad = [&](std::string_view why) -> Error {
         return Error(fmt::format("{} '{}': {}; expected a number of bytes with an optional K, M, G or T "

@@ -27,12 +27,18 @@ namespace eventlog {
 class LogReplayer;
 }
 
+// What an option's value is. A number goes through the one number codec
+// (cvm/spec.hpp parse_unsigned); front ends check it before planning (the
+// CLI makes a malformed number a usage error).
+enum class OptionKind { text, number };
+
 // A technology option a backend accepts in VmSpec::options.
 struct OptionInfo {
     std::string name;                  // e.g. "hash"
     std::string help;
     std::string default_value;         // empty: no default
     std::vector<std::string> choices;  // empty: free-form
+    OptionKind kind = OptionKind::text;
 };
 
 // How a launched guest ended. The numeric values are cvm-launch's exit codes.

@@ -50,4 +50,10 @@ struct VmSpec {
 // Parses "256M", "1G", "512MiB", "4096" (bytes). Throws naming `what`.
 std::uint64_t parse_size(std::string_view text, std::string_view what);
 
+// The one codec for numbers in options and plans: an unsigned integer in
+// decimal or with a 0x prefix in hex, the whole text, from `min` to `max`.
+// Throws a cvm::Error for input `what` ("option policy") naming the range.
+std::uint64_t parse_unsigned(std::string_view text, std::string_view what, std::uint64_t min = 0,
+                             std::uint64_t max = ~std::uint64_t{0});
+
 } // namespace cvm
