@@ -37,7 +37,8 @@ void SpecOptions::add_to(CLI::App& app) {
             if (!o.default_value.empty()) text += fmt::format(", default {}", o.default_value);
             help[o.name] += help[o.name].empty() ? text : "\n" + text;
         }
-    for (const auto& [name, text] : help) {
+    for (const auto& [option_name, text] : help) {
+        const std::string name = option_name;  // a lambda cannot capture a structured binding (clang 14)
         auto* target = &backend_options[name];
         auto* option = app.add_option("--" + name, *target, text);
         // A malformed number is a usage error, caught before any file is read.
