@@ -14,7 +14,7 @@
 #include "libcvm/x86/pc_devices.hpp"
 #include "libcvm/x86/pc_exit_handler.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
 #include "libcvm/kvm/kvm.hpp"

@@ -13,7 +13,7 @@
 #include "backends/plain/riscv64_vcpu.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/core/overloaded.hpp"
-#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/sbi_console.hpp"
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
@@ -101,7 +101,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
 
     // The DTB gives the UART no interrupt: Linux polls it.
     Serial16550 serial(options.console_fd, [](bool) {});
-    MmioBus bus;
+    Bus bus("MMIO");
     if (uart) bus.add(uart->regions[0].base, uart->regions[0].size, serial);
     SbiConsole sbi(options.console_fd, &memory);
     MmioExitHandler handler(bus, &sbi);

@@ -14,7 +14,7 @@
 
 #include "backends/riscv-cove/cove_uapi.hpp"
 #include "cvm/error.hpp"
-#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/sbi_console.hpp"
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/kvm/guest_memory.hpp"
@@ -116,7 +116,7 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
     // that probes it gets a console); the SBI console is the TVM's own. The
     // VMM cannot read a TVM's memory, so DBCN's buffer writes are refused.
     Serial16550 uart(options.console_fd, [](bool) {});
-    MmioBus bus;
+    Bus bus("MMIO");
     bus.add(riscv64::kUartBase, riscv64::kUartSize, uart);
     if (pci)
         for (const auto& r : pci->regions) bus.add_empty(r.base, r.size);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cvm/plan.hpp"
-#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/kvm/kvm.hpp"
 
 namespace cvm::arm64 {
@@ -21,11 +21,11 @@ public:
     // cannot provide (`launcher` names it) or that does not fit its kind.
     MmioDevices(const std::vector<const op::AddDevice*>& records, const Vm& vm, int console_fd,
                 const char* launcher);
-    MmioBus& bus() { return bus_; }
+    Bus& bus() { return bus_; }
 
 private:
     std::vector<std::shared_ptr<void>> owned_;  // the devices, alive as long as the bus
-    MmioBus bus_;
+    Bus bus_{"MMIO"};
 };
 
 // A record the bus devices cover (everything but the GIC and ITS).

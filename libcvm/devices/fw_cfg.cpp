@@ -69,12 +69,12 @@ void FwCfg::read(std::span<std::uint8_t> out) {
     }
 }
 
-void FwCfgMmio::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void FwCfgMmio::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     if (offset == 0 && data.size() <= 8) return fw_cfg_.read(data);  // bytes in item order
     std::fill(data.begin(), data.end(), 0);  // the selector and DMA registers are write-only
 }
 
-void FwCfgMmio::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
+void FwCfgMmio::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
     if (offset == 8 && data.size() == 2) fw_cfg_.select(static_cast<std::uint16_t>(data[0] << 8 | data[1]));
     // Data writes are ignored (QEMU 2.4+), and DMA is not offered.
 }

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 
 namespace cvm {
 
@@ -39,11 +39,11 @@ private:
     std::size_t position_ = 0;
 };
 
-class FwCfgMmio final : public PioDevice {
+class FwCfgMmio final : public BusDevice {
 public:
     explicit FwCfgMmio(FwCfg& fw_cfg) : fw_cfg_(fw_cfg) {}
-    void read(std::uint16_t offset, std::span<std::uint8_t> data) override;
-    void write(std::uint16_t offset, std::span<const std::uint8_t> data) override;
+    void read(std::uint64_t offset, std::span<std::uint8_t> data) override;
+    void write(std::uint64_t offset, std::span<const std::uint8_t> data) override;
 
 private:
     FwCfg& fw_cfg_;

@@ -22,7 +22,7 @@ Mc146818Rtc::Mc146818Rtc() {
     ram_[kRegD] = kRegDValidRam;
 }
 
-void Mc146818Rtc::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void Mc146818Rtc::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     std::memset(data.data(), 0, data.size());
     if (offset != 1 || data.empty()) return;  // the index register reads as zero
     const std::uint8_t reg = index_ & 0x7f;
@@ -43,7 +43,7 @@ void Mc146818Rtc::read(std::uint16_t offset, std::span<std::uint8_t> data) {
     }
 }
 
-void Mc146818Rtc::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
+void Mc146818Rtc::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
     if (data.empty()) return;
     if (offset == 0) {
         index_ = data[0];

@@ -7,15 +7,15 @@
 #include <array>
 #include <cstdint>
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 
 namespace cvm {
 
-class Mc146818Rtc final : public PioDevice {
+class Mc146818Rtc final : public BusDevice {
 public:
     Mc146818Rtc();
-    void read(std::uint16_t offset, std::span<std::uint8_t> data) override;
-    void write(std::uint16_t offset, std::span<const std::uint8_t> data) override;
+    void read(std::uint64_t offset, std::span<std::uint8_t> data) override;
+    void write(std::uint64_t offset, std::span<const std::uint8_t> data) override;
 
 private:
     std::uint8_t index_ = 0;

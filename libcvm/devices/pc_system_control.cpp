@@ -6,7 +6,7 @@ namespace cvm {
 
 AcpiPm1::AcpiPm1(std::uint8_t s5_sleep_type, StopCallback stop) : s5_(s5_sleep_type), stop_(std::move(stop)) {}
 
-void AcpiPm1::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void AcpiPm1::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     // Registers are 16 bits; accesses may be bytes or a 32-bit pair.
     std::uint8_t bytes[6];
     bytes[0] = static_cast<std::uint8_t>(status_);
@@ -18,7 +18,7 @@ void AcpiPm1::read(std::uint16_t offset, std::span<std::uint8_t> data) {
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = offset + i < kLength ? bytes[offset + i] : 0xff;
 }
 
-void AcpiPm1::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
+void AcpiPm1::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
     for (std::size_t i = 0; i < data.size(); ++i) {
         std::size_t at = offset + i;
         std::uint16_t byte = data[i];
@@ -45,11 +45,11 @@ void AcpiPm1::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
     }
 }
 
-void I8042::read(std::uint16_t, std::span<std::uint8_t> data) {
-    pio_store(data, 0);  // no data, input buffer empty
+void I8042::read(std::uint64_t, std::span<std::uint8_t> data) {
+    access_store(data, 0);  // no data, input buffer empty
 }
 
-void I8042::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
+void I8042::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
     constexpr std::uint8_t kPulseReset = 0xfe;
     if (offset == 4 && !data.empty() && data[0] == kPulseReset)
         stop_(ExitReason::reset, "the guest asked for a reset (keyboard controller)");

@@ -38,7 +38,7 @@ void Pl011::update_irq() {
     level_ = level;
 }
 
-void Pl011::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void Pl011::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     if (auto id = primecell_id(kPeriphId, offset)) return answer(data, *id);
     switch (offset) {
     case kFr: return answer(data, kFrTxfe | kFrRxfe);  // transmit FIFO empty, nothing received
@@ -55,7 +55,7 @@ void Pl011::read(std::uint16_t offset, std::span<std::uint8_t> data) {
     }
 }
 
-void Pl011::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
+void Pl011::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
     const std::uint32_t v = value_of(data);
     switch (offset) {
     case kDr: {

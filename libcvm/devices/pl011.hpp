@@ -7,16 +7,16 @@
 
 #include <functional>
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 
 namespace cvm {
 
-class Pl011 final : public PioDevice {
+class Pl011 final : public BusDevice {
 public:
     using IrqLine = std::function<void(bool level)>;
     Pl011(int output_fd, IrqLine irq);
-    void read(std::uint16_t offset, std::span<std::uint8_t> data) override;
-    void write(std::uint16_t offset, std::span<const std::uint8_t> data) override;
+    void read(std::uint64_t offset, std::span<std::uint8_t> data) override;
+    void write(std::uint64_t offset, std::span<const std::uint8_t> data) override;
 
 private:
     void update_irq();

@@ -22,7 +22,7 @@ std::int64_t host_seconds() { return static_cast<std::int64_t>(std::time(nullptr
 
 } // namespace
 
-void Pl031::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void Pl031::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     if (auto id = primecell_id(kPeriphId, offset)) return answer(data, *id);
     switch (offset) {
     case kDr:
@@ -34,7 +34,7 @@ void Pl031::read(std::uint16_t offset, std::span<std::uint8_t> data) {
     }
 }
 
-void Pl031::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
+void Pl031::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
     std::uint32_t v = 0;
     std::memcpy(&v, data.data(), std::min<std::size_t>(data.size(), sizeof v));
     switch (offset) {

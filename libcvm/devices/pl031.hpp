@@ -5,14 +5,14 @@
 
 #include <cstdint>
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 
 namespace cvm {
 
-class Pl031 final : public PioDevice {
+class Pl031 final : public BusDevice {
 public:
-    void read(std::uint16_t offset, std::span<std::uint8_t> data) override;
-    void write(std::uint16_t offset, std::span<const std::uint8_t> data) override;
+    void read(std::uint64_t offset, std::span<std::uint8_t> data) override;
+    void write(std::uint64_t offset, std::span<const std::uint8_t> data) override;
 
 private:
     std::int64_t offset_ = 0;  // guest time - host time, seconds

@@ -12,7 +12,7 @@ namespace cvm {
 
 // The byte an ID register at `offset` reads as, or nothing for an offset
 // outside the ID block.
-inline std::optional<std::uint8_t> primecell_id(std::uint32_t periph_id, std::uint16_t offset) {
+inline std::optional<std::uint8_t> primecell_id(std::uint32_t periph_id, std::uint64_t offset) {
     if (offset < 0xfe0 || offset > 0xffc || offset % 4) return std::nullopt;
     const unsigned index = (offset - 0xfe0) / 4;
     constexpr std::array<std::uint8_t, 4> kCell{0x0d, 0xf0, 0x05, 0xb1};

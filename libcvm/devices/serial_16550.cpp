@@ -40,7 +40,7 @@ void Serial16550::emit(std::uint8_t byte) {
     }
 }
 
-void Serial16550::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void Serial16550::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     std::uint8_t value = 0;
     switch (offset) {
     case kData: value = (lcr_ & kLcrDlab) ? dll_ : 0; break;
@@ -66,12 +66,12 @@ void Serial16550::read(std::uint16_t offset, std::span<std::uint8_t> data) {
     case kScr: value = scr_; break;
     default: break;
     }
-    pio_store(data, value);
+    access_store(data, value);
     update_irq();
 }
 
-void Serial16550::write(std::uint16_t offset, std::span<const std::uint8_t> data) {
-    auto value = static_cast<std::uint8_t>(pio_value(data));
+void Serial16550::write(std::uint64_t offset, std::span<const std::uint8_t> data) {
+    auto value = static_cast<std::uint8_t>(access_value(data));
     switch (offset) {
     case kData:
         if (lcr_ & kLcrDlab) {

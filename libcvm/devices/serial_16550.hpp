@@ -2,22 +2,22 @@
 // transmit is instantaneous (the line is never busy), there is no receive
 // path, and the THR-empty interrupt is raised on the IRQ line the owner wires.
 // Byte-wide registers at consecutive offsets (reg-shift 0), so the same
-// device serves a PC's I/O ports (PioBus) and an arm64 machine's MMIO (MmioBus).
+// device serves a PC's I/O ports and an arm64 or riscv64 machine's MMIO (both a Bus).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 
 namespace cvm {
 
-class Serial16550 final : public PioDevice {
+class Serial16550 final : public BusDevice {
 public:
     using IrqLine = std::function<void(bool level)>;
     Serial16550(int output_fd, IrqLine irq);
-    void read(std::uint16_t offset, std::span<std::uint8_t> data) override;
-    void write(std::uint16_t offset, std::span<const std::uint8_t> data) override;
+    void read(std::uint64_t offset, std::span<std::uint8_t> data) override;
+    void write(std::uint64_t offset, std::span<const std::uint8_t> data) override;
 
 private:
     std::uint8_t interrupt_id() const;

@@ -5,7 +5,7 @@
 
 namespace cvm {
 
-void EmptyVirtioMmio::read(std::uint16_t offset, std::span<std::uint8_t> data) {
+void EmptyVirtioMmio::read(std::uint64_t offset, std::span<std::uint8_t> data) {
     std::uint32_t v = 0;
     if (offset == 0x000) v = 0x74726976;  // MagicValue "virt"
     else if (offset == 0x004) v = 2;      // Version: virtio 1

@@ -4,14 +4,14 @@
 // reads zero and writes are dropped.
 #pragma once
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 
 namespace cvm {
 
-class EmptyVirtioMmio final : public PioDevice {
+class EmptyVirtioMmio final : public BusDevice {
 public:
-    void read(std::uint16_t offset, std::span<std::uint8_t> data) override;
-    void write(std::uint16_t, std::span<const std::uint8_t>) override {}
+    void read(std::uint64_t offset, std::span<std::uint8_t> data) override;
+    void write(std::uint64_t, std::span<const std::uint8_t>) override {}
 };
 
 } // namespace cvm

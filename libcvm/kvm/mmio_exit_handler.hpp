@@ -6,7 +6,7 @@
 // riscv-cove) launchers.
 #pragma once
 
-#include "libcvm/devices/mmio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/sbi_console.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
 
@@ -14,7 +14,7 @@ namespace cvm {
 
 class MmioExitHandler final : public ExitHandler {
 public:
-    explicit MmioExitHandler(MmioBus& bus, SbiConsole* sbi = nullptr) : bus_(bus), sbi_(sbi) {}
+    explicit MmioExitHandler(Bus& bus, SbiConsole* sbi = nullptr) : bus_(bus), sbi_(sbi) {}
     std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override {
         if (auto* mmio = std::get_if<exits::Mmio>(&exit)) {
             bus_.handle(*mmio);
@@ -28,7 +28,7 @@ public:
     }
 
 private:
-    MmioBus& bus_;
+    Bus& bus_;
     SbiConsole* sbi_;
 };
 

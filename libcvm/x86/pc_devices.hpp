@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cvm/plan.hpp"
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/stop_latch.hpp"
 #include "libcvm/kvm/kvm.hpp"
 
@@ -25,11 +25,11 @@ class PcDevices {
 public:
     PcDevices(const std::vector<const op::AddDevice*>& records, const Vm& vm, int console_fd, StopLatch& latch,
               const char* launcher);
-    PioBus& bus() { return bus_; }
+    Bus& bus() { return bus_; }
 
 private:
     std::vector<std::shared_ptr<void>> owned_;  // the devices, alive as long as the bus
-    PioBus bus_;
+    Bus bus_{"I/O ports"};
 };
 
 } // namespace cvm::x86

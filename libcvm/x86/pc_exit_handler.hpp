@@ -8,7 +8,7 @@
 // not | the page size; a non-zero answer fails the guest's request).
 #pragma once
 
-#include "libcvm/devices/pio_bus.hpp"
+#include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/stop_latch.hpp"
 #include "libcvm/kvm/private_memory.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
@@ -21,12 +21,12 @@ class PcExitHandler final : public ExitHandler {
 public:
     // `private_memory` null: the machine has none, and the hypercall is
     // not one it answers.
-    PcExitHandler(PioBus& bus, StopLatch& latch, MemoryConverter* private_memory = nullptr)
+    PcExitHandler(Bus& bus, StopLatch& latch, MemoryConverter* private_memory = nullptr)
         : bus_(bus), latch_(latch), private_memory_(private_memory) {}
     std::optional<StopRequest> on_exit(const Vcpu& vcpu, exits::DeviceExit& exit) override;
 
 private:
-    PioBus& bus_;
+    Bus& bus_;
     StopLatch& latch_;
     MemoryConverter* private_memory_;
 };
