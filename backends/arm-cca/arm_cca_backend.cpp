@@ -25,6 +25,9 @@ public:
     }
     Measurement predict(const LaunchPlan& plan) const override { return cca::predict_rim(plan); }
     std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return cca::rim_events(plan); }
+    Prediction predict_with_events(const LaunchPlan& plan) const override {
+        return cca::predict_rim_with_events(plan);
+    }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return cca::launch_realm(plan, options);
     }

@@ -50,9 +50,11 @@ BootRegisters boot_registers(const op::SetRegisters& o) {
     return r;
 }
 
-// Replays the plan, calling `step` after each measured extension.
-template <class Step>
-Digest replay(const LaunchPlan& plan, Step&& step) {
+// Replays the plan once, calling `after(operation, realm, rim)` after each
+// operation has extended the RIM: the prediction and the event log are two
+// observers of the same walk, so a payload is hashed once for both.
+template <class After>
+Digest replay(const LaunchPlan& plan, After&& after) {
     if (plan.technology() != kTechnology)
         throw Error(fmt::format("the arm-cca predictor cannot measure a '{}' plan", plan.technology()));
     std::optional<Rim> rim;
@@ -72,18 +74,15 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
                 if (rim) throw Error("arm-cca plan creates the realm twice");
                 realm = planned_realm(plan, o);
                 rim.emplace(realm->params);
-                step("realm-create", fmt::format("RMI_REALM_CREATE s2sz {} flags {:#x}", realm->params.s2sz,
-                                                 realm->params.flags), *rim);
+                after(operation, *realm, *rim);
             },
             [&](const op::AddMemory& o) {
                 need_realm("add-memory");
                 if (!o.confidential || realm->rmm != RmmVersion::v1_0) return;
                 const std::uint64_t base = o.gpa / kGranule * kGranule;
                 const std::uint64_t top = (o.gpa + o.size + kGranule - 1) / kGranule * kGranule;
-                for (auto [b, t] : ripas_blocks(base, top, realm->params.s2sz)) {
-                    rim->ripas(b, t);
-                    step("ripas", fmt::format("RIPAS [{:#x}, {:#x})", b, t), *rim);
-                }
+                for (auto [b, t] : ripas_blocks(base, top, realm->params.s2sz)) rim->ripas(b, t);
+                after(operation, *realm, *rim);
             },
             [&](const op::LoadData& o) {
                 need_realm("load-data");
@@ -96,8 +95,7 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
                 const std::uint64_t end = o.gpa + bytes.size();
                 populate_granules(*rim, populated, o.gpa, bytes.size(),
                                   o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label, &o.data);
-                step("data", fmt::format("DATA {} {} at {:#x}, {} granule(s)", o.measured ? "measured" : "unmeasured",
-                                         o.label, first, (end - first + kGranule - 1) / kGranule), *rim);
+                after(operation, *realm, *rim);
             },
             [&](const op::CreateVcpus& o) {
                 need_realm("create-vcpus");
@@ -118,7 +116,7 @@ Digest replay(const LaunchPlan& plan, Step&& step) {
                 if (!vcpus || !boot) throw Error("arm-cca plan finalizes without a boot vCPU state");
                 // RECs are created in vCPU order; only vCPU 0 is RUNNABLE.
                 rim->rec(boot->pc, boot->gprs);
-                step("rec", fmt::format("REC vCPU 0 RUNNABLE pc {:#x} x0 {:#x}", boot->pc, boot->gprs[0]), *rim);
+                after(operation, *realm, *rim);
                 finalized = true;
             },
         }, operation);
@@ -160,7 +158,7 @@ void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64
 Measurement predict_rim(const LaunchPlan& plan) {
     Measurement m;
     m.technology = kTechnology;
-    m.value = replay(plan, [](std::string_view, const std::string&, const Rim&) {});
+    m.value = replay(plan, [](const Operation&, const PlannedRealm&, const Rim&) {});
     return m;
 }
 
@@ -194,73 +192,70 @@ std::string upper(std::string text) {
 
 } // namespace
 
-std::vector<PlanEvent> rim_events(const LaunchPlan& plan) {
-    predict_rim(plan);  // a plan the model refuses gets no log either
-    std::optional<PlannedRealm> realm;
+Prediction predict_rim_with_events(const LaunchPlan& plan) {
     std::uint64_t ram = 0;
     unsigned vcpus = 0;
     for (const auto& operation : plan.operations()) {
-        if (const auto* o = std::get_if<op::CreateVm>(&operation)) realm = planned_realm(plan, *o);
         if (const auto* o = std::get_if<op::AddMemory>(&operation)) ram += o->size;
         if (const auto* o = std::get_if<op::CreateVcpus>(&operation)) vcpus = o->count;
     }
-    std::vector<PlanEvent> events;
-    PlanEvent version;
-    version.kind = "vm-version";
-    version.description = "VM VERSION";
-    version.digest = Digest::zero(plan.algorithm());
-    version.event_type = eventlog::EV_NO_ACTION;
-    version.event_data = log::encode_vm_version({vmm_name(realm->layout), "libcvm 0.1", ram, vcpus, 0});
-    events.push_back(std::move(version));
-
-    std::optional<Rim> rim;
-    std::set<std::uint64_t> populated;
+    Prediction out;
+    auto& events = out.events;
     std::optional<BootRegisters> boot;
-    for (const auto& operation : plan.operations()) {
+    auto after = [&](const Operation& operation, const PlannedRealm& realm, const Rim& rim) {
         std::visit(overloaded{
             [&](const op::CreateVm&) {
-                const RealmParams& p = realm->params;
-                rim.emplace(p);
+                PlanEvent version;
+                version.kind = "vm-version";
+                version.description = "VM VERSION";
+                version.digest = Digest::zero(plan.algorithm());
+                version.event_type = eventlog::EV_NO_ACTION;
+                version.event_data = log::encode_vm_version({vmm_name(realm.layout), "libcvm 0.1", ram, vcpus, 0});
+                events.push_back(std::move(version));
+                const RealmParams& p = realm.params;
                 log::RealmCreate r{p.flags, static_cast<std::uint8_t>(p.s2sz), static_cast<std::uint8_t>(p.sve_vl),
                                    static_cast<std::uint8_t>(p.num_bps), static_cast<std::uint8_t>(p.num_wps),
                                    static_cast<std::uint8_t>(p.pmu_num_ctrs), rmi_hash_algorithm(p.algorithm)};
                 events.push_back(tagged_event("realm-create", fmt::format("REALM_CREATE s2sz {}", p.s2sz),
-                                              log::kTagRealmCreate, log::encode_realm_create(r), *rim));
+                                              log::kTagRealmCreate, log::encode_realm_create(r), rim));
             },
             [&](const op::AddMemory& o) {
                 // RMM 2.0 does not measure RMI_RTT_INIT_RIPAS: no event.
-                if (!o.confidential || realm->rmm != RmmVersion::v1_0) return;
+                if (!o.confidential || realm.rmm != RmmVersion::v1_0) return;
                 const std::uint64_t base = o.gpa / kGranule * kGranule;
                 const std::uint64_t top = (o.gpa + o.size + kGranule - 1) / kGranule * kGranule;
-                for (auto [b, t] : ripas_blocks(base, top, realm->params.s2sz)) rim->ripas(b, t);
                 events.push_back(tagged_event("ripas", fmt::format("INIT_RIPAS {:#x}+{:#x}", base, top - base),
-                                              log::kTagInitRipas, log::encode_init_ripas({base, top - base}), *rim));
+                                              log::kTagInitRipas, log::encode_init_ripas({base, top - base}), rim));
             },
             [&](const op::LoadData& o) {
-                ByteSpan bytes = o.data.bytes();
-                populate_granules(*rim, populated, o.gpa, bytes.size(),
-                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label, &o.data);
                 PlanEvent e;
                 e.kind = "data";
                 e.description = fmt::format("{} at {:#x}", o.label, o.gpa);
-                e.digest = rim->value();
+                e.digest = rim.value();
                 e.event_type = o.label == "firmware" ? eventlog::EV_EFI_PLATFORM_FIRMWARE_BLOB2 : eventlog::EV_POST_CODE2;
-                e.event_data = log::encode_blob2({upper(o.label), o.gpa, bytes.size()});
+                e.event_data = log::encode_blob2({upper(o.label), o.gpa, o.data.size()});
                 if (o.measured) e.measured = o.data;
                 events.push_back(std::move(e));
             },
             [&](const op::CreateVcpus&) {},
             [&](const op::AddDevice&) {},
-            [&](const op::SetRegisters& o) { boot = boot_registers(o); },
+            [&](const op::SetRegisters&) {},
             [&](const op::Finalize&) {
-                rim->rec(boot->pc, boot->gprs);
-                log::RecCreate r{log::kRecRunnable, boot->pc, boot->gprs};
-                events.push_back(tagged_event("rec-create", fmt::format("REC_CREATE pc {:#x}", boot->pc),
-                                              log::kTagRecCreate, log::encode_rec_create(r), *rim));
+                const BootRegisters& b = *boot;
+                log::RecCreate r{log::kRecRunnable, b.pc, b.gprs};
+                events.push_back(tagged_event("rec-create", fmt::format("REC_CREATE pc {:#x}", b.pc),
+                                              log::kTagRecCreate, log::encode_rec_create(r), rim));
             },
         }, operation);
-    }
-    return events;
+    };
+    // The boot registers are the plan's; the replay checks them.
+    for (const auto& operation : plan.operations())
+        if (const auto* o = std::get_if<op::SetRegisters>(&operation)) boot = boot_registers(*o);
+    out.measurement.technology = kTechnology;
+    out.measurement.value = replay(plan, after);
+    return out;
 }
+
+std::vector<PlanEvent> rim_events(const LaunchPlan& plan) { return predict_rim_with_events(plan).events; }
 
 } // namespace cvm::cca

@@ -13,6 +13,8 @@
 namespace cvm::cca {
 
 Measurement predict_rim(const LaunchPlan& plan);
+// The RIM and the events of one replay (each payload hashed once).
+Prediction predict_rim_with_events(const LaunchPlan& plan);
 // The plan as the QEMU Arm CCA RFC's event sequence (docs/event-log.md,
 // "Mapping: Arm CCA"); each event's digest is the RIM after its step.
 std::vector<PlanEvent> rim_events(const LaunchPlan& plan);

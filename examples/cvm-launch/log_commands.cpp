@@ -23,14 +23,14 @@ void EventLogOutput::add_to(CLI::App& measure) {
                        "to DIR, one file each, for a verifier's images list");
 }
 
-void EventLogOutput::write(const cvm::Backend& backend, const cvm::LaunchPlan& plan) const {
+void EventLogOutput::write(const cvm::LaunchPlan& plan, const std::vector<cvm::PlanEvent>& events) const {
     if (path.empty()) return;
     cvm::eventlog::WriteOptions options;
     options.banks.clear();
     for (const auto& bank : banks) options.banks.push_back(cvm::parse_hash_algorithm(bank));
     if (options.banks.empty()) options.banks.push_back(plan.algorithm());
     options.vendor_info = cvm::eventlog::vendor_info_for(plan.technology());
-    auto bytes = cvm::eventlog::write_log(backend.events(plan), options);
+    auto bytes = cvm::eventlog::write_log(events, options);
     write_file(path, bytes);
     if (data_dir.empty()) return;
     // Logs whose events carry only digests (Arm CCA, as the QEMU RFC does)

@@ -22,8 +22,9 @@ struct EventLogOutput {
     std::string data_dir;             // empty: generated data is not written out
 
     void add_to(CLI::App& measure);
-    // Writes the log of `plan` if a path was given.
-    void write(const cvm::Backend& backend, const cvm::LaunchPlan& plan) const;
+    bool wanted() const { return !path.empty(); }
+    // Writes the log of `plan`, whose events are `events`, if a path was given.
+    void write(const cvm::LaunchPlan& plan, const std::vector<cvm::PlanEvent>& events) const;
 
 private:
     static void write_file(const std::string& file, cvm::ByteSpan bytes);

@@ -46,8 +46,15 @@ int cmd_measure(const cvmlaunch::SpecOptions& o, const cvmlaunch::EventLogOutput
     auto spec = o.to_spec();
     const auto& backend = cvm::find_backend(spec.technology);
     auto plan = backend.build_plan(spec);
-    auto measurement = backend.predict(plan);
-    log.write(backend, plan);
+    // With a log, the measurement and the events come from one walk.
+    cvm::Measurement measurement;
+    if (log.wanted()) {
+        auto prediction = backend.predict_with_events(plan);
+        measurement = std::move(prediction.measurement);
+        log.write(plan, prediction.events);
+    } else {
+        measurement = backend.predict(plan);
+    }
     if (o.json) {
         fmt::print("{}\n", measurement.to_json());
     } else {

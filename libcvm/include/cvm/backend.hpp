@@ -83,6 +83,13 @@ struct PlanEvent {
     std::optional<Payload> measured;      // the bytes each bank's digest is taken over
 };
 
+// A plan's measurement and its event log's events, from one walk where the
+// backend can (each payload hashed once).
+struct Prediction {
+    Measurement measurement;
+    std::vector<PlanEvent> events;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -96,6 +103,9 @@ public:
     virtual Measurement predict(const LaunchPlan& plan) const = 0;
     // The plan's measured steps, in order, for the event log.
     virtual std::vector<PlanEvent> events(const LaunchPlan& plan) const = 0;
+    // Both at once; a backend whose model hashes payloads overrides it to
+    // walk the plan once.
+    virtual Prediction predict_with_events(const LaunchPlan& plan) const { return {predict(plan), events(plan)}; }
     // Launcher: plan -> KVM, runs the guest until it stops.
     virtual RunResult launch(const LaunchPlan& plan, const RunOptions& options) const = 0;
     // The rule by which a running guest extends one of its runtime
