@@ -7,10 +7,12 @@
 namespace cvm::python {
 
 void bind_errors(py::module_& m) {
-    static py::exception<Error> error(m, "Error");
+    // An OSError, as Python's own I/O errors are: `except OSError` catches
+    // it and its errno is the usual attribute.
+    static py::exception<Error> error(m, "Error", PyExc_OSError);
     error.doc() =
         "A libcvm failure: a malformed input, an unknown technology or option, a configuration the\n"
-        "measurement model does not fully understand, or a refused system call.\n\n"
+        "measurement model does not fully understand, or a refused system call. A subclass of OSError.\n\n"
         "Attributes: message (without location), errno (0 unless a system call failed), where (the\n"
         "file, ioctl or option concerned, or ''), offset (byte offset inside `where`, or None).";
     py::register_exception_translator([](std::exception_ptr thrown) {
@@ -19,6 +21,8 @@ void bind_errors(py::module_& m) {
         } catch (const Error& e) {
             py::object instance = py::handle(error.ptr())(e.what());
             instance.attr("message") = e.message();
+            // errno only: with strerror or filename set, OSError would print
+            // "[Errno n] ..." instead of libcvm's located message.
             instance.attr("errno") = e.err();
             instance.attr("where") = e.where();
             instance.attr("offset") = e.offset() ? py::cast(*e.offset()) : py::none();

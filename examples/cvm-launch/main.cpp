@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cvm/backend.hpp"
+#include "cvm/cvm.h"
 #include "cvm/error.hpp"
 #include "log_commands.hpp"
 #include "sev_owner_commands.hpp"
@@ -104,6 +105,8 @@ int cmd_run(const cvmlaunch::SpecOptions& o, double timeout_seconds) {
 int main(int argc, char** argv) {
     CLI::App app{"cvm-launch: boot a (confidential) VM through a libcvm launch plan, or predict its measurement"};
     app.footer(kExitCodes);
+    app.set_version_flag("--version", fmt::format("cvm-launch (libcvm {})", cvm_version(nullptr, nullptr, nullptr)),
+                         "Print the version of cvm-launch and libcvm and exit");
     app.require_subcommand(1);
 
     cvmlaunch::SpecOptions run_options, plan_options, measure_options;

@@ -178,6 +178,16 @@ def test_path_and_bytes_give_the_same_measurement():
     assert from_path != cvm.measure(technology="plain", kernel=image, cmdline="x")
 
 
+def test_errors_are_oserrors():
+    assert issubclass(cvm.Error, OSError)
+    with pytest.raises(OSError) as missing:
+        cvm.Spec("plain", kernel="/nonexistent/bzImage")
+    assert isinstance(missing.value, cvm.Error)
+    assert missing.value.errno == errno.ENOENT
+    assert missing.value.where == "/nonexistent/bzImage"
+    assert "/nonexistent/bzImage" in str(missing.value)  # the located message, not "[Errno 2] ..."
+
+
 def test_errors_carry_file_offset_and_errno():
     with pytest.raises(cvm.Error) as bad:
         cvm.measure(technology="plain", kernel=b"\0" * 4096)
