@@ -24,11 +24,6 @@
 namespace cvm::arm64 {
 namespace {
 
-void require(const KvmSystem& kvm, long capability, const char* name) {
-    if (kvm.check_extension(capability) <= 0)
-        throw Error(fmt::format("this KVM lacks {}, which the plain arm64 backend needs", name), 0, "kvm");
-}
-
 unsigned planned_ipa_bits(const op::CreateVm& create) {
     for (const auto& [key, value] : create.params)
         if (key == "ipa_bits") return static_cast<unsigned>(parse_unsigned(value, "plain arm64 plan: ipa_bits", 32, 52));
@@ -38,8 +33,6 @@ unsigned planned_ipa_bits(const op::CreateVm& create) {
 } // namespace
 
 RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
-    if (plan.technology() != "plain")
-        throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
     KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
 
     // Declaration order is teardown order in reverse: vCPUs and the GIC go
@@ -57,9 +50,9 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             [&](const op::CreateVm& o) {
                 const unsigned ipa_bits = planned_ipa_bits(o);
                 kvm.emplace(seam, options.device);
-                require(*kvm, KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2");
-                require(*kvm, KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG");
-                require(*kvm, KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL");
+                kvm->require(KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2", "the plain arm64 backend");
+                kvm->require(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG", "the plain arm64 backend");
+                kvm->require(KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL", "the plain arm64 backend");
                 vm.emplace(kvm->create_vm(vm_type_for_ipa(*kvm, ipa_bits)));
             },
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },

@@ -53,6 +53,8 @@ public:
     Measurement predict(const LaunchPlan& plan) const override { return software_measurement(plan); }
     std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return software_events(plan); }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
+        if (plan.technology() != "plain")
+            throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
         const std::string arch = plan_arch(plan);
         if (arch == "arm64") return arm64::launch_plain(plan, options);
         if (arch == "x86_64") return x86::launch_plain(plan, options);

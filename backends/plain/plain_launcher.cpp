@@ -32,16 +32,9 @@ namespace {
 constexpr std::uint64_t kIdentityMapAddress = 0xfffbc000;
 constexpr std::uint64_t kTssAddress = 0xfffbd000;
 
-void require(const KvmSystem& kvm, long capability, const char* name) {
-    if (kvm.check_extension(capability) <= 0)
-        throw Error(fmt::format("this KVM lacks {}, which the plain backend needs", name), 0, "kvm");
-}
-
 } // namespace
 
 RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
-    if (plan.technology() != "plain")
-        throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
     KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
 
     // Declaration order is teardown order in reverse: vCPUs and devices go
@@ -56,9 +49,9 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
         std::visit(overloaded{
             [&](const op::CreateVm&) {
                 kvm.emplace(seam, options.device);
-                require(*kvm, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY");
-                require(*kvm, KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP");
-                require(*kvm, KVM_CAP_PIT2, "KVM_CAP_PIT2");
+                kvm->require(KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "the plain backend");
+                kvm->require(KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "the plain backend");
+                kvm->require(KVM_CAP_PIT2, "KVM_CAP_PIT2", "the plain backend");
                 vm.emplace(kvm->create_vm(0));
                 vm->ioctl_value(KVM_SET_TSS_ADDR, kTssAddress, "KVM_SET_TSS_ADDR");
                 std::uint64_t identity_map = kIdentityMapAddress;

@@ -49,8 +49,6 @@ HostValues planned_host_values(const op::CreateVm& create) {
 } // namespace
 
 RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
-    if (plan.technology() != "plain")
-        throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
     KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
 
     // Declaration order is teardown order in reverse: vCPUs before the VM,
@@ -67,8 +65,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             [&](const op::CreateVm& o) {
                 host = planned_host_values(o);
                 kvm.emplace(seam, options.device);
-                if (kvm->check_extension(KVM_CAP_ONE_REG) <= 0)
-                    throw Error("this KVM lacks KVM_CAP_ONE_REG, which a RISC-V launch needs", 0, "kvm");
+                kvm->require(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG", "a RISC-V launch");
                 vm.emplace(kvm->create_vm(0));
             },
             [&](const op::AddMemory& o) { add_memory_slot(vm ? &*vm : nullptr, memory, o); },

@@ -64,8 +64,7 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
                         num_ids = static_cast<std::uint32_t>(parse_unsigned(value, "plan parameter imsic-num-ids", 63, 2047));
                 }
                 kvm.emplace(seam, options.device);
-                if (kvm->check_extension(KVM_CAP_ONE_REG) <= 0)
-                    throw Error("this KVM lacks KVM_CAP_ONE_REG, which a RISC-V launch needs", 0, "kvm");
+                kvm->require(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG", "a RISC-V launch");
                 vm.emplace(kvm->create_vm(kVmTypeRiscvCove));
             },
             [&](const op::AddMemory& o) {

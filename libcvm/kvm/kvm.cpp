@@ -75,6 +75,11 @@ int KvmSystem::check_extension(long capability) const {
     return ioctl_value(KVM_CHECK_EXTENSION, static_cast<unsigned long>(capability), "KVM_CHECK_EXTENSION");
 }
 
+void KvmSystem::require(long capability, std::string_view name, std::string_view needed_by) const {
+    if (check_extension(capability) <= 0)
+        throw Error(fmt::format("this KVM lacks {}, which {} needs", name, needed_by), 0, "kvm");
+}
+
 Vm KvmSystem::create_vm(unsigned long type) const {
     int fd = ioctl_value(KVM_CREATE_VM, type, "KVM_CREATE_VM");
     return Vm(seam(), UniqueFd(fd), vcpu_mmap_size_);

@@ -65,6 +65,9 @@ public:
     // Opens `device` and checks KVM_GET_API_VERSION is 12.
     KvmSystem(KvmSeam& seam, const std::string& device);
     int check_extension(long capability) const;
+    // Throws "this KVM lacks <name>, which <needed_by> needs" unless the
+    // capability is offered.
+    void require(long capability, std::string_view name, std::string_view needed_by) const;
     // KVM_CREATE_VM with the machine type `type` (0 for the default).
     Vm create_vm(unsigned long type = 0) const;
     std::size_t vcpu_mmap_size() const noexcept { return vcpu_mmap_size_; }
