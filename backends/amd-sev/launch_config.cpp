@@ -1,7 +1,6 @@
 #include "backends/amd-sev/launch_config.hpp"
 
 #include <charconv>
-#include <map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -42,70 +41,36 @@ static_assert(signature(26, 0, 0) == 0x00b00f00);
 
 } // namespace
 
-std::string_view technology_name(Mode mode) {
-    switch (mode) {
-    case Mode::sev: return "amd-sev";
-    case Mode::es: return "amd-sev-es";
-    case Mode::snp: return "amd-sev-snp";
-    }
+template <class E, std::size_t N>
+std::string_view name_of(E value, const Choice<E> (&names)[N]) {
+    for (const auto& c : names)
+        if (c.value == value) return c.name;
     return "?";
 }
 
-std::string_view to_string(InitKind init) { return init == InitKind::legacy ? "legacy" : "init2"; }
+std::string_view technology_name(Mode mode) { return name_of(mode, LaunchConfig::kModes); }
+std::string_view to_string(InitKind init) { return name_of(init, LaunchConfig::kInits); }
+std::string_view to_string(VmmModel vmm) { return name_of(vmm, LaunchConfig::kVmms); }
 
-std::string_view to_string(VmmModel vmm) {
-    switch (vmm) {
-    case VmmModel::qemu: return "qemu";
-    case VmmModel::ec2: return "ec2";
-    case VmmModel::gce: return "gce";
-    }
-    return "?";
-}
-
-op::CreateVm to_create_vm(const LaunchConfig& c) {
-    op::CreateVm vm;
-    vm.params = {
-        {"mode", std::string(technology_name(c.mode))},
-        {"init", std::string(to_string(c.init))},
-        {"vmm", std::string(to_string(c.vmm))},
-        {"policy", fmt::format("{:#x}", c.policy)},
-        {"sev-features", fmt::format("{:#x}", c.sev_features)},
-    };
-    if (!c.owner_dh_cert.empty()) vm.params.emplace_back("owner-dh-cert", to_hex(ByteSpan(c.owner_dh_cert)));
-    if (!c.owner_session.empty()) vm.params.emplace_back("owner-session", to_hex(ByteSpan(c.owner_session)));
-    return vm;
-}
-
-LaunchConfig config_of(const LaunchPlan& plan) {
+const LaunchConfig& config_of(const LaunchPlan& plan) {
     const auto& ops = plan.operations();
     const auto* vm = ops.empty() ? nullptr : std::get_if<op::CreateVm>(&ops.front());
     if (!vm) throw Error(fmt::format("the {} plan does not start with create-vm", plan.technology()));
-    std::map<std::string, std::string> p(vm->params.begin(), vm->params.end());
-    const std::vector<std::string> expected{"init", "mode", "policy", "sev-features", "vmm"};
-    std::vector<std::string> keys;
-    for (const auto& [k, v] : p)
-        if (k != "owner-dh-cert" && k != "owner-session") keys.push_back(k);
-    if (keys != expected || p.size() != vm->params.size())
-        throw Error(fmt::format("the {} plan's create-vm parameters are [{}], expected [{}]", plan.technology(),
-                                fmt::join(keys, ", "), fmt::join(expected, ", ")));
-    LaunchConfig c;
-    if (p["mode"] == "amd-sev") c.mode = Mode::sev;
-    else if (p["mode"] == "amd-sev-es") c.mode = Mode::es;
-    else if (p["mode"] == "amd-sev-snp") c.mode = Mode::snp;
-    else throw Error(fmt::format("unknown SEV mode '{}' in the plan", p["mode"]));
-    if (technology_name(c.mode) != plan.technology())
-        throw Error(fmt::format("a {} plan cannot create a {} VM", plan.technology(), p["mode"]));
-    if (p["init"] == "legacy") c.init = InitKind::legacy;
-    else if (p["init"] == "init2") c.init = InitKind::init2;
-    else throw Error(fmt::format("unknown SEV init '{}' in the plan", p["init"]));
-    if (p["vmm"] == "qemu") c.vmm = VmmModel::qemu;
-    else if (p["vmm"] == "ec2") c.vmm = VmmModel::ec2;
-    else if (p["vmm"] == "gce") c.vmm = VmmModel::gce;
-    else throw Error(fmt::format("unknown VMM model '{}' in the plan", p["vmm"]));
-    c.policy = parse_unsigned(p["policy"], "plan parameter policy");
-    c.sev_features = parse_unsigned(p["sev-features"], "plan parameter sev-features");
-    if (!p["owner-dh-cert"].empty()) c.owner_dh_cert = from_hex(p["owner-dh-cert"], "plan owner-dh-cert");
-    if (!p["owner-session"].empty()) c.owner_session = from_hex(p["owner-session"], "plan owner-session");
+    const auto& config = config_as<LaunchConfig>(*vm, fmt::format("the {} plan", plan.technology()));
+    config.check(plan.technology());
+    return config;
+}
+
+std::shared_ptr<const LaunchConfig> decode_config(std::span<const ConfigField> fields, std::string_view technology) {
+    auto config = cvm::decode_config<LaunchConfig>(fields, fmt::format("the {} plan's create-vm", technology));
+    config->check(technology);
+    return config;
+}
+
+void LaunchConfig::check(std::string_view technology) const {
+    const LaunchConfig& c = *this;
+    if (technology_name(c.mode) != technology)
+        throw Error(fmt::format("a {} plan cannot create a {} VM", technology, technology_name(c.mode)));
     if (c.owner_dh_cert.empty() != c.owner_session.empty())
         throw Error("a guest owner's LAUNCH_START needs both the owner's PDH certificate and the session blob");
     if (c.mode == Mode::snp && !c.owner_session.empty())
@@ -122,10 +87,9 @@ LaunchConfig config_of(const LaunchPlan& plan) {
                                 "(KVM refuses SNP_LAUNCH_START without it)", c.policy));
     if (c.mode != Mode::snp && c.sev_features != 0)
         throw Error(fmt::format("SEV features {:#x} on a {} VM: only SEV-SNP VMs are modelled with features",
-                                c.sev_features, plan.technology()));
+                                c.sev_features, technology));
     if (c.mode != Mode::snp && c.policy > 0xffffffffull)
         throw Error(fmt::format("SEV policy {:#x} does not fit in 32 bits", c.policy));
-    return c;
 }
 
 std::optional<std::uint32_t> vcpu_signature(std::string_view model) {

@@ -1,5 +1,6 @@
-// The settings of an SEV launch that both the launcher and the predictor need,
-// carried in the plan's CreateVm parameters so that both read the same values.
+// The settings of an SEV launch that both the launcher and the predictor need:
+// the SEV backends' VM configuration, which the plan's create-vm carries so
+// that both read the same values.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "cvm/plan.hpp"
+#include "libcvm/plan/config_codec.hpp"
 
 namespace cvm::sev {
 
@@ -20,7 +22,7 @@ enum class InitKind { legacy, init2 };
 // Whose reset state the vCPUs start from (docs/amd-sev.md, "VMM-type differences").
 enum class VmmModel { qemu, ec2, gce };
 
-struct LaunchConfig {
+struct LaunchConfig final : VmConfig {
     Mode mode = Mode::sev;
     InitKind init = InitKind::init2;
     VmmModel vmm = VmmModel::qemu;
@@ -33,17 +35,35 @@ struct LaunchConfig {
     // exactly what was planned.
     std::vector<std::uint8_t> owner_dh_cert;
     std::vector<std::uint8_t> owner_session;
+
+    static constexpr Choice<Mode> kModes[] = {{Mode::sev, "amd-sev"}, {Mode::es, "amd-sev-es"}, {Mode::snp, "amd-sev-snp"}};
+    static constexpr Choice<InitKind> kInits[] = {{InitKind::legacy, "legacy"}, {InitKind::init2, "init2"}};
+    static constexpr Choice<VmmModel> kVmms[] = {{VmmModel::qemu, "qemu"}, {VmmModel::ec2, "ec2"}, {VmmModel::gce, "gce"}};
+
+    template <class Codec, class Self>
+    static void describe(Codec& codec, Self& self) {
+        codec.choice("mode", self.mode, kModes);
+        codec.choice("init", self.init, kInits);
+        codec.choice("vmm", self.vmm, kVmms);
+        codec.number("policy", self.policy, Radix::hex);
+        codec.number("sev-features", self.sev_features, Radix::hex);
+        codec.optional_bytes("owner-dh-cert", self.owner_dh_cert);
+        codec.optional_bytes("owner-session", self.owner_session);
+    }
+    std::vector<ConfigField> fields() const override { return encode_config(*this); }
+    // Refuses a configuration no SEV launch of `technology` can have.
+    void check(std::string_view technology) const;
 };
 
 std::string_view technology_name(Mode mode);
 std::string_view to_string(InitKind init);
 std::string_view to_string(VmmModel vmm);
 
-// CreateVm parameters, in a fixed order.
-op::CreateVm to_create_vm(const LaunchConfig& config);
-// The config of `plan`, whose first operation must be the CreateVm that
-// to_create_vm wrote for the plan's technology. Throws otherwise.
-LaunchConfig config_of(const LaunchPlan& plan);
+// The config of `plan`, whose first operation must create a VM of the
+// plan's technology. Throws otherwise.
+const LaunchConfig& config_of(const LaunchPlan& plan);
+// The config `fields` describe, for a plan of `technology`.
+std::shared_ptr<const LaunchConfig> decode_config(std::span<const ConfigField> fields, std::string_view technology);
 
 // CPUID Fn0000_0001_EAX of a QEMU AMD EPYC CPU model, or nothing if unknown.
 std::optional<std::uint32_t> vcpu_signature(std::string_view model);

@@ -64,6 +64,9 @@ public:
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return sev::launch_sev(plan, options);
     }
+    std::shared_ptr<const VmConfig> decode_config(std::span<const ConfigField> fields) const override {
+        return sev::decode_config(fields, name());
+    }
     const eventlog::LogReplayer* log_replayer() const override {
         switch (mode_) {
         case sev::Mode::sev: return &sev::sev_log_replayer();

@@ -129,7 +129,7 @@ void update_cpuid_page(const SnpStarted& snp, std::uint64_t gpa, std::span<std::
 } // namespace
 
 RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
-    const LaunchConfig config = config_of(plan);
+    const LaunchConfig& config = config_of(plan);
     const bool snp = config.mode == Mode::snp;
     KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
     PlanCursor cursor(plan);

@@ -144,7 +144,7 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
     }
 
     LaunchPlan plan(tech, mode == Mode::snp ? HashAlgorithm::sha384 : HashAlgorithm::sha256);
-    plan.add(to_create_vm(config));
+    plan.add(op::CreateVm{std::make_shared<LaunchConfig>(config)});
     plan.add(op::AddMemory{0, low, true, "ram"});
     if (memory > low) plan.add(op::AddMemory{kFourGiB, memory - low, true, "ram-high"});
     plan.add(op::AddMemory{ovmf.gpa, ovmf.size, true, "firmware"});

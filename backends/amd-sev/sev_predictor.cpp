@@ -27,7 +27,7 @@ std::optional<uapi::SnpPageType> snp_page_type(std::string_view name) {
 // as (kind, description, the digest of what the step adds).
 template <class Sink>
 Digest walk(const LaunchPlan& plan, Sink&& sink) {
-    const LaunchConfig config = config_of(plan);
+    const LaunchConfig& config = config_of(plan);
     const bool snp = config.mode == Mode::snp;
     Hasher sha256(HashAlgorithm::sha256);
     SnpLaunchDigest snp_digest;

@@ -35,6 +35,9 @@ public:
     Digest runtime_extend(const Digest& old_rem, ByteSpan value) const override {
         return cca::rem_extend(old_rem, value);
     }
+    std::shared_ptr<const VmConfig> decode_config(std::span<const ConfigField> fields) const override {
+        return cca::decode_realm_config(fields);
+    }
     const eventlog::LogReplayer* log_replayer() const override { return &cca::cca_log_replayer(); }
 };
 

@@ -52,7 +52,7 @@ long abi_capability(Abi abi) {
 // The plan, gathered: the launcher issues the ABI's calls in the ABI's
 // order, while every measured step keeps the plan's order.
 struct RealmRequest {
-    PlannedRealm realm;
+    RealmConfig realm;
     std::vector<op::AddMemory> memory;
     std::vector<op::LoadData> loads;
     unsigned vcpus = 0;
@@ -127,7 +127,7 @@ Abi choose_abi(const KvmSystem& kvm, const std::string& wanted) {
                 "with the CCA host patches. `cvm-launch measure` predicts the RIM without any of them", 0, "kvm");
 }
 
-void check_abi_fits_plan(Abi abi, const PlannedRealm& realm) {
+void check_abi_fits_plan(Abi abi, const RealmConfig& realm) {
     const bool rme = abi == Abi::rme_v6;
     if (rme != (realm.rmm == RmmVersion::v1_0))
         throw Error(fmt::format("the host speaks {} ({}) but the plan was made for RMM {}", abi_name(abi),

@@ -58,18 +58,13 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
                                 layout.ram_base, layout.ram_size, params.s2sz, ipa_space));
 
     LaunchPlan plan(kTechnology, algorithm);
-    plan.add(op::CreateVm{{
-        {"layout", options.layout},
-        {"abi", options.abi},
-        {"rmm", std::string(to_string(options.rmm))},
-        {"flags", fmt::format("{:#x}", params.flags)},
-        {"s2sz", std::to_string(params.s2sz)},
-        {"sve_vl", std::to_string(params.sve_vl)},
-        {"num_bps", std::to_string(params.num_bps)},
-        {"num_wps", std::to_string(params.num_wps)},
-        {"pmu_num_ctrs", std::to_string(params.pmu_num_ctrs)},
-        {"rpv", to_hex(ByteSpan(options.rpv.data(), options.rpv.size()))},
-    }});
+    auto config = std::make_shared<RealmConfig>();
+    config->layout = options.layout;
+    config->abi = options.abi;
+    config->rmm = options.rmm;
+    config->params = params;
+    config->rpv = options.rpv;
+    plan.add(op::CreateVm{std::move(config)});
     plan.add(op::AddMemory{layout.ram_base, layout.ram_size, true, "ram"});
     for (const auto& region : layout.other_memory) plan.add(op::AddMemory{region.gpa, region.size, false, region.label});
     for (auto& device : layout.devices) plan.add(std::move(device));
@@ -88,47 +83,24 @@ LaunchPlan build_realm_plan(const VmSpec& spec, const std::map<std::string, std:
     return plan;
 }
 
-PlannedRealm planned_realm(const LaunchPlan& plan, const op::CreateVm& create) {
-    PlannedRealm realm;
-    realm.params.algorithm = plan.algorithm();
+void RealmConfig::check() const {
+    if (params.flags & ~(RealmParams::kFlagSve | RealmParams::kFlagPmu))
+        throw Error(fmt::format("arm-cca plan: realm flags {:#x} hold bits the model does not know", params.flags));
+    if (params.s2sz == 0) throw Error("arm-cca plan: create-vm has s2sz 0");
+}
+
+RealmConfig planned_realm(const LaunchPlan& plan, const op::CreateVm& create) {
+    RealmConfig realm = config_as<RealmConfig>(create, "the arm-cca plan");
     rmi_hash_algorithm(plan.algorithm());
-    for (const auto& [key, value] : create.params) {
-        if (key == "layout") {
-            realm.layout = value;
-        } else if (key == "abi") {
-            realm.abi = value;
-        } else if (key == "rmm") {
-            if (value == "1.0") realm.rmm = RmmVersion::v1_0;
-            else if (value == "2.0") realm.rmm = RmmVersion::v2_0;
-            else throw Error(fmt::format("arm-cca plan: unknown RMM version '{}'", value));
-        } else if (key == "rpv") {
-            auto bytes = from_hex(value, "arm-cca plan rpv");
-            if (bytes.size() != realm.rpv.size()) throw Error("arm-cca plan: rpv must be 64 bytes");
-            std::copy(bytes.begin(), bytes.end(), realm.rpv.begin());
-        } else {
-            std::uint64_t n = parse_unsigned(value, fmt::format("arm-cca plan parameter {}", key));
-            // Structured bindings cannot be captured before C++20 compilers
-            // caught up (clang 14), so the lambda gets plain references.
-            const std::string& name = key;
-            const std::string& text = value;
-            auto u32 = [&n, &name, &text](std::uint32_t& field) {
-                if (n > 0xffffffff) throw Error(fmt::format("arm-cca plan: {}={} is out of range", name, text));
-                field = static_cast<std::uint32_t>(n);
-            };
-            if (key == "flags") {
-                if (n & ~(RealmParams::kFlagSve | RealmParams::kFlagPmu))
-                    throw Error(fmt::format("arm-cca plan: realm flags {} hold bits the model does not know", value));
-                realm.params.flags = n;
-            } else if (key == "s2sz") u32(realm.params.s2sz);
-            else if (key == "sve_vl") u32(realm.params.sve_vl);
-            else if (key == "num_bps") u32(realm.params.num_bps);
-            else if (key == "num_wps") u32(realm.params.num_wps);
-            else if (key == "pmu_num_ctrs") u32(realm.params.pmu_num_ctrs);
-            else throw Error(fmt::format("arm-cca plan: unknown create-vm parameter '{}'", key));
-        }
-    }
-    if (realm.params.s2sz == 0) throw Error("arm-cca plan: create-vm lacks s2sz");
+    realm.params.algorithm = plan.algorithm();
+    realm.check();
     return realm;
+}
+
+std::shared_ptr<const RealmConfig> decode_realm_config(std::span<const ConfigField> fields) {
+    auto config = decode_config<RealmConfig>(fields, "the arm-cca plan's create-vm");
+    config->check();
+    return config;
 }
 
 } // namespace cvm::cca

@@ -58,7 +58,7 @@ Digest replay(const LaunchPlan& plan, After&& after) {
     if (plan.technology() != kTechnology)
         throw Error(fmt::format("the arm-cca predictor cannot measure a '{}' plan", plan.technology()));
     std::optional<Rim> rim;
-    std::optional<PlannedRealm> realm;
+    std::optional<RealmConfig> realm;
     std::set<std::uint64_t> populated;
     std::optional<BootRegisters> boot;
     unsigned vcpus = 0;
@@ -158,7 +158,7 @@ void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64
 Measurement predict_rim(const LaunchPlan& plan) {
     Measurement m;
     m.technology = kTechnology;
-    m.value = replay(plan, [](const Operation&, const PlannedRealm&, const Rim&) {});
+    m.value = replay(plan, [](const Operation&, const RealmConfig&, const Rim&) {});
     return m;
 }
 
@@ -202,7 +202,7 @@ Prediction predict_rim_with_events(const LaunchPlan& plan) {
     Prediction out;
     auto& events = out.events;
     std::optional<BootRegisters> boot;
-    auto after = [&](const Operation& operation, const PlannedRealm& realm, const Rim& rim) {
+    auto after = [&](const Operation& operation, const RealmConfig& realm, const Rim& rim) {
         std::visit(overloaded{
             [&](const op::CreateVm&) {
                 PlanEvent version;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "backends/plain/arm64_vcpu.hpp"
+#include "backends/plain/plain_config.hpp"
 #include "backends/plain/plain_launcher.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/arm64/libcvm_machine.hpp"
@@ -19,16 +20,12 @@
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/plan/config_codec.hpp"
 #include "libcvm/core/overloaded.hpp"
 
 namespace cvm::arm64 {
 namespace {
 
-unsigned planned_ipa_bits(const op::CreateVm& create) {
-    for (const auto& [key, value] : create.params)
-        if (key == "ipa_bits") return static_cast<unsigned>(parse_unsigned(value, "plain arm64 plan: ipa_bits", 32, 52));
-    throw Error("plain arm64 plan: create-vm lacks ipa_bits");
-}
 
 } // namespace
 
@@ -48,7 +45,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
             [&](const op::CreateVm& o) {
-                const unsigned ipa_bits = planned_ipa_bits(o);
+                const unsigned ipa_bits = config_as<plain::Arm64Config>(o, "the plain arm64 launcher").ipa_bits;
                 kvm.emplace(seam, options.device);
                 kvm->require(KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2", "the plain arm64 backend");
                 kvm->require(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG", "the plain arm64 backend");

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/plain/plain_config.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/arm64/libcvm_machine.hpp"
 
@@ -35,8 +36,9 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     BootLayout layout = libcvm_boot_layout(in);
 
     LaunchPlan plan("plain", HashAlgorithm::sha256);
-    plan.add(op::CreateVm{{{"arch", "arm64"}, {"ipa_bits", std::to_string(layout.ipa_bits)},
-                           {"irqchip", "gicv3"}}});
+    auto config = std::make_shared<plain::Arm64Config>();
+    config->ipa_bits = layout.ipa_bits;
+    plan.add(op::CreateVm{std::move(config)});
     plan.add(op::AddMemory{layout.ram_base, layout.ram_size, false, "ram"});
     for (auto& device : layout.devices) plan.add(std::move(device));
     // Ascending guest-physical order, as in the realm plan of the same layout.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "backends/plain/arm64_planner.hpp"
+#include "backends/plain/plain_config.hpp"
 #include "backends/plain/plain_launcher.hpp"
 #include "backends/plain/plain_planner.hpp"
 #include "backends/plain/riscv64_planner.hpp"
@@ -21,13 +22,12 @@
 namespace cvm {
 namespace {
 
-// The guest architecture a plain plan was made for (its create-vm "arch").
-std::string plan_arch(const LaunchPlan& plan) {
-    for (const auto& operation : plan.operations())
-        if (const auto* create = std::get_if<op::CreateVm>(&operation))
-            for (const auto& [key, value] : create->params)
-                if (key == "arch") return value;
-    return "x86_64";
+// The configuration of a plain plan, whose first operation creates the VM.
+const VmConfig& plan_config(const LaunchPlan& plan) {
+    const auto& ops = plan.operations();
+    const auto* create = ops.empty() ? nullptr : std::get_if<op::CreateVm>(&ops.front());
+    if (!create || !create->config) throw Error("the plain plan does not start with a configured create-vm");
+    return *create->config;
 }
 
 class PlainBackend final : public Backend {
@@ -55,11 +55,14 @@ public:
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         if (plan.technology() != "plain")
             throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
-        const std::string arch = plan_arch(plan);
-        if (arch == "arm64") return arm64::launch_plain(plan, options);
-        if (arch == "x86_64") return x86::launch_plain(plan, options);
-        if (arch == "riscv64") return riscv64::launch_plain(plan, options);
-        throw Error(fmt::format("the plain plan is for architecture '{}', which no plain launcher runs", arch));
+        const VmConfig& config = plan_config(plan);
+        if (dynamic_cast<const plain::Arm64Config*>(&config)) return arm64::launch_plain(plan, options);
+        if (dynamic_cast<const plain::X86Config*>(&config)) return x86::launch_plain(plan, options);
+        if (dynamic_cast<const plain::Riscv64Config*>(&config)) return riscv64::launch_plain(plan, options);
+        throw Error("the plain plan carries another backend's configuration");
+    }
+    std::shared_ptr<const VmConfig> decode_config(std::span<const ConfigField> fields) const override {
+        return plain::decode_config(fields);
     }
 };
 

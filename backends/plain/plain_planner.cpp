@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "backends/plain/acpi_tables.hpp"
+#include "backends/plain/plain_config.hpp"
 #include "backends/plain/x86_boot.hpp"
 #include "backends/plain/x86_layout.hpp"
 #include "cvm/error.hpp"
@@ -64,7 +65,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     }
 
     LaunchPlan plan("plain", HashAlgorithm::sha256);
-    plan.add(op::CreateVm{{{"arch", "x86_64"}, {"irqchip", "in-kernel"}}});
+    plan.add(op::CreateVm{std::make_shared<plain::X86Config>()});
     plan.add(op::AddMemory{0, ram.low_size, false, "ram below 3 GiB"});
     if (ram.high_size) plan.add(op::AddMemory{kHighRamBase, ram.high_size, false, "ram above 4 GiB"});
     const std::vector<op::AddDevice> devices = pc_devices(/*pit=*/true, /*acpi=*/true);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/plain/plain_config.hpp"
 #include "backends/plain/plain_launcher.hpp"
 #include "backends/plain/riscv64_vcpu.hpp"
 #include "cvm/error.hpp"
@@ -20,33 +21,10 @@
 #include "libcvm/kvm/kvm.hpp"
 #include "libcvm/kvm/mmio_exit_handler.hpp"
 #include "libcvm/kvm/vcpu_runner.hpp"
+#include "libcvm/plan/config_codec.hpp"
 #include "libcvm/riscv64/machine.hpp"
 
 namespace cvm::riscv64 {
-namespace {
-
-// The plan's create-vm facts of the host, which the DTB declares.
-struct HostValues {
-    std::string isa;
-    std::uint64_t timebase_frequency = 0;
-};
-
-HostValues planned_host_values(const op::CreateVm& create) {
-    HostValues values;
-    bool have_timebase = false;
-    for (const auto& [key, value] : create.params) {
-        if (key == "isa") values.isa = value;
-        if (key == "timebase-frequency") {
-            values.timebase_frequency = parse_unsigned(value, "plain riscv64 plan: timebase-frequency", 1, 0xffffffff);
-            have_timebase = true;
-        }
-    }
-    if (values.isa.empty() || !have_timebase)
-        throw Error("plain riscv64 plan: create-vm lacks isa or timebase-frequency");
-    return values;
-}
-
-} // namespace
 
 RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
@@ -57,13 +35,13 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     std::optional<KvmSystem> kvm;
     std::optional<Vm> vm;
     std::vector<Vcpu> vcpus;
-    HostValues host;
+    const plain::Riscv64Config* host = nullptr;  // the host values the DTB declares
     const op::AddDevice* uart = nullptr;
 
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
             [&](const op::CreateVm& o) {
-                host = planned_host_values(o);
+                host = &config_as<plain::Riscv64Config>(o, "the plain riscv64 launcher");
                 kvm.emplace(seam, options.device);
                 kvm->require(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG", "a RISC-V launch");
                 vm.emplace(kvm->create_vm(0));
@@ -82,7 +60,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
                 // starts it with SBI HSM HART_START, which KVM serves itself
                 // (kvm_arch_vcpu_postcreate, arch/riscv/kvm/vcpu.c).
                 for (unsigned id = 0; id < o.count; ++id) vcpus.push_back(vm->create_vcpu(id));
-                check_host_values(vcpus.front(), host.isa, host.timebase_frequency);
+                check_host_values(vcpus.front(), host->isa, host->timebase_frequency);
                 // earlycon=sbi then reaches the console before the UART's
                 // driver does; the SBI console answers both.
                 for (const auto& vcpu : vcpus) enable_sbi_debug_console(vcpu);

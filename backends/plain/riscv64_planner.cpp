@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/plain/plain_config.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/riscv64/host_values.hpp"
 #include "libcvm/riscv64/kernel_image.hpp"
@@ -79,7 +80,10 @@ LaunchPlan build_plain_plan(const VmSpec& spec, const std::map<std::string, std:
     }
 
     LaunchPlan plan("plain", HashAlgorithm::sha256);
-    plan.add(op::CreateVm{{{"arch", "riscv64"}, {"isa", isa.text}, {"timebase-frequency", std::to_string(timebase)}}});
+    auto config = std::make_shared<plain::Riscv64Config>();
+    config->isa = isa.text;
+    config->timebase_frequency = timebase;
+    plan.add(op::CreateVm{std::move(config)});
     plan.add(op::AddMemory{kRamBase, layout.ram_size, false, "ram"});
     for (auto& device : plain_devices()) plan.add(std::move(device));
     plan.add(op::LoadData{layout.kernel, kernel->payload, kernel->measured, "kernel", {}});

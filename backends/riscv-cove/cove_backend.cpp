@@ -3,6 +3,7 @@
 // predicted with the Salus TSM's model.
 #include "backends/riscv-cove/cove_backend.hpp"
 
+#include "backends/riscv-cove/cove_config.hpp"
 #include "backends/riscv-cove/cove_launcher.hpp"
 #include "backends/riscv-cove/cove_log.hpp"
 #include "backends/riscv-cove/cove_planner.hpp"
@@ -44,6 +45,9 @@ public:
         return cove::launch_cove(plan, options);
     }
     const eventlog::LogReplayer* log_replayer() const override { return &cove::cove_log_replayer(); }
+    std::shared_ptr<const VmConfig> decode_config(std::span<const ConfigField> fields) const override {
+        return cove::decode_tvm_config(fields);
+    }
     // COVG extend_measurement on a runtime register (Salus's padded rule).
     Digest runtime_extend(const Digest& old_value, ByteSpan digest48) const override {
         return cove::salus_runtime_extend(old_value, digest48);

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/riscv-cove/cove_config.hpp"
 #include "backends/riscv-cove/cove_uapi.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/devices/bus.hpp"
@@ -56,13 +57,12 @@ RunResult launch_cove(const LaunchPlan& plan, const RunOptions& options) {
     for (const auto& operation : plan.operations()) {
         std::visit(overloaded{
             [&](const op::CreateVm& o) {
-                for (const auto& [key, value] : o.params) {
-                    if (key == "tsm-abi" && parse_tsm_abi(value) != TsmAbi::v0_5)
-                        throw Error(fmt::format("TSM ABI {}: the CoVE KVM interface libcvm drives (RFC 2023) is "
-                                                "the v0.5 one", value));
-                    if (key == "imsic-num-ids")
-                        num_ids = static_cast<std::uint32_t>(parse_unsigned(value, "plan parameter imsic-num-ids", 63, 2047));
-                }
+                const auto& config = config_as<TvmConfig>(o, "the riscv-cove launcher");
+                config.check();
+                if (config.tsm_abi != TsmAbi::v0_5)
+                    throw Error(fmt::format("TSM ABI {}: the CoVE KVM interface libcvm drives (RFC 2023) is "
+                                            "the v0.5 one", to_string(config.tsm_abi)));
+                num_ids = config.imsic_num_ids;
                 kvm.emplace(seam, options.device);
                 kvm->require(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG", "a RISC-V launch");
                 vm.emplace(kvm->create_vm(kVmTypeRiscvCove));

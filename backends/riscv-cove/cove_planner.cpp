@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/riscv-cove/cove_config.hpp"
 #include "backends/riscv-cove/cove_uapi.hpp"
 #include "backends/riscv-cove/salus_model.hpp"
 #include "cvm/error.hpp"
@@ -96,17 +97,13 @@ LaunchPlan build_cove_plan(const VmSpec& spec, const std::map<std::string, std::
     }
 
     LaunchPlan plan("riscv-cove", HashAlgorithm::sha384);
-    op::CreateVm create{{
-        {"arch", "riscv64"},
-        {"vm-type", fmt::format("{:#x}", kVmTypeRiscvCove)},
-        {"tsm-abi", std::string(to_string(abi))},
-        {"covh-add-measured-pages-fid", std::to_string(covh_function_ids(abi).add_measured_pages)},
-        {"measurement-model", "salus"},
-    }};
-    // The host's AIA id count the DTB declares, which the launcher checks
+    auto config = std::make_shared<TvmConfig>();
+    config->tsm_abi = abi;
+    config->add_measured_pages_fid = covh_function_ids(abi).add_measured_pages;
+    // The host's AIA id count the DTB declares, which the launcher programs
     // (a user's DTB declares its own, which it cannot).
-    if (planned_num_ids) create.params.emplace_back("imsic-num-ids", std::to_string(*planned_num_ids));
-    plan.add(std::move(create));
+    config->imsic_num_ids = planned_num_ids;
+    plan.add(op::CreateVm{std::move(config)});
     plan.add(op::AddMemory{riscv64::kRamBase, layout.ram_size, true, "ram (the TVM's confidential region)"});
     for (auto& device : riscv64::tvm_devices(spec.vcpus.count)) plan.add(std::move(device));
     plan.add(op::LoadData{layout.kernel, kernel->payload, true, "kernel", {}});

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/riscv-cove/cove_config.hpp"
 #include "backends/riscv-cove/cove_uapi.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/core/overloaded.hpp"
@@ -16,15 +17,12 @@ namespace {
 }
 
 void check_create_vm(const op::CreateVm& o) {
-    std::optional<std::string> abi, model;
-    for (const auto& [key, value] : o.params) {
-        if (key == "tsm-abi") abi = value;
-        if (key == "measurement-model") model = value;
-    }
-    if (!abi) unsupported("the plan does not name the TSM ABI revision");
-    if (parse_tsm_abi(*abi) != TsmAbi::v0_5)
-        unsupported(fmt::format("TSM ABI {} has no known TSM measurement format (Salus implements v0.5)", *abi));
-    if (model != "salus") unsupported("the plan names no Salus measurement model");
+    const auto* config = dynamic_cast<const TvmConfig*>(o.config.get());
+    if (!config) unsupported("a create-vm without a riscv-cove configuration");
+    config->check();
+    if (config->tsm_abi != TsmAbi::v0_5)
+        unsupported(fmt::format("TSM ABI {} has no known TSM measurement format (Salus implements v0.5)",
+                                to_string(config->tsm_abi)));
 }
 
 } // namespace

@@ -43,10 +43,14 @@ LaunchPlan plan_from(const py::object& source, const py::kwargs& kwargs) {
 }
 
 void bind_plan(py::module_& m) {
-    py::class_<op::CreateVm>(m, "CreateVm", "Create and configure the VM; `params` enter the measurement.")
+    py::class_<op::CreateVm>(m, "CreateVm", "Create and configure the VM with the backend's configuration.")
         .def_property_readonly("kind", [](const op::CreateVm&) { return "create-vm"; })
-        .def_readonly("params", &op::CreateVm::params, "(name, value) pairs: algorithm, policy, ...")
-        .def("__repr__", [](const op::CreateVm& o) { return fmt::format("cvm.CreateVm({} params)", o.params.size()); });
+        .def_property_readonly("config", [](const op::CreateVm& o) {
+            std::vector<std::pair<std::string, std::string>> fields;
+            for (const auto& field : o.fields()) fields.emplace_back(field.name, field.value);
+            return fields;
+        }, "the configuration as (name, value) text pairs in the backend's order: policy, s2sz, ...")
+        .def("__repr__", [](const op::CreateVm& o) { return fmt::format("cvm.CreateVm({} fields)", o.fields().size()); });
     py::class_<op::AddMemory>(m, "AddMemory", "Back [gpa, gpa+size) with guest RAM, private if `confidential`.")
         .def_property_readonly("kind", [](const op::AddMemory&) { return "add-memory"; })
         .def_readonly("gpa", &op::AddMemory::gpa)

@@ -131,14 +131,12 @@ SoftwareOperation decode_software_operation(ByteSpan encoding, const std::string
     op.name = c.tag();
     if (op.name == "create-vm") {
         std::uint32_t n = c.u32("parameter count");
-        op::CreateVm create;
         for (std::uint32_t i = 0; i < n; ++i) {
             std::string key = c.raw_str("parameter name");
             std::string value = c.raw_str("parameter value");
             op.text += fmt::format("{}{}={}", i ? " " : "", printable(as_bytes(key)), printable(as_bytes(value)));
-            create.params.emplace_back(std::move(key), std::move(value));
+            op.config.push_back({std::move(key), std::move(value)});
         }
-        op.operation = std::move(create);
     } else if (op.name == "add-memory") {
         std::uint64_t gpa = c.u64("gpa");
         std::uint64_t size = c.u64("size");

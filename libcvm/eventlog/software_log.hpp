@@ -48,8 +48,10 @@ struct SoftwareOperation {
     bool measured = false;
     std::optional<std::vector<std::uint8_t>> data_sha256;
     std::string page_type;
-    // The operation with its recorded values (strings exactly as recorded);
-    // a load-data's data is left empty: the bytes are not in the encoding.
+    // create-vm only: the configuration's fields exactly as recorded, which
+    // the plan's backend decodes (Backend::decode_config).
+    std::vector<ConfigField> config;
+    // Any other operation but load-data, with its recorded values.
     std::optional<Operation> operation;
 };
 // Decodes `encoding` strictly (every byte accounted for).

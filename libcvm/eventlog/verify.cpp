@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
 #include "libcvm/eventlog/software_log.hpp"
@@ -116,6 +117,15 @@ void verify_software(const Log& log, const std::string& name, const ImageList& i
             } else {
                 verdict = "unmeasured";
             }
+        } else if (op.name == "create-vm") {
+            // The plain launcher could not have run a configuration its
+            // backend does not read.
+            try {
+                find_backend("plain").decode_config(op.config);
+            } catch (const Error& error) {
+                fail(fmt::format("{}: {}", what, error.message()));
+                continue;
+            }
         }
         if (op.name == "finalize") finalized = true;
         out.checked.push_back(fmt::format("{}: {}: {}", label, what, verdict));
@@ -213,6 +223,13 @@ std::optional<LaunchPlan> rebuild_plan(const Log& log, const std::string& name, 
                 continue;
             }
             plan.add(std::move(load));
+        } else if (op.name == "create-vm") {
+            try {
+                plan.add(op::CreateVm{find_backend(technology).decode_config(op.config)});
+            } catch (const Error& error) {
+                fail(fmt::format("{}: {}", what, error.message()));
+                continue;
+            }
         } else if (op.operation) {
             if (auto* create = std::get_if<op::CreateVcpus>(&*op.operation); create && create->count > kMaxLogVcpus) {
                 fail(fmt::format("{}: {} vCPUs, more than the {} any libcvm launch creates", what, create->count,

@@ -92,9 +92,9 @@ std::string LaunchPlan::to_text() const {
     for (const auto& operation : operations_) {
         std::string line = std::visit(overloaded{
             [](const op::CreateVm& o) {
-                std::string params;
-                for (const auto& [key, value] : o.params) params += fmt::format(" {}={}", key, value);
-                return fmt::format("create-vm{}", params);
+                std::string settings;
+                for (const auto& field : o.fields()) settings += fmt::format(" {}={}", field.name, field.value);
+                return fmt::format("create-vm{}", settings);
             },
             [](const op::AddMemory& o) {
                 return fmt::format("add-memory    gpa {:#012x} size {:>9} {}{}", o.gpa, size_text(o.size),
@@ -134,9 +134,9 @@ std::string LaunchPlan::to_json() const {
         j["op"] = operation_name(operation);
         std::visit(overloaded{
             [&](const op::CreateVm& o) {
-                nlohmann::ordered_json params = nlohmann::ordered_json::object();
-                for (const auto& [key, value] : o.params) params[key] = value;
-                j["params"] = params;
+                nlohmann::ordered_json config = nlohmann::ordered_json::object();
+                for (const auto& field : o.fields()) config[field.name] = field.value;
+                j["config"] = config;
             },
             [&](const op::AddMemory& o) {
                 j["gpa"] = o.gpa;

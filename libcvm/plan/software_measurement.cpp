@@ -30,12 +30,13 @@ PlanEvent event_of(const Operation& operation) {
     std::optional<ByteSpan> content;  // generated measured data travels in the log
     std::string description = std::visit(overloaded{
         [&](const op::CreateVm& o) {
-            e.u32(static_cast<std::uint32_t>(o.params.size()));
+            const auto fields = o.fields();
+            e.u32(static_cast<std::uint32_t>(fields.size()));
             std::string text;
-            for (const auto& [key, value] : o.params) {
-                e.str(key);
-                e.str(value);
-                text += fmt::format(" {}={}", key, value);
+            for (const auto& field : fields) {
+                e.str(field.name);
+                e.str(field.value);
+                text += fmt::format(" {}={}", field.name, field.value);
             }
             return fmt::format("create-vm{}", text);
         },

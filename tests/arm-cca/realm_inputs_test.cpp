@@ -182,18 +182,22 @@ TEST(RealmInputs, PredictorRejectsPlansOutsideTheModel) {
         twice.add(operation);
     }
     EXPECT_THROW(backend.predict(twice), Error);
-    // An unknown realm parameter.
-    LaunchPlan unknown("arm-cca", plan.algorithm());
+    // An unknown realm parameter: the text form of a configuration is
+    // refused with it, so no plan rebuilt from text carries it.
+    auto fields = std::get<op::CreateVm>(plan.operations().front()).fields();
+    EXPECT_NO_THROW(backend.decode_config(fields));
+    fields.push_back({"lpa2", "1"});
+    EXPECT_THROW(backend.decode_config(fields), Error);
+    // Another backend's configuration.
+    LaunchPlan foreign("arm-cca", plan.algorithm());
     for (const auto& operation : plan.operations()) {
-        if (auto* create = std::get_if<op::CreateVm>(&operation)) {
-            auto copy = *create;
-            copy.params.emplace_back("lpa2", "1");
-            unknown.add(copy);
-        } else {
-            unknown.add(operation);
-        }
+        if (std::holds_alternative<op::CreateVm>(operation))
+            foreign.add(op::CreateVm{find_backend("plain").decode_config(
+                std::vector<ConfigField>{{"arch", "x86_64"}, {"irqchip", "in-kernel"}})});
+        else
+            foreign.add(operation);
     }
-    EXPECT_THROW(backend.predict(unknown), Error);
+    EXPECT_THROW(backend.predict(foreign), Error);
     // No finalize: the realm would never be activated.
     LaunchPlan open("arm-cca", plan.algorithm());
     for (const auto& operation : plan.operations())

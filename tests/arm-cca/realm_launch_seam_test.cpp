@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "backends/arm-cca/realm_launcher.hpp"
+#include "backends/arm-cca/realm_plan.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "rme_kernel_model.hpp"
@@ -284,9 +285,11 @@ TEST(RealmLaunchSeam, ZeroBreakpointFieldIsRefused) {
     auto plan = plan_for(Host::rme_v6);
     LaunchPlan edited(plan.technology(), plan.algorithm());
     for (auto operation : plan.operations()) {
-        if (auto* create = std::get_if<op::CreateVm>(&operation))
-            for (auto& [key, value] : create->params)
-                if (key == "num_bps") value = "0";
+        if (auto* create = std::get_if<op::CreateVm>(&operation)) {
+            auto config = std::make_shared<cca::RealmConfig>(config_as<cca::RealmConfig>(*create, "test"));
+            config->params.num_bps = 0;
+            create->config = std::move(config);
+        }
         edited.add(std::move(operation));
     }
     RmeKernelModel model(Host::rme_v6);

@@ -159,9 +159,9 @@ TEST(RealmVectors, Q1DebianQemu) {
     auto plan = q1.plan();
     const auto& create = std::get<op::CreateVm>(plan.operations().front());
     bool saw_s2sz = false;
-    for (const auto& [k, v] : create.params)
-        if (k == "s2sz") {
-            EXPECT_EQ(v, "41");
+    for (const auto& field : create.fields())
+        if (field.name == "s2sz") {
+            EXPECT_EQ(field.value, "41");
             saw_s2sz = true;
         }
     EXPECT_TRUE(saw_s2sz);

@@ -89,7 +89,8 @@ TEST(PlainArm64Plan, SamePlacementAsTheLibcvmRealmLayout) {
 TEST(PlainArm64Plan, CreateVmNamesTheArchitectureAndIpaWidth) {
     LaunchPlan plan = find_backend("plain").build_plan(arm64_spec());
     const auto& create = std::get<op::CreateVm>(plan.operations().front());
-    std::map<std::string, std::string> params(create.params.begin(), create.params.end());
+    std::map<std::string, std::string> params;
+    for (const auto& field : create.fields()) params[field.name] = field.value;
     EXPECT_EQ(params["arch"], "arm64");
     EXPECT_EQ(params["ipa_bits"], "33");  // RAM ends at 2 GiB + 64 MiB
     EXPECT_EQ(params["irqchip"], "gicv3");

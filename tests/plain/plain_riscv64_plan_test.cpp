@@ -159,7 +159,8 @@ TEST(PlainRiscv64Plan, OptionsSetTheHostValues) {
     EXPECT_EQ(tree.cells("/cpus", "timebase-frequency"), std::vector<std::uint32_t>{4000000});
     // The launcher checks the host against what the create-vm carries.
     const auto& create = std::get<op::CreateVm>(plan.operations().front());
-    std::map<std::string, std::string> params(create.params.begin(), create.params.end());
+    std::map<std::string, std::string> params;
+    for (const auto& field : create.fields()) params[field.name] = field.value;
     EXPECT_EQ(params["arch"], "riscv64");
     EXPECT_EQ(params["isa"], "rv64imafdc_sstc_zihintpause");
     EXPECT_EQ(params["timebase-frequency"], "4000000");

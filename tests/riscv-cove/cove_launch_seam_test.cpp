@@ -422,7 +422,10 @@ TEST(CoveKernelModelRefuses, WrongVmTypeOrNoCove) {
 // does and the launch fails with that errno.
 TEST(CoveKernelModelRefuses, TheLauncherWithAMisalignedLoad) {
     LaunchPlan plan("riscv-cove", HashAlgorithm::sha256);
-    plan.add(op::CreateVm{});
+    // The configuration as a plan's text form carries it.
+    const std::vector<ConfigField> fields{{"arch", "riscv64"}, {"vm-type", "0x200"}, {"tsm-abi", "v0.5"},
+                                         {"covh-add-measured-pages-fid", "10"}, {"measurement-model", "salus"}};
+    plan.add(op::CreateVm{find_backend("riscv-cove").decode_config(fields)});
     plan.add(op::AddMemory{0x80000000, 64ull << 20, true, "ram"});
     op::LoadData load;
     load.gpa = 0x80200100;

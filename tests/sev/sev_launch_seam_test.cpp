@@ -13,6 +13,7 @@
 #include <cstring>
 #include <linux/psp-sev.h>
 
+#include "backends/amd-sev/launch_config.hpp"
 #include "backends/amd-sev/sev_uapi.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
@@ -389,9 +390,11 @@ TEST(SevLaunchSeam, SnpPolicyBit17) {
     auto good = plan_for("amd-sev-snp", 1);
     LaunchPlan bad(good.technology(), good.algorithm());
     for (auto op : good.operations()) {
-        if (auto* vm = std::get_if<op::CreateVm>(&op))
-            for (auto& [k, v] : vm->params)
-                if (k == "policy") v = "0x10000";
+        if (auto* vm = std::get_if<op::CreateVm>(&op)) {
+            auto config = std::make_shared<sev::LaunchConfig>(config_as<sev::LaunchConfig>(*vm, "test"));
+            config->policy = 0x10000;
+            vm->config = std::move(config);
+        }
         bad.add(op);
     }
     SevKernelModel model;

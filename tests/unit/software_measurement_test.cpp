@@ -34,7 +34,8 @@ std::array<std::uint8_t, 32> sha256(const std::vector<std::uint8_t>& b) {
 TEST(SoftwareMeasurement, MatchesTheDocumentedChain) {
     const std::vector<std::uint8_t> data{1, 2, 3, 4, 5};
     LaunchPlan plan("plain", HashAlgorithm::sha256);
-    plan.add(op::CreateVm{{{"arch", "x86_64"}}});
+    const std::vector<ConfigField> fields{{"arch", "x86_64"}, {"irqchip", "in-kernel"}};
+    plan.add(op::CreateVm{find_backend("plain").decode_config(fields)});
     plan.add(op::AddMemory{0, 0x100000, false, "ram"});
     plan.add(op::LoadData{0x1000, Payload::from_bytes(data, "d"), true, "x"});
     plan.add(op::LoadData{0x2000, Payload::from_bytes(data, "d"), false, "y"});
@@ -44,7 +45,7 @@ TEST(SoftwareMeasurement, MatchesTheDocumentedChain) {
 
     std::vector<std::vector<std::uint8_t>> encodings;
     Encoder e;
-    e.tag("create-vm"); e.u32(1); e.str("arch"); e.str("x86_64");
+    e.tag("create-vm"); e.u32(2); e.str("arch"); e.str("x86_64"); e.str("irqchip"); e.str("in-kernel");
     encodings.push_back(e.bytes); e = {};
     e.tag("add-memory"); e.u64(0); e.u64(0x100000); e.u8(0);
     encodings.push_back(e.bytes); e = {};

@@ -15,8 +15,8 @@ def encode(op):
     """The bytes whose SHA-256 is the event of one cvm.Plan operation."""
     out = op.kind.encode() + b"\0"
     if op.kind == "create-vm":
-        out += struct.pack("<I", len(op.params))
-        for key, value in op.params:
+        out += struct.pack("<I", len(op.config))
+        for key, value in op.config:
             out += _str(key) + _str(value)
     elif op.kind == "add-memory":
         out += struct.pack("<QQB", op.gpa, op.size, int(op.confidential))

@@ -117,6 +117,10 @@ public:
     // The rules for replaying this technology's launch logs (cvm/eventlog.hpp),
     // or none where the log is the plain software measurement's.
     virtual const eventlog::LogReplayer* log_replayer() const { return nullptr; }
+    // The typed configuration whose fields() are `fields`, for a plan of
+    // this backend rebuilt from its text form (an operation log). Throws a
+    // cvm::Error for any list this backend's planner could not have written.
+    virtual std::shared_ptr<const VmConfig> decode_config(std::span<const ConfigField> fields) const = 0;
 };
 
 // Every compiled-in backend.

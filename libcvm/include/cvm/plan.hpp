@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,12 +19,34 @@
 
 namespace cvm {
 
+// One setting of a VM configuration in its text form.
+struct ConfigField {
+    std::string name;
+    std::string value;
+    bool operator==(const ConfigField&) const = default;
+};
+
+// A technology's VM configuration: the typed settings one backend owns (an
+// SEV policy, a realm's parameters and RPV, a TVM's TSM ABI, ...). Launchers
+// and predictors read the typed value; everything that shows or records a
+// plan reads its one text form, `fields()`: the plan's text and JSON, the
+// software measurement and its operation log. The backend that owns the
+// type rebuilds it from those fields (Backend::decode_config), refusing any
+// field list it would not itself have written.
+class VmConfig {
+public:
+    virtual ~VmConfig() = default;
+    // The settings as named text fields, in the backend's fixed order.
+    virtual std::vector<ConfigField> fields() const = 0;
+};
+
 namespace op {
 
-// Create and configure the VM. `params` are the technology settings that
-// enter the measurement (algorithm, policy, personalization value, ...).
+// Create and configure the VM with the backend's typed configuration.
 struct CreateVm {
-    std::vector<std::pair<std::string, std::string>> params;
+    std::shared_ptr<const VmConfig> config;
+    // config->fields(), or none without a configuration.
+    std::vector<ConfigField> fields() const { return config ? config->fields() : std::vector<ConfigField>{}; }
 };
 
 // Back [gpa, gpa+size) with guest RAM. `confidential` marks private memory
