@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "libcvm/x86/registers.hpp"
+
 namespace cvm::sev {
 namespace {
 
@@ -9,7 +11,7 @@ namespace {
 constexpr std::uint64_t kDataAccessed = 0x93;   // present, read/write, accessed
 constexpr std::uint64_t kCodeAccessed = 0x9b;   // present, execute/read, accessed
 constexpr std::uint64_t kLdt = 0x82;
-constexpr std::uint64_t kBusyTss32 = 0x8b;
+constexpr std::uint64_t kBusyTss32 = x86::kBusyTssAttrib;
 // The x86 power-on value of the PAT MSR (AMD APM vol. 2, A.3).
 constexpr std::uint64_t kResetPat = 0x0007040600070406;
 // What EC2 and GCE put in RDX (family 6), in place of the model's signature.
@@ -37,11 +39,8 @@ op::SetRegisters reset_registers(unsigned vcpu, std::uint32_t eip, VmmModel vmm,
     state.vcpu = vcpu;
     auto& r = state.registers;
     auto segment = [&](const char* name, std::uint64_t selector, std::uint64_t attrib, std::uint64_t base) {
-        std::string n = name;
-        r.push_back({n + ".selector", selector});
-        r.push_back({n + ".attrib", attrib});
-        r.push_back({n + ".limit", 0xffff});
-        r.push_back({n + ".base", base});
+        x86::add_segment(r, name, x86::Segment{static_cast<std::uint16_t>(selector),
+                                               static_cast<std::uint16_t>(attrib), 0xffff, base});
     };
     segment("es", 0, kDataAccessed, 0);
     segment("cs", 0xf000, eip == kBspResetEip ? f.cs_bsp : f.cs_ap, eip & 0xffff0000u);

@@ -14,6 +14,7 @@
 #include "libcvm/x86/cpuid.hpp"
 #include "libcvm/x86/pc_devices.hpp"
 #include "libcvm/x86/pc_exit_handler.hpp"
+#include "libcvm/x86/vcpu_registers.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/bus.hpp"
@@ -236,7 +237,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     }
     while (const auto* o = cursor.take<op::SetRegisters>()) {
         if (o->vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o->vcpu));
-        apply_registers(vcpus[o->vcpu], *o);
+        x86::apply_registers(vcpus[o->vcpu], *o);
     }
     cursor.require<op::Finalize>("finalize");
     cursor.expect_end();

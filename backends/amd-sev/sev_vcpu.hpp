@@ -1,7 +1,6 @@
-// vCPU set-up for SEV guests: the register state of the plan applied
-// through KVM (KVM copies it into the VMSA at LAUNCH_UPDATE_VMSA or
-// SNP_LAUNCH_FINISH), and the SNP CPUID page made from the values of
-// KVM_GET_SUPPORTED_CPUID (libcvm/x86/cpuid.hpp).
+// vCPU set-up for SEV guests beyond the registers (x86::apply_registers):
+// the SNP CPUID page made from the values of KVM_GET_SUPPORTED_CPUID
+// (libcvm/x86/cpuid.hpp).
 #pragma once
 
 #include <cstdint>
@@ -15,11 +14,6 @@
 #include "libcvm/kvm/kvm.hpp"
 
 namespace cvm::sev {
-
-// Applies every register of `state` (the names vmsa.hpp lists) with
-// KVM_SET_SREGS, KVM_SET_REGS, KVM_SET_FPU, KVM_SET_XCRS, KVM_SET_MSRS (PAT)
-// and KVM_SET_DEBUGREGS. Throws on a name it does not know.
-void apply_registers(const Vcpu& vcpu, const op::SetRegisters& state);
 
 // The CPUID bits an SNP guest must not be offered, cleared as QEMU's
 // target/i386/sev.c does for SNP guests (sev_snp_mask_cpuid_features, now

@@ -63,7 +63,7 @@ std::vector<std::uint8_t> kvmtool_dtb(const DtbInputs& in, const std::vector<op:
     const DeviceSet set(devices,
                         {DeviceKind::gic_v3, DeviceKind::gic_v3_its, DeviceKind::uart_16550, DeviceKind::rtc_mc146818,
                          DeviceKind::pci_ecam_host},
-                        "kvmtool");
+                        "the kvmtool layout's device tree");
     const auto& gic = set.only(DeviceKind::gic_v3);
     const auto& its = set.only(DeviceKind::gic_v3_its);
     const auto& rtc = set.only(DeviceKind::rtc_mc146818);

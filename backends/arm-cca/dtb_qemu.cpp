@@ -80,7 +80,7 @@ std::vector<std::uint8_t> qemu_dtb(const DtbInputs& in, const std::vector<op::Ad
     const DeviceSet set(devices,
                         {DeviceKind::gic_v3, DeviceKind::gic_v3_its, DeviceKind::uart_pl011, DeviceKind::rtc_pl031,
                          DeviceKind::fw_cfg_mmio, DeviceKind::virtio_mmio, DeviceKind::pci_ecam_host},
-                        "qemu");
+                        "the qemu layout's device tree");
     const auto& gic = set.only(DeviceKind::gic_v3);
     const auto& its = set.only(DeviceKind::gic_v3_its);
     const auto& uart = set.only(DeviceKind::uart_pl011);

@@ -13,26 +13,13 @@
 
 #include "cvm/plan.hpp"
 #include "libcvm/arm64/dtb_nodes.hpp"
+#include "libcvm/plan/device_set.hpp"
 
 namespace cvm::cca {
 
 // The inputs every tree shares (libcvm/arm64/dtb_nodes.hpp); realms keep
 // the defaults: PSCI through SMC, the "linux,dummy-virt-realm" model.
 using arm64::DtbInputs;
-
-// The device records a tree describes, looked up by kind; a tree that
-// finds a record missing, twice, or of a kind it has no node for throws.
-class DeviceSet {
-public:
-    DeviceSet(const std::vector<op::AddDevice>& devices, std::initializer_list<DeviceKind> known,
-              const char* layout);
-    const op::AddDevice& only(DeviceKind kind) const;
-    std::vector<const op::AddDevice*> all(DeviceKind kind) const;
-
-private:
-    const std::vector<op::AddDevice>& devices_;
-    const char* layout_;
-};
 
 // kvmtool-cca's devices (GICv3 + ITS, 4 16550 UARTs, the MC146818 RTC,
 // the PCI ECAM host) for `vcpus` vCPUs, and its tree of them, zero padded

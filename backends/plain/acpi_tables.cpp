@@ -6,6 +6,7 @@
 #include "backends/plain/x86_layout.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/core/le.hpp"
+#include "libcvm/plan/device_set.hpp"
 #include "libcvm/x86/pc_machine.hpp"
 
 namespace cvm::x86 {
@@ -67,8 +68,12 @@ constexpr std::uint32_t kFadtSleepButton = 1u << 5;  // no fixed sleep button
 std::vector<std::uint8_t> build_acpi_tables(std::uint64_t base, unsigned vcpus,
                                             const std::vector<op::AddDevice>& devices) {
     if (vcpus == 0 || vcpus > 255) throw Error("the MADT describes 1 to 255 vCPUs");
-    const op::AddDevice& pm1 = only_device(devices, DeviceKind::acpi_pm1);
-    const op::AddDevice& irqchip = only_device(devices, DeviceKind::x86_irqchip);
+    // The legacy devices (PIT, i8042, COM1) are where a PC has them, which
+    // ACPI need not describe.
+    const DeviceSet set(devices, {DeviceKind::x86_irqchip, DeviceKind::x86_pit, DeviceKind::i8042,
+                                  DeviceKind::uart_16550, DeviceKind::acpi_pm1}, "the PC machine's ACPI tables");
+    const op::AddDevice& pm1 = set.only(DeviceKind::acpi_pm1);
+    const op::AddDevice& irqchip = set.only(DeviceKind::x86_irqchip);
     if (pm1.regions[0].size != 6 || !pm1.interrupt || irqchip.regions.size() < 2)
         throw Error("the FADT needs the PM1 event and control blocks (6 ports) with an SCI, and the MADT the "
                     "IOAPIC and local APIC addresses");

@@ -13,6 +13,7 @@
 #include "libcvm/x86/cpuid.hpp"
 #include "libcvm/x86/pc_devices.hpp"
 #include "libcvm/x86/pc_exit_handler.hpp"
+#include "libcvm/x86/vcpu_registers.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
 #include "libcvm/devices/bus.hpp"
 #include "libcvm/devices/serial_16550.hpp"
@@ -74,7 +75,7 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
             },
             [&](const op::SetRegisters& o) {
                 if (o.vcpu >= vcpus.size()) throw Error(fmt::format("the plan sets registers of missing vCPU {}", o.vcpu));
-                apply_registers(vcpus[o.vcpu], o, memory);
+                apply_registers(vcpus[o.vcpu], o);
             },
             [&](const op::Finalize&) {},
         }, operation);

@@ -10,7 +10,9 @@
 #include "backends/plain/x86_layout.hpp"
 #include "cvm/error.hpp"
 #include "cvm/image.hpp"
+#include "libcvm/core/le.hpp"
 #include "libcvm/x86/pc_machine.hpp"
+#include "libcvm/x86/registers.hpp"
 
 namespace cvm::x86 {
 namespace {
@@ -74,7 +76,8 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     auto generated = [](std::vector<std::uint8_t> bytes, const char* what) {
         return Payload::from_bytes(std::move(bytes), what);
     };
-    plan.add(op::LoadData{kGdtAddress, generated(build_boot_gdt(), "boot GDT"), true, "gdt"});
+    const std::vector<std::uint8_t> gdt = build_boot_gdt();
+    plan.add(op::LoadData{kGdtAddress, generated(gdt, "boot GDT"), true, "gdt"});
     plan.add(op::LoadData{kPageTablesAddress, generated(build_identity_page_tables(kPageTablesAddress), "identity page tables"),
                           true, "page-tables"});
     plan.add(op::LoadData{kAcpiAddress, generated(build_acpi_tables(kAcpiAddress, spec.vcpus.count, devices), "ACPI tables"),
@@ -99,7 +102,7 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
     constexpr std::uint64_t kCr0 = 0x80050033;  // PG, AM, WP, NE, ET, MP, PE
     constexpr std::uint64_t kCr4Pae = 0x20;
     constexpr std::uint64_t kEferLmeLma = 0x500;
-    plan.add(op::SetRegisters{0, {
+    std::vector<op::Register> registers{
         {"rip", kKernelAddress + kEntry64Offset},
         {"rsi", kBootParamsAddress},
         {"rflags", 0x2},
@@ -107,13 +110,21 @@ LaunchPlan build_plain_plan(const VmSpec& spec) {
         {"cr3", kPageTablesAddress},
         {"cr4", kCr4Pae},
         {"efer", kEferLmeLma},
-        {"gdt.base", kGdtAddress},
-        {"gdt.limit", 31},
-        {"cs", kBootCs},
-        {"ds", kBootDs},
-        {"es", kBootDs},
-        {"ss", kBootDs},
-    }});
+        {"gdtr.base", kGdtAddress},
+        {"gdtr.limit", gdt.size() - 1},
+    };
+    // The segment registers as loading the boot GDT's selectors leaves them
+    // (Documentation/arch/x86/boot.rst, 64-bit boot protocol: __BOOT_CS and
+    // __BOOT_DS, flat, 4 GiB).
+    auto from_gdt = [&gdt](std::uint16_t selector) {
+        return segment_from_descriptor(le::read<std::uint64_t>(gdt, selector), selector);
+    };
+    add_segment(registers, "cs", from_gdt(kBootCs));
+    for (const char* data : {"ds", "es", "ss"}) add_segment(registers, data, from_gdt(kBootDs));
+    // A busy 64-bit TSS: VMX refuses to enter a guest without a usable TR,
+    // and the kernel loads its own before it needs one.
+    add_segment(registers, "tr", Segment{0, kBusyTssAttrib, 0x67, 0});
+    plan.add(op::SetRegisters{0, std::move(registers)});
     plan.add(op::Finalize{});
     plan.check_layout();  // a blob over the kernel or outside RAM is an error, not a surprise
     return plan;

@@ -6,6 +6,7 @@
 
 #include "cvm/error.hpp"
 #include "libcvm/arm64/libcvm_machine.hpp"
+#include "libcvm/plan/device_set.hpp"
 
 namespace cvm::arm64 {
 namespace {
@@ -39,22 +40,15 @@ void uart_node(FdtWriter& fdt, const op::AddDevice& uart) {
 } // namespace
 
 std::vector<std::uint8_t> libcvm_machine_dtb(const DtbInputs& in, const std::vector<op::AddDevice>& devices) {
-    const op::AddDevice* gic = nullptr;
-    std::vector<const op::AddDevice*> uarts;
-    for (const auto& device : devices) {
-        if (device.kind == DeviceKind::gic_v3 && !gic) gic = &device;
-        else if (device.kind == DeviceKind::uart_16550) uarts.push_back(&device);
-        else
-            throw Error(fmt::format("libcvm machine: its tree has no node for a {} device", op::to_string(device.kind)));
-    }
-    if (!gic) throw Error("libcvm machine: the tree needs its GICv3");
+    const DeviceSet set(devices, {DeviceKind::gic_v3, DeviceKind::uart_16550}, "libcvm's arm64 device tree");
+    const op::AddDevice& gic = set.only(DeviceKind::gic_v3);
 
     FdtWriter fdt;
     dtb::begin_root(fdt, in, kGicPhandle);
-    gic_node(fdt, *gic);
+    gic_node(fdt, gic);
     dtb::add_timer(fdt, dtb::kLevelLow);
     if (in.pmu) dtb::add_pmu(fdt);
-    for (const auto* uart : uarts) uart_node(fdt, *uart);
+    for (const auto* uart : set.all(DeviceKind::uart_16550)) uart_node(fdt, *uart);
     fdt.end_node();
     return fdt.finish();
 }

@@ -7,6 +7,7 @@
 
 #include "cvm/error.hpp"
 #include "libcvm/fdt/fdt_check.hpp"
+#include "libcvm/plan/device_set.hpp"
 
 namespace cvm::riscv64 {
 namespace {
@@ -119,18 +120,6 @@ void uart_node(void* fdt, const op::DeviceRegion& registers) {
     end(fdt);
 }
 
-const op::AddDevice* find(const std::vector<op::AddDevice>& devices, DeviceKind kind) {
-    const op::AddDevice* found = nullptr;
-    for (const auto& d : devices) {
-        if (d.kind != kind) continue;
-        if (found || d.regions.empty())
-            throw Error(fmt::format("the riscv64 machine's tree takes one {} record with its registers",
-                                    op::to_string(kind)));
-        found = &d;
-    }
-    return found;
-}
-
 } // namespace
 
 std::vector<op::AddDevice> tvm_devices(unsigned vcpus) {
@@ -149,13 +138,11 @@ std::vector<op::AddDevice> plain_devices() {
 }
 
 std::vector<std::uint8_t> build_fdt(const FdtInputs& in) {
-    for (const auto& d : in.devices)
-        if (d.kind != DeviceKind::riscv_imsic && d.kind != DeviceKind::pci_ecam_host &&
-            d.kind != DeviceKind::uart_16550)
-            throw Error(fmt::format("the riscv64 machine's tree has no node for a {} device", op::to_string(d.kind)));
-    const op::AddDevice* imsic = find(in.devices, DeviceKind::riscv_imsic);
-    const op::AddDevice* pci = find(in.devices, DeviceKind::pci_ecam_host);
-    const op::AddDevice* uart = find(in.devices, DeviceKind::uart_16550);
+    const DeviceSet set(in.devices, {DeviceKind::riscv_imsic, DeviceKind::pci_ecam_host, DeviceKind::uart_16550},
+                        "the riscv64 machine's device tree");
+    const op::AddDevice* imsic = set.optional(DeviceKind::riscv_imsic);
+    const op::AddDevice* pci = set.optional(DeviceKind::pci_ecam_host);
+    const op::AddDevice* uart = set.optional(DeviceKind::uart_16550);
     if (pci && !imsic) throw Error("the riscv64 machine's PCI host sends its MSIs to an IMSIC the plan lacks");
     // kvmtool builds in a staging buffer of FDT_MAX_SIZE (fdt_create zeroes
     // it), then opens the tree into fresh guest memory and packs it there.

@@ -31,16 +31,4 @@ std::vector<op::AddDevice> pc_devices(bool pit, bool acpi) {
     return devices;
 }
 
-const op::AddDevice& only_device(const std::vector<op::AddDevice>& devices, DeviceKind kind) {
-    const op::AddDevice* found = nullptr;
-    for (const auto& d : devices)
-        if (d.kind == kind) {
-            if (found) throw Error(fmt::format("the PC machine has two {} devices", op::to_string(kind)));
-            found = &d;
-        }
-    if (!found || found->regions.empty())
-        throw Error(fmt::format("the PC machine lacks its {} device", op::to_string(kind)));
-    return *found;
-}
-
 } // namespace cvm::x86

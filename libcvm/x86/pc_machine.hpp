@@ -26,8 +26,4 @@ inline constexpr std::uint8_t kS5SleepType = 5;
 // `acpi` the PM1 blocks the FADT names.
 std::vector<op::AddDevice> pc_devices(bool pit, bool acpi);
 
-// The one record of `kind` among `devices`, and its first region; throws
-// naming the kind if there is not exactly one.
-const op::AddDevice& only_device(const std::vector<op::AddDevice>& devices, DeviceKind kind);
-
 } // namespace cvm::x86
