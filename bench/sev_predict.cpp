@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
     const char* dir = std::getenv("CVM_VECTORS_DIR");
-    std::string path = argc > 1 ? argv[1] : std::string(dir ? dir : "../shared/vectors") + "/sev/synthetic_fw.bin";
+    std::string path = argc > 1 ? argv[1] : std::string(dir ? dir : "tests/vectors") + "/sev/synthetic_fw.bin";
     int iterations = argc > 2 ? std::atoi(argv[2]) : 5;
     std::ifstream in(path, std::ios::binary);
     std::vector<std::uint8_t> suffix{std::istreambuf_iterator<char>(in), {}};

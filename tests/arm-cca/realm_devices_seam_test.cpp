@@ -24,6 +24,7 @@
 #include "plan_loads.hpp"
 #include "rme_kernel_model.hpp"
 #include "seam_launch.hpp"
+#include "synthetic_images.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -44,7 +45,7 @@ LaunchPlan plan_for(const Case& c) {
     spec.vcpus.count = c.vcpus;
     spec.options = {{"abi", "rmi-v14"}, {"rmm", "2.0"}, {"num-bps", "2"}, {"num-wps", "2"}, {"layout", c.layout},
                     {"hash", "sha256"}};  // RMI hosts create every realm with SHA-256
-    spec.images.push_back({ImageRole::kernel, Payload::map_file(cvmtest::vector_path("cca/crm-testdata-linux.bin")),
+    spec.images.push_back({ImageRole::kernel, Payload::from_bytes(cvmtest::synthetic_arm64_image(256, 0x2d10000), "Image"),
                            true, {}});
     return find_backend("arm-cca").build_plan(spec);
 }

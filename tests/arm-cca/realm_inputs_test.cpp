@@ -11,6 +11,7 @@
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "synthetic_images.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -46,7 +47,7 @@ void put_le(std::vector<std::uint8_t>& b, std::size_t off, std::uint64_t v, int 
 }
 
 TEST(RealmInputs, ImageHeaderErrorsAreLocated) {
-    auto good = file_bytes("crm-testdata-linux.bin");
+    auto good = cvmtest::synthetic_arm64_image(256, 0x2d10000);
     ASSERT_EQ(good.size(), 256u);
     EXPECT_NO_THROW(find_backend("arm-cca").build_plan(spec_with(good)));
 
@@ -77,7 +78,7 @@ TEST(RealmInputs, ImageHeaderErrorsAreLocated) {
 }
 
 VmSpec with_dtb(std::vector<std::uint8_t> dtb) {
-    auto spec = spec_with(file_bytes("crm-testdata-linux.bin"), "qemu");
+    auto spec = spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000), "qemu");
     spec.images.push_back({ImageRole::dtb, Payload::from_bytes(std::move(dtb), "given.dtb"), true, {}});
     return spec;
 }
@@ -112,7 +113,7 @@ TEST(RealmInputs, DtbErrorsAreLocated) {
 
 TEST(RealmInputs, GeneratedTreesPassLibfdt) {
     for (const char* layout : {"libcvm", "kvmtool", "qemu"}) {
-        auto spec = spec_with(file_bytes("crm-testdata-linux.bin"), layout);
+        auto spec = spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000), layout);
         spec.vcpus.count = 4;
         spec.cmdline = "console=ttyS0 earlycon";
         auto plan = find_backend("arm-cca").build_plan(spec);
@@ -141,7 +142,7 @@ TEST(RealmInputs, GeneratedTreesPassLibfdt) {
 }
 
 TEST(RealmInputs, FailsClosed) {
-    auto kernel = file_bytes("crm-testdata-linux.bin");
+    auto kernel = cvmtest::synthetic_arm64_image(256, 0x2d10000);
     auto expect_error = [&](const std::string& key, const std::string& value) {
         auto spec = spec_with(kernel);
         spec.options[key] = value;
@@ -173,7 +174,7 @@ TEST(RealmInputs, FailsClosed) {
 
 TEST(RealmInputs, PredictorRejectsPlansOutsideTheModel) {
     const auto& backend = find_backend("arm-cca");
-    auto plan = backend.build_plan(spec_with(file_bytes("crm-testdata-linux.bin")));
+    auto plan = backend.build_plan(spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000)));
     // A granule loaded twice.
     LaunchPlan twice("arm-cca", plan.algorithm());
     for (const auto& operation : plan.operations()) {
@@ -207,7 +208,7 @@ TEST(RealmInputs, PredictorRejectsPlansOutsideTheModel) {
 
 TEST(RealmInputs, Rmm2DropsRipasOnly) {
     const auto& backend = find_backend("arm-cca");
-    auto spec = spec_with(file_bytes("crm-testdata-linux.bin"));
+    auto spec = spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000));
     auto v1 = backend.events(backend.build_plan(spec));
     spec.options["rmm"] = "2.0";
     auto v2 = backend.events(backend.build_plan(spec));
@@ -227,13 +228,13 @@ TEST(RealmInputs, Rmm2DropsRipasOnly) {
 TEST(RealmInputs, RamOutsideTheIpaSpaceIsRefused) {
     for (std::string layout : {"libcvm", "kvmtool", "qemu"}) {
         SCOPED_TRACE(layout);
-        auto spec = spec_with(file_bytes("crm-testdata-linux.bin"), layout);
+        auto spec = spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000), layout);
         spec.memory.size = 2ull << 40;  // 2 TiB
         spec.options["ipa-bits"] = "40";
         Error e = plan_error(spec);
         EXPECT_NE(std::string(e.what()).find("does not fit the realm's 40-bit IPA space"), std::string::npos) << e.what();
     }
-    auto fits = spec_with(file_bytes("crm-testdata-linux.bin"), "kvmtool");
+    auto fits = spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000), "kvmtool");
     fits.memory.size = 4ull << 30;
     EXPECT_NO_THROW(find_backend("arm-cca").predict(find_backend("arm-cca").build_plan(fits)));
 }

@@ -22,6 +22,7 @@
 #include "rme_kernel_model.hpp"
 #include "seam_launch.hpp"
 #include "seam_recorder.hpp"
+#include "synthetic_images.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -50,7 +51,7 @@ VmSpec spec_for(Host host, unsigned vcpus = 2) {
     spec.vcpus.count = vcpus;
     spec.options = {{"abi", cvmtest::cca::host_name(host)}, {"rmm", is_rme(host) ? "1.0" : "2.0"},
                     {"num-bps", "2"}, {"num-wps", "2"}};
-    spec.images.push_back({ImageRole::kernel, Payload::map_file(cvmtest::vector_path("cca/crm-testdata-linux.bin")),
+    spec.images.push_back({ImageRole::kernel, Payload::from_bytes(cvmtest::synthetic_arm64_image(256, 0x2d10000), "Image"),
                            true, {}});
     spec.images.push_back({ImageRole::initrd, Payload::map_file(cvmtest::vector_path("cca/initrd-14B")), true, {}});
     return spec;
@@ -339,8 +340,8 @@ TEST(RealmLaunchSeam, RmiPopulateResumesAfterPartialProgress) {
         power_off_at_once(model);
         auto spec = spec_for(host, 1);
         std::vector<std::uint8_t> kernel(3 * 4096, 0x5a);
-        auto header = Payload::map_file(cvmtest::vector_path("cca/crm-testdata-linux.bin"));
-        std::copy(header.bytes().begin(), header.bytes().end(), kernel.begin());
+        const auto header = cvmtest::synthetic_arm64_image(256, 0x2d10000);
+        std::copy(header.begin(), header.end(), kernel.begin());
         spec.images[0] = {ImageRole::kernel, Payload::from_bytes(kernel, "Image"), true, {}};
         spec.images.pop_back();
         auto plan = find_backend("arm-cca").build_plan(spec);

@@ -1,5 +1,5 @@
 // The TF-RMM measurement primitives against the published step-by-step
-// vectors (shared/vectors/cca/README.md §5), the reference tool's own unit
+// vectors (tests/vectors/cca/README.md §5), the reference tool's own unit
 // test RIMs (§3 #1, #2), the REM extend examples, and the RIPAS block
 // decomposition examples of docs/arm-cca.md §3.5.
 #include <gtest/gtest.h>

@@ -23,6 +23,7 @@
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
 #include "libcvm/eventlog/software_log.hpp"
+#include "synthetic_images.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -147,7 +148,7 @@ struct CcaInputs {
     Scratch scratch;
     std::string kernel, initrd, firmware;
     CcaInputs() {
-        kernel = scratch.write("Image", read_file(cvmtest::vector_path("cca/crm-testdata-linux.bin")));
+        kernel = scratch.write("Image", cvmtest::synthetic_arm64_image());
         initrd = scratch.write("initrd", read_file(cvmtest::vector_path("cca/initrd-14B")));
         firmware = scratch.write("firmware", read_file(cvmtest::vector_path("cca/firmware")));
     }
@@ -273,12 +274,12 @@ TEST(CcaLog, AChangedImageOrAFlippedByteNamesItsEvent) {
     EXPECT_THROW(ImageList::read(sums), Error);
 }
 
-// Vector K1 of the shared CCA vectors (kvmtool, 1 vCPU, 512 MiB, Debian's
+// Vector K1 of the CCA vectors (kvmtool, 1 vCPU, 512 MiB, Debian's
 // arm64 kernel): the log replays to the published RIM with the DTB that
 // cca-realm-measurements generated standing in the verifier's list.
 TEST(CcaLog, VectorK1ReplaysToThePublishedRim) {
-    const char* image = std::getenv("CVM_CCA_DEBIAN_IMAGE");
-    if (!image || !std::filesystem::exists(image)) GTEST_SKIP() << "CVM_CCA_DEBIAN_IMAGE (the decompressed K1 kernel) is not set";
+    if (auto why = cvmtest::vector_missing("cca/Image-6.1.0-56-arm64"); !why.empty()) GTEST_SKIP() << why;
+    const std::string image = cvmtest::vector_path("cca/Image-6.1.0-56-arm64");
     VmSpec spec;
     spec.technology = "arm-cca";
     spec.memory.size = 512ull << 20;

@@ -22,6 +22,7 @@
 #include "fake_kvm.hpp"
 #include "seam_launch.hpp"
 #include "seam_recorder.hpp"
+#include "synthetic_images.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -44,7 +45,7 @@ LaunchPlan plan_for(unsigned vcpus = 2) {
     spec.memory.size = 64ull << 20;
     spec.vcpus.count = vcpus;
     spec.cmdline = "console=ttyS0";
-    spec.images.push_back({ImageRole::kernel, Payload::map_file(cvmtest::vector_path("cca/crm-testdata-linux.bin")),
+    spec.images.push_back({ImageRole::kernel, Payload::from_bytes(cvmtest::synthetic_arm64_image(256, 0x2d10000), "Image"),
                            true, {}});
     spec.images.push_back({ImageRole::initrd, Payload::map_file(cvmtest::vector_path("cca/initrd-14B")), true, {}});
     return find_backend("plain").build_plan(spec);

@@ -12,6 +12,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "plan_loads.hpp"
+#include "synthetic_images.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -23,7 +24,7 @@ VmSpec arm64_spec(unsigned vcpus = 2) {
     spec.memory.size = 64ull << 20;
     spec.vcpus.count = vcpus;
     spec.cmdline = "console=ttyS0 panic=-1";
-    spec.images.push_back({ImageRole::kernel, Payload::map_file(cvmtest::vector_path("cca/crm-testdata-linux.bin")),
+    spec.images.push_back({ImageRole::kernel, Payload::from_bytes(cvmtest::synthetic_arm64_image(256, 0x2d10000), "Image"),
                            true, {}});
     spec.images.push_back({ImageRole::initrd, Payload::map_file(cvmtest::vector_path("cca/initrd-14B")), true, {}});
     return spec;

@@ -1,5 +1,5 @@
 // The Salus TVM measurement model: the public vectors of
-// shared/vectors/cove/README.md, and multi-page, multi-region cases whose
+// tests/vectors/cove/README.md, and multi-page, multi-region cases whose
 // expected values this test computes itself from the documented formulas
 // with OpenSSL (cove_images.hpp), never through libcvm's digest code.
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@ namespace {
 
 const std::string kZero48(96, '0');
 
-// shared/vectors/cove/README.md section 2.
+// tests/vectors/cove/README.md section 2.
 TEST(SalusModel, PublicVectorPageAndConfig) {
     SalusRegisters r;
     std::vector<std::uint8_t> page(4096, 0);
@@ -40,7 +40,7 @@ TEST(SalusModel, PublicVectorPageFromAShortRegion) {
                               "ee128184f7a30673239ecbe7c3dd071c");
 }
 
-// shared/vectors/cove/README.md section 1: asserted by Salus's guestvm test.
+// tests/vectors/cove/README.md section 1: asserted by Salus's guestvm test.
 TEST(SalusModel, PublicVectorRuntimeExtendWithPadding) {
     SalusRegisters r;
     r.finalize(0, 0);

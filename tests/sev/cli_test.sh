@@ -6,6 +6,7 @@
 set -u
 cli=$1
 vectors=${CVM_VECTORS_DIR:?}/sev
+source "$(dirname "$0")/../support/vectors.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -13,11 +14,18 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 declare -A fw=([FW_DEB12]=OVMF-deb12.fd [FW_AMDSEV_SUFFIX]=ovmf_AmdSev_suffix.bin [FW_SYN]=synthetic_fw.bin)
 declare -A tech=([sev]=amd-sev [seves]=amd-sev-es [snp]=amd-sev-snp)
+# The rows of a firmware that is an absent external input are skipped, one
+# SKIP line for each such firmware.
+declare -A fw_path
+for symbol in "${!fw[@]}"; do
+    need_vector "sev/${fw[$symbol]}" "the golden.tsv rows of $symbol" && fw_path[$symbol]=$(vector_path "sev/${fw[$symbol]}")
+done
 rows=0
 while IFS=$'\t' read -r firmware mode vcpus vcpu_type inputs expected; do
     [[ $firmware == \#* || $firmware == firmware ]] && continue
     rows=$((rows + 1))
-    args=(measure --json --tech "${tech[$mode]}" --firmware "$vectors/${fw[$firmware]}")
+    [[ -n ${fw_path[$firmware]:-} ]] || continue
+    args=(measure --json --tech "${tech[$mode]}" --firmware "${fw_path[$firmware]}")
     [[ $vcpus != - ]] && args+=(--vcpus "$vcpus")
     [[ $vcpu_type != - ]] && args+=(--vcpu-type "$vcpu_type")
     [[ $inputs != none ]] && args+=(--kernel "$vectors/kernel.bin")

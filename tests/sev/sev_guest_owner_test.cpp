@@ -1,5 +1,5 @@
 // The guest owner's tools against the HMAC vectors of
-// ../shared/vectors/sev/README.md (4.1) and against computations written
+// tests/vectors/sev/README.md (4.1) and against computations written
 // here directly over OpenSSL from the documented formulas.
 #include <gtest/gtest.h>
 

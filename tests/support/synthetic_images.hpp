@@ -36,4 +36,16 @@ inline std::vector<std::uint8_t> synthetic_bzimage(std::size_t payload = 4096) {
     return b;
 }
 
+// An arm64 Image (the header of Documentation/arch/arm64/booting.rst):
+// text_offset 0, `image_size`, flags 0xa (little-endian, 4 KiB pages,
+// anywhere in RAM), magic "ARM\x64", then `size` - 64 bytes of pattern.
+inline std::vector<std::uint8_t> synthetic_arm64_image(std::size_t size = 4096, std::uint64_t image_size = 0x200000) {
+    std::vector<std::uint8_t> b(size, 0);
+    put<std::uint64_t>(b, 16, image_size);
+    put<std::uint64_t>(b, 24, 0xa);
+    std::memcpy(b.data() + 56, "ARM\x64", 4);
+    for (std::size_t i = 64; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(i * 13 + 5);
+    return b;
+}
+
 } // namespace cvmtest

@@ -2,19 +2,34 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace cvmtest {
 
-// The shared reference vectors: values independent tools produced on real
-// inputs. They live beside the project, not in it (CVM_VECTORS_DIR, set by
-// meson from -Dvectors), so a clone of the project alone has none.
+// The reference vectors: values independent tools produced on real inputs,
+// carried in tests/vectors (CVM_VECTORS_DIR, set by meson from -Dvectors).
 inline std::string vectors_dir() {
     const char* dir = std::getenv("CVM_VECTORS_DIR");
-    return dir ? dir : "../shared/vectors";
+    return dir ? dir : "tests/vectors";
 }
-// A file under the shared reference vectors.
-inline std::string vector_path(const std::string& relative) { return vectors_dir() + "/" + relative; }
+// Where scripts/fetch-vectors put the external inputs (tests/vectors/external.tsv).
+inline std::string external_vectors_dir() {
+    const char* dir = std::getenv("CVM_EXTERNAL_VECTORS_DIR");
+    return dir ? dir : ".cache/vectors";
+}
+// A vector file: the project's own, or else the fetched external input.
+inline std::string vector_path(const std::string& relative) {
+    std::string own = vectors_dir() + "/" + relative;
+    return std::filesystem::exists(own) ? own : external_vectors_dir() + "/" + relative;
+}
+// Why the vector file `relative` cannot be read here, or "" if it can: the
+// reason a test that needs it gives for skipping.
+inline std::string vector_missing(const std::string& relative) {
+    if (std::filesystem::exists(vector_path(relative))) return "";
+    return relative + " is an external input (tests/vectors/external.tsv) that is not at " + external_vectors_dir() +
+           ": scripts/fetch-vectors fetches it";
+}
 
 // The tiny test guest bzImage built by the project (CVM_TINY_BZIMAGE).
 inline std::string tiny_bzimage_path() {

@@ -11,6 +11,7 @@ import pytest
 import cvm
 
 VECTORS = os.environ.get("CVM_VECTORS_DIR", "")
+EXTERNAL = os.environ.get("CVM_EXTERNAL_VECTORS_DIR", "")
 CASES_FILE = os.environ.get("CVM_BINDING_VECTORS", "")
 
 
@@ -43,12 +44,20 @@ def load_cases():
 
 
 def image_path(listed):
-    """Relative to the vectors directory, or "$NAME": a file the build made, named in the environment."""
-    if not listed.startswith("$"):
-        return os.path.join(VECTORS, listed)
-    value = os.environ.get(listed[1:], "")
-    assert value, f"{listed} is not set in the environment"
-    return value
+    """The project's vector file, else the external input scripts/fetch-vectors
+    fetched (tests/vectors/external.tsv); "$NAME" names an environment variable
+    holding the path. Skips the test, naming the file, when it is absent."""
+    if listed.startswith("$"):
+        path = os.environ.get(listed[1:], "")
+        assert path, f"{listed} is not set in the environment"
+    else:
+        path = os.path.join(VECTORS, listed)
+        if not os.path.exists(path):
+            path = os.path.join(EXTERNAL, listed)
+    if not os.path.exists(path):
+        pytest.skip(f"{os.path.basename(path)} is an external input (tests/vectors/external.tsv) that is not at "
+                    f"{os.path.dirname(path)}: scripts/fetch-vectors fetches it")
+    return path
 
 
 CASES = load_cases()
@@ -65,8 +74,8 @@ def test_public_vector(case):
         pytest.skip(f"{case['technology']} is not compiled in")
     spec = cvm.Spec(case["technology"], memory=case["memory"], vcpus=case["vcpus"], cmdline=case.get("cmdline", ""),
                     options=case["options"])
-    for role, path in case["images"]:
-        spec.add_image(role, image_path(path))
+    for role, path in [(role, image_path(path)) for role, path in case["images"]]:
+        spec.add_image(role, path)
     expected = case["expected"]
     if expected.startswith("ERROR: "):
         message = expected.removeprefix("ERROR: ").removeprefix("Error: ")
