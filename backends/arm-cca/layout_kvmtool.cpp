@@ -64,7 +64,7 @@ RealmLayout kvmtool_layout(const LayoutInputs& in) {
         if (in.dtb->payload.size() > kKvmtoolDtbSize)
             throw Error(fmt::format("kvmtool layout: the DTB is {} bytes, more than kvmtool's 64 KiB area",
                                     in.dtb->payload.size()), 0, in.dtb->payload.name());
-        check_dtb(in.dtb->payload.bytes(), in.dtb->payload.name());
+        check_dtb_used_as_is(in.dtb->payload.bytes(), in.dtb->payload.name(), spec.cmdline, spec.vcpus.count);
         layout.loads.push_back({dtb, in.dtb->payload, "dtb"});
     } else {
         DtbInputs tree;

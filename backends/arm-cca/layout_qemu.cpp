@@ -81,7 +81,7 @@ RealmLayout qemu_layout(const LayoutInputs& in) {
 
     layout.devices = qemu_devices(spec.vcpus.count, high);
     if (in.dtb) {
-        check_dtb(in.dtb->payload.bytes(), in.dtb->payload.name());
+        check_dtb_used_as_is(in.dtb->payload.bytes(), in.dtb->payload.name(), spec.cmdline, spec.vcpus.count);
         layout.loads.push_back({dtb, in.dtb->payload, "dtb"});
     } else {
         DtbInputs tree;

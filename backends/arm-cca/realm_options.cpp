@@ -65,6 +65,9 @@ RealmOptions parse_realm_options(const std::map<std::string, std::string>& optio
     if (auto v = get("pmu-counters"); !v.empty()) o.pmu_counters = parse_bounded("pmu-counters", v, 0, 31);
     if (o.pmu && !o.pmu_counters)
         throw Error("option 'pmu' is on but 'pmu-counters' is not set: the realm's PMU counter count is measured");
+    if (!o.pmu && o.pmu_counters)
+        throw Error("option 'pmu-counters' is set but 'pmu' is not on: a realm without a PMU has no counters, and "
+                    "the value would change nothing");
     if (auto v = get("sve-vl"); !v.empty()) {
         o.sve_vl = parse_bounded("sve-vl", v, 0, 2048);
         if (o.sve_vl % 128)

@@ -12,6 +12,7 @@
 
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
+#include "value_format.hpp"
 
 namespace cvmlaunch {
 
@@ -70,9 +71,13 @@ void LogCommands::add_to(CLI::App& app) {
     verify_ = log->add_subcommand("verify",
                                   "Replay a log against known-good images and the expected measurement "
                                   "(exit 0 only on a match, 3 on a mismatch)");
+    verify_->footer(kExitCodeHelp);
     verify_->add_option("FILE", file_, "The event log")->required();
     verify_->add_option("--images", images_, "Known-good images: sha256sum/sha384sum/sha512sum output")->required();
-    verify_->add_option("--expect", expect_, "The expected measurement, hex")->required();
+    verify_->add_option("--expect", expect_,
+                        "The expected measurement: hex or base64, optionally prefixed \"sha256:\" (as run prints it); "
+                        "a SHA-256 RIM padded to 64 bytes is read as the RIM")
+        ->required();
     verify_->add_option("--expect-register", expect_registers_,
                         "NAME=HEX: also compare a further register the replay computes (riscv-cove: pcr3, tci); "
                         "repeatable");
@@ -91,7 +96,7 @@ int LogCommands::run() const {
         return 0;
     }
     auto images = cvm::eventlog::ImageList::read(images_);
-    auto expected = cvm::from_hex(expect_, "--expect");
+    auto expected = parse_measurement(expect_, "--expect");
     auto result = cvm::eventlog::verify(log, file_, images, expected);
     for (const auto& item : expect_registers_) {
         auto eq = item.find('=');

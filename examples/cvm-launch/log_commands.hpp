@@ -9,12 +9,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cvm/backend.hpp"
+#include "exit_codes.hpp"
 
 namespace cvmlaunch {
-
-// Exit code of `log verify` when the log is well formed but does not replay
-// to the expected measurement, or an event disagrees.
-inline constexpr int kExitMismatch = 3;
 
 struct EventLogOutput {
     std::string path;                 // empty: no log
@@ -26,7 +23,7 @@ struct EventLogOutput {
     // Writes the log of `plan`, whose events are `events`, if a path was given.
     void write(const cvm::LaunchPlan& plan, const std::vector<cvm::PlanEvent>& events) const;
 
-private:
+    // Writes `bytes` to `file`, replacing it; throws naming the file.
     static void write_file(const std::string& file, cvm::ByteSpan bytes);
 };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,25 +15,19 @@
 #include "cvm/backend.hpp"
 #include "cvm/cvm.h"
 #include "cvm/error.hpp"
+#include "cvm/sev_reference.hpp"
+#include "exit_codes.hpp"
 #include "log_commands.hpp"
 #include "sev_owner_commands.hpp"
 #include "spec_options.hpp"
+#include "value_format.hpp"
 
 namespace {
 
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
+using cvmlaunch::kExitCodeHelp;
+using cvmlaunch::kExitError;
+using cvmlaunch::kExitUsage;
 constexpr double kMaxTimeoutSeconds = 365.0 * 24 * 3600;
-
-const char* kExitCodes = R"(Exit codes:
-  0   the guest powered off (run), or success (plan, measure)
-  1   error: bad input file or option, refused KVM call, unsupported configuration
-  2   usage error on the command line
-  3   log verify: the log does not replay to the expected measurement
-  10  the guest asked for a reset (reboot)
-  11  the guest triple-faulted
-  12  KVM could not run or emulate the guest, or it stopped in an unsupported way
-  13  the guest did not stop before --timeout)";
 
 int cmd_plan(const cvmlaunch::SpecOptions& o) {
     auto spec = o.to_spec();
@@ -43,7 +38,34 @@ int cmd_plan(const cvmlaunch::SpecOptions& o) {
     return 0;
 }
 
-int cmd_measure(const cvmlaunch::SpecOptions& o, const cvmlaunch::EventLogOutput& log) {
+// The options of `measure` beyond the spec.
+struct MeasureOptions {
+    cvmlaunch::ValueFormat format;
+    bool dump_vmsa = false;
+
+    void add_to(CLI::App& measure) {
+        format.add_to(measure);
+        measure.add_flag("--dump-vmsa", dump_vmsa,
+                         "amd-sev-es, amd-sev-snp: also write each vCPU's measured VMSA page to vmsaN.bin in the "
+                         "current directory (as sev-snp-measure)");
+    }
+};
+
+// sev-snp-measure's snp:ovmf-hash mode: the firmware's pages alone.
+int cmd_ovmf_hash(const cvmlaunch::SpecOptions& o, const MeasureOptions& m) {
+    if (o.firmware.empty()) throw cvmlaunch::UsageError("--mode snp:ovmf-hash needs --firmware (--ovmf)");
+    if (!o.kernel.empty() || !o.initrd.empty() || !o.cmdline.empty() || m.dump_vmsa)
+        throw cvmlaunch::UsageError("--mode snp:ovmf-hash hashes the firmware alone: no kernel, initrd, command line "
+                                    "or VMSA");
+    auto digest = cvm::sev::snp_ovmf_hash(cvm::Payload::map_file(o.firmware));
+    const std::string value = m.format.render(digest, "amd-sev-snp");
+    if (o.json) fmt::print("{}\n", nlohmann::ordered_json{{"mode", o.mode}, {"ovmf_hash", value}}.dump(2));
+    else fmt::print("{}\n", value);
+    return 0;
+}
+
+int cmd_measure(const cvmlaunch::SpecOptions& o, const MeasureOptions& m, const cvmlaunch::EventLogOutput& log) {
+    if (o.ovmf_hash_mode()) return cmd_ovmf_hash(o, m);
     auto spec = o.to_spec();
     const auto& backend = cvm::find_backend(spec.technology);
     auto plan = backend.build_plan(spec);
@@ -56,11 +78,27 @@ int cmd_measure(const cvmlaunch::SpecOptions& o, const cvmlaunch::EventLogOutput
     } else {
         measurement = backend.predict(plan);
     }
+    if (m.dump_vmsa) {
+        auto pages = cvm::sev::vmsa_pages(plan);
+        for (std::size_t i = 0; i < pages.size(); ++i)
+            cvmlaunch::EventLogOutput::write_file(fmt::format("vmsa{}.bin", i), pages[i]);
+    }
+    const std::string value = m.format.render(measurement.value, measurement.technology);
     if (o.json) {
-        fmt::print("{}\n", measurement.to_json());
+        auto j = nlohmann::ordered_json::parse(measurement.to_json());
+        j["measurement"] = value;
+        j["encoding"] = fmt::format("{}{}", m.format.base64() ? "base64" : "hex", m.format.pad() ? ", padded to 64 bytes" : "");
+        // What a verifier matches beside the measurement: the launch's
+        // configuration (an SNP policy, a realm's RPV and parameters, ...).
+        nlohmann::ordered_json config = nlohmann::ordered_json::object();
+        for (const auto& operation : plan.operations())
+            if (const auto* create = std::get_if<cvm::op::CreateVm>(&operation))
+                for (const auto& field : create->fields()) config[field.name] = field.value;
+        j["config"] = config;
+        fmt::print("{}\n", j.dump(2));
     } else {
         fmt::print("technology:  {}\nalgorithm:   {}\nmeasurement: {}\n", measurement.technology,
-                   cvm::to_string(measurement.value.algorithm()), measurement.value.hex());
+                   cvm::to_string(measurement.value.algorithm()), value);
         for (const auto& r : measurement.registers) fmt::print("{:<12} {}\n", r.name + ":", r.value.hex());
     }
     return 0;
@@ -104,7 +142,7 @@ int cmd_run(const cvmlaunch::SpecOptions& o, double timeout_seconds) {
 
 int main(int argc, char** argv) {
     CLI::App app{"cvm-launch: boot a (confidential) VM through a libcvm launch plan, or predict its measurement"};
-    app.footer(kExitCodes);
+    app.footer(kExitCodeHelp);
     app.set_version_flag("--version", fmt::format("cvm-launch (libcvm {})", cvm_version(nullptr, nullptr, nullptr)),
                          "Print the version of cvm-launch and libcvm and exit");
     app.require_subcommand(1);
@@ -131,11 +169,13 @@ int main(int argc, char** argv) {
                 return {};
             },
             "SEC"));
-    run->footer(kExitCodes);
+    run->footer(kExitCodeHelp);
     auto* plan = app.add_subcommand("plan", "Print the launch plan: every operation the launch performs, in order");
     plan_options.add_to(*plan);
     auto* measure = app.add_subcommand("measure", "Predict the launch measurement, without any hardware");
     measure_options.add_to(*measure);
+    MeasureOptions measure_extra;
+    measure_extra.add_to(*measure);
     cvmlaunch::SevOwnerCommands sev_owner;
     sev_owner.add_to(app);
     cvmlaunch::EventLogOutput event_log;
@@ -143,11 +183,25 @@ int main(int argc, char** argv) {
     cvmlaunch::LogCommands log_commands;
     log_commands.add_to(app);
 
+    // Under --json every outcome is one JSON object on stdout, errors too.
+    const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::strcmp(a, "--json") == 0; });
+    auto fail = [json](int code, const std::string& message) {
+        if (json) fmt::print("{}\n", nlohmann::ordered_json{{"error", message}, {"exit", code}}.dump(2));
+        fmt::print(stderr, "cvm-launch: error: {}\n", message);
+        return code;
+    };
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : kExitUsage;
+        if (json) return fail(kExitUsage, e.what());
+        app.exit(e);
+        return kExitUsage;
     }
 
     try {
@@ -160,7 +214,7 @@ int main(int argc, char** argv) {
         } else if (log_commands.parsed()) {
             code = log_commands.run();
         } else {
-            code = cmd_measure(measure_options, event_log);
+            code = cmd_measure(measure_options, measure_extra, event_log);
         }
         // stdout is buffered: a full disk or a closed pipe shows only here.
         // A result that did not reach its reader is an error, not a success.
@@ -170,11 +224,9 @@ int main(int argc, char** argv) {
             return kExitError;
         }
         return code;
-    } catch (const cvm::Error& e) {
-        fmt::print(stderr, "cvm-launch: error: {}\n", e.what());
-        return kExitError;
+    } catch (const cvmlaunch::UsageError& e) {
+        return fail(kExitUsage, e.what());
     } catch (const std::exception& e) {
-        fmt::print(stderr, "cvm-launch: error: {}\n", e.what());
-        return kExitError;
+        return fail(kExitError, e.what());
     }
 }

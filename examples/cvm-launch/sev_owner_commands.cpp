@@ -12,6 +12,8 @@
 #include "cvm/backend.hpp"
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"
+#include "exit_codes.hpp"
+#include "value_format.hpp"
 
 namespace cvmlaunch {
 namespace {
@@ -77,12 +79,13 @@ void SevOwnerCommands::add_to(CLI::App& app) {
     verify_ = app.add_subcommand("verify-measurement",
                                  "AMD SEV guest owner: check a LAUNCH_MEASURE blob against the predicted launch digest");
     spec_.add_to(*verify_);
+    verify_->footer(kExitCodeHelp);
     verify_->add_option("--measurement", measurement, "The 48-byte LAUNCH_MEASURE blob (MEASURE || MNONCE), hex")->required();
     verify_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
     verify_->add_option("--api", api_version, "SEV API version of the platform, MAJOR.MINOR (PLATFORM_STATUS)")->required();
     verify_->add_option("--build", build, "SEV firmware build (PLATFORM_STATUS)")->required();
     verify_->add_option("--launch-digest", launch_digest,
-                        "Expected launch digest (hex) instead of predicting it from --tech/--firmware/...");
+                        "Expected launch digest (hex or base64) instead of predicting it from --tech/--firmware/...");
 
     secret_ = app.add_subcommand("make-secret", "AMD SEV guest owner: wrap a secret into a LAUNCH_SECRET packet");
     secret_->add_option("--measurement", measurement, "The verified LAUNCH_MEASURE blob (48 bytes) or MEASURE (32), hex")
@@ -107,7 +110,7 @@ int SevOwnerCommands::verify() const {
     std::vector<std::uint8_t> digest;
     std::uint32_t policy_value = 0;
     if (!launch_digest.empty()) {
-        digest = cvm::from_hex(launch_digest, "--launch-digest");
+        digest = parse_measurement(launch_digest, "--launch-digest");
         auto it = spec_.backend_options.find("policy");
         policy_value = parse_u32(it != spec_.backend_options.end() && !it->second.empty() ? it->second : policy, "--policy");
     } else {
@@ -134,7 +137,7 @@ int SevOwnerCommands::verify() const {
     }
     if (!ok) fmt::print(stderr, "cvm-launch: the LAUNCH_MEASURE blob does not prove this launch digest "
                                 "(wrong TIK, platform version, policy or launch)\n");
-    return ok ? 0 : 1;
+    return ok ? 0 : kExitMismatch;
 }
 
 int SevOwnerCommands::make_secret() const {

@@ -14,7 +14,9 @@
 namespace cvmlaunch {
 
 struct SpecOptions {
-    std::string technology = "plain";
+    std::string technology;                               // empty: plain
+    std::string mode;                                     // sev-snp-measure's --mode
+    std::string vmm_type;                                 // sev-snp-measure's --vmm-type
     std::string kernel, initrd, firmware, dtb, cmdline;
     std::string memory = "256M";
     unsigned vcpus = 1;
@@ -23,7 +25,10 @@ struct SpecOptions {
     bool json = false;
 
     void add_to(CLI::App& app);
+    // Throws a UsageError for options that contradict each other.
     cvm::VmSpec to_spec() const;
+    // --mode snp:ovmf-hash: the launch digest of the firmware alone.
+    bool ovmf_hash_mode() const { return mode == "snp:ovmf-hash"; }
 };
 
 } // namespace cvmlaunch

@@ -62,7 +62,7 @@ BootLayout libcvm_boot_layout(const BootInputs& in) {
         if (in.dtb->payload.size() > kDtbMax)
             throw Error(fmt::format("the DTB is {} bytes; Linux accepts at most 2 MiB", in.dtb->payload.size()), 0,
                         in.dtb->payload.name());
-        check_dtb(in.dtb->payload.bytes(), in.dtb->payload.name());
+        check_dtb_used_as_is(in.dtb->payload.bytes(), in.dtb->payload.name(), spec.cmdline, spec.vcpus.count);
         layout.loads.push_back({dtb, in.dtb->payload, "dtb", in.dtb->measured});
     } else {
         DtbInputs tree;

@@ -65,9 +65,22 @@ ImageList ImageList::read(const std::string& path) {
 }
 
 const KnownImage* ImageList::find(HashAlgorithm algorithm, ByteSpan digest) const {
+    auto same = [&](const KnownImage& image) {
+        return image.algorithm == algorithm &&
+               std::equal(image.digest.begin(), image.digest.end(), digest.begin(), digest.end());
+    };
     for (const auto& image : images_)
-        if (image.algorithm == algorithm && std::equal(image.digest.begin(), image.digest.end(), digest.begin(), digest.end()))
-            return &image;
+        if (same(image)) return &image;
+    for (const auto& image : derived_)
+        if (same(image)) return &image;
+    for (std::size_t i = 0; i < images_.size(); ++i) {
+        const KnownImage& listed = images_[i];
+        if (listed.path.empty() || listed.algorithm == algorithm || !derived_done_.insert({i, algorithm}).second)
+            continue;
+        Digest other = hash(algorithm, Payload::map_file(listed.path));
+        derived_.push_back({algorithm, {other.bytes().begin(), other.bytes().end()}, listed.what, listed.path});
+        if (same(derived_.back())) return &derived_.back();
+    }
     return nullptr;
 }
 

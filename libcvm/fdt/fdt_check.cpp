@@ -75,4 +75,23 @@ void check_dtb(ByteSpan blob, const std::string& name) {
                            "balanced nodes, properties with names in the strings block", fdt_strerror(rc));
 }
 
+void check_dtb_used_as_is(ByteSpan blob, const std::string& name, const std::string& cmdline, unsigned vcpus) {
+    check_dtb(blob, name);
+    if (!cmdline.empty())
+        throw Error("the guest reads its command line from this DTB's /chosen/bootargs: a command line given beside "
+                    "a DTB would be ignored; put it in the DTB", 0, name);
+    const void* fdt = blob.data();
+    const int cpus = fdt_path_offset(fdt, "/cpus");
+    if (cpus < 0) throw_format_error(name, 0, "/cpus node", "the node listing the guest's CPUs", "none");
+    unsigned count = 0;
+    for (int node = fdt_first_subnode(fdt, cpus); node >= 0; node = fdt_next_subnode(fdt, node)) {
+        const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
+        if (type && std::string_view(type) == "cpu") ++count;
+    }
+    if (count != vcpus)
+        throw_format_error(name, static_cast<std::uint64_t>(be32(blob, 8)) + static_cast<std::uint64_t>(cpus),
+                           "CPU nodes under /cpus", fmt::format("{}, the VM's vCPU count", vcpus),
+                           fmt::format("{}", count));
+}
+
 } // namespace cvm

@@ -14,4 +14,10 @@ namespace cvm {
 // Throws a located cvm::Error (file `name`, byte offset, expectation).
 void check_dtb(ByteSpan blob, const std::string& name);
 
+// check_dtb for a DTB the guest gets as it is, and what the launch would
+// otherwise silently not do: a command line (the tree's /chosen/bootargs is
+// what the guest reads) or a vCPU count other than the CPU nodes under
+// /cpus (the guest would bring up the tree's CPUs, not the VM's).
+void check_dtb_used_as_is(ByteSpan blob, const std::string& name, const std::string& cmdline, unsigned vcpus);
+
 } // namespace cvm

@@ -79,6 +79,7 @@ TEST(RealmInputs, ImageHeaderErrorsAreLocated) {
 
 VmSpec with_dtb(std::vector<std::uint8_t> dtb) {
     auto spec = spec_with(cvmtest::synthetic_arm64_image(256, 0x2d10000), "qemu");
+    spec.vcpus.count = 2;  // the CPUs of qemu-k256.dtb
     spec.images.push_back({ImageRole::dtb, Payload::from_bytes(std::move(dtb), "given.dtb"), true, {}});
     return spec;
 }

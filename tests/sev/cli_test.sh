@@ -4,7 +4,7 @@
 # then the guest owner's verify-measurement and make-secret, checked with
 # the openssl command line from the documented formulas.
 set -u
-cli=$1
+cli=$(realpath "$1")
 vectors=${CVM_VECTORS_DIR:?}/sev
 source "$(dirname "$0")/../support/vectors.sh"
 tmp=$(mktemp -d)
@@ -49,8 +49,8 @@ spec=(--tech amd-sev --firmware "$vectors/synthetic_fw.bin" --kernel "$vectors/k
       --initrd "$vectors/initrd.bin" --cmdline 'console=ttyS0 root=/dev/vda')
 "$cli" verify-measurement "${spec[@]}" --measurement $blob --tik-file "$tmp/tik" --api 1.55 --build 21 >/dev/null \
     || fail "verify-measurement rejected the README 4.1(b) blob"
-"$cli" verify-measurement "${spec[@]}" --measurement $blob --tik-file "$tmp/tik" --api 1.55 --build 22 >/dev/null 2>&1 \
-    && fail "verify-measurement accepted a blob for another firmware build"
+"$cli" verify-measurement "${spec[@]}" --measurement $blob --tik-file "$tmp/tik" --api 1.55 --build 22 >/dev/null 2>&1
+rc=$?; [[ $rc -eq 3 ]] || fail "verify-measurement: a blob for another firmware build exited $rc, expected 3 (mismatch)"
 "$cli" verify-measurement --tech amd-sev --firmware "$vectors/synthetic_fw.bin" --measurement $blob \
     --tik-file "$tmp/tik" --api 1.55 --build 21 >/dev/null 2>&1 \
     && fail "verify-measurement accepted a blob for another launch (no kernel)"
@@ -69,5 +69,48 @@ mac=$(openssl dgst -sha256 -mac HMAC -macopt hexkey:000102030405060708090a0b0c0d
 header=$(xxd -p -c 256 "$tmp/header")
 [[ $header == "00000000$iv$mac" ]] || fail "make-secret header $header, expected 00000000$iv$mac"
 
-[[ $failures -eq 0 ]] && echo "ok: $rows golden rows, verify-measurement, make-secret"
+# The reference tool's own command lines (README: sev-snp-measure.py --mode
+# ... --ovmf ... --append ...) give the same digests: the FW_SYN rows again
+# through the flag names sev-snp-measure users type.
+alias_rows=0
+while IFS=$'\t' read -r firmware mode vcpus vcpu_type inputs expected; do
+    [[ $firmware == FW_SYN && $expected != ERROR:* ]] || continue
+    alias_rows=$((alias_rows + 1))
+    args=(measure --mode "$mode" --ovmf "$vectors/synthetic_fw.bin" --output-format hex)
+    [[ $mode != sev ]] && args+=(--vmm-type QEMU)  # SEV has no VMSA, so no VMM model
+    [[ $vcpus != - ]] && args+=(--vcpus "$vcpus")
+    [[ $vcpu_type != - ]] && args+=(--vcpu-type "$vcpu_type")
+    [[ $inputs != none ]] && args+=(--kernel "$vectors/kernel.bin")
+    [[ $inputs == K_SYN+I+C ]] && args+=(--initrd "$vectors/initrd.bin" --append 'console=ttyS0 root=/dev/vda')
+    got=$("$cli" "${args[@]}" 2>&1 | sed -n 's/^measurement: //p')
+    [[ $got == "$expected" ]] || fail "sev-snp-measure flags, $mode $vcpus $inputs: got '$got', expected $expected"
+done < "$vectors/golden.tsv"
+[[ $alias_rows -gt 0 ]] || fail "no FW_SYN row was run through the sev-snp-measure flags"
+
+# --mode snp:ovmf-hash (README 4.3), in hex and in base64.
+ovmf_hash=9b94e92bac1b1123017f07a6e8d06b98fada040e141553735c05f2df3033b340c52989d1af2916c8108dbc528739793f
+got=$("$cli" measure --mode snp:ovmf-hash --ovmf "$vectors/synthetic_fw.bin")
+[[ $got == "$ovmf_hash" ]] || fail "snp:ovmf-hash of FW_SYN: got '$got', expected $ovmf_hash"
+got=$("$cli" measure --mode snp:ovmf-hash --ovmf "$vectors/synthetic_fw.bin" --output-format base64)
+[[ $got == "$(printf %s $ovmf_hash | xxd -r -p | base64 -w0)" ]] || fail "snp:ovmf-hash in base64: got '$got'"
+
+# --dump-vmsa writes the pages sev-snp-measure --dump-vmsa wrote (README table).
+for mode in seves snp; do
+    (cd "$tmp" && rm -f vmsa*.bin && "$cli" measure --mode $mode --vcpus 2 --vcpu-type EPYC-v4 \
+        --ovmf "$vectors/synthetic_fw.bin" --dump-vmsa >/dev/null) || fail "--dump-vmsa $mode failed"
+    cmp -s "$tmp/vmsa0.bin" "$vectors/vmsa_${mode}_epyc-v4_bsp.bin" || fail "--dump-vmsa $mode: vmsa0.bin differs"
+    cmp -s "$tmp/vmsa1.bin" "$vectors/vmsa_${mode}_epyc-v4_ap.bin" || fail "--dump-vmsa $mode: vmsa1.bin differs"
+done
+
+# Contradictions are usage errors (exit 2), with one JSON object under --json.
+"$cli" measure --mode snp --tech amd-sev --ovmf "$vectors/synthetic_fw.bin" >/dev/null 2>&1
+rc=$?; [[ $rc -eq 2 ]] || fail "--mode with --tech exited $rc, expected 2"
+out=$("$cli" measure --mode snp --ovmf "$vectors/synthetic_fw.bin" --vmm gce --vmm-type ec2 --json 2>/dev/null)
+rc=$?; [[ $rc -eq 2 ]] || fail "--vmm with --vmm-type exited $rc, expected 2"
+/usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["exit"] == 2 and j["error"]' <<<"$out" ||
+    fail "--json gave no error object: $out"
+"$cli" measure --tech amd-sev --firmware "$vectors/synthetic_fw.bin" --padded >/dev/null 2>&1
+rc=$?; [[ $rc -eq 2 ]] || fail "--padded for an SEV digest exited $rc, expected 2"
+
+[[ $failures -eq 0 ]] && echo "ok: $rows golden rows, $alias_rows through sev-snp-measure's flags, snp:ovmf-hash, --dump-vmsa, verify-measurement, make-secret"
 exit $((failures > 0))

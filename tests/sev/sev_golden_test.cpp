@@ -16,6 +16,7 @@
 #include "backends/amd-sev/vmsa.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
+#include "cvm/sev_reference.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -201,19 +202,12 @@ TEST(SevHashTable, ByteForByte) {
               read_file(cvmtest::vector_path("sev/sev_hash_table_ksyn_only.bin")));
 }
 
-// The VMSAs come from the plan's register state, as the launcher sets it.
+// The VMSAs come from the plan's register state, as the launcher sets it
+// (the public sev::vmsa_pages, which --dump-vmsa prints).
 std::vector<std::vector<std::uint8_t>> plan_vmsas(const std::string& mode) {
     Row row{"FW_SYN", mode, "2", "EPYC-v4", "none", ""};
     VmSpec spec = spec_for(row);
-    LaunchPlan plan = find_backend(spec.technology).build_plan(spec);
-    auto config = sev::config_of(plan);
-    std::vector<std::vector<std::uint8_t>> pages;
-    for (const auto& operation : plan.operations())
-        if (const auto* regs = std::get_if<op::SetRegisters>(&operation)) {
-            auto page = sev::build_vmsa(*regs, config);
-            pages.emplace_back(page.begin(), page.end());
-        }
-    return pages;
+    return sev::vmsa_pages(find_backend(spec.technology).build_plan(spec));
 }
 
 TEST(SevVmsa, ByteForByte) {
@@ -245,10 +239,7 @@ class FirmwareOnlyOvmfHash : public testing::TestWithParam<std::pair<const char*
 TEST_P(FirmwareOnlyOvmfHash, OfEachFirmware) {
     const auto [symbol, hex] = GetParam();
     if (auto why = firmware_missing(symbol); !why.empty()) GTEST_SKIP() << why;
-    auto fw = Payload::map_file(firmware_file(symbol));
-    sev::SnpLaunchDigest ld;
-    ld.add_pages(sev::kFourGiB - fw.size(), sev::uapi::kSnpPageNormal, fw.bytes());
-    EXPECT_EQ(ld.value().hex(), hex) << symbol;
+    EXPECT_EQ(sev::snp_ovmf_hash(Payload::map_file(firmware_file(symbol))).hex(), hex) << symbol;
 }
 
 INSTANTIATE_TEST_SUITE_P(SnpPageInfo, FirmwareOnlyOvmfHash, testing::Values(

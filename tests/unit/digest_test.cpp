@@ -71,3 +71,20 @@ TEST(Digest, HexRoundTripAndErrors) {
 }
 
 } // namespace
+
+// RFC 4648 section 10's test vectors, both ways; the decoder is strict.
+TEST(Base64, Rfc4648Vectors) {
+    const std::pair<const char*, const char*> vectors[] = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    };
+    for (const auto& [plain, encoded] : vectors) {
+        const std::string text(plain);
+        const ByteSpan bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+        EXPECT_EQ(to_base64(bytes), encoded) << plain;
+        auto decoded = from_base64(encoded, "test");
+        EXPECT_EQ(std::string(decoded.begin(), decoded.end()), text) << encoded;
+    }
+    for (const char* bad : {"Zg", "Zg=", "Z===", "Zh==", "Zm9v\n", "Zm 9", "=Zm9", "Zg==Zm9v"})
+        EXPECT_THROW(from_base64(bad, "test"), Error) << bad;
+}

@@ -92,5 +92,11 @@ Digest hmac(HashAlgorithm algorithm, ByteSpan key, ByteSpan bytes);
 std::string to_hex(ByteSpan bytes);
 // Parses hex (even length, no prefix); throws naming `what` on bad input.
 std::vector<std::uint8_t> from_hex(std::string_view hex, std::string_view what);
+// Base64 (RFC 4648 section 4, with '=' padding), as verifiers' reference
+// values and attestation tokens' JSON renderings carry digests.
+std::string to_base64(ByteSpan bytes);
+// Strict: the standard alphabet, padded to a multiple of 4 characters, no
+// whitespace, no bits set past the data. Throws naming `what` and the offset.
+std::vector<std::uint8_t> from_base64(std::string_view text, std::string_view what);
 
 } // namespace cvm

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -147,11 +149,18 @@ struct KnownImage {
 class ImageList {
 public:
     static ImageList read(const std::string& path);
+    // The image with `digest` under `algorithm`. A listed file that is
+    // readable here (and so checked against the list) is also found by its
+    // digest under another algorithm, computed once when first asked: an
+    // SNP log's SHA-256 operation digests match a sha384sum list.
     const KnownImage* find(HashAlgorithm algorithm, ByteSpan digest) const;
     const std::vector<KnownImage>& images() const noexcept { return images_; }
 
 private:
     std::vector<KnownImage> images_;
+    // Digests of the readable listed files under the other algorithms.
+    mutable std::deque<KnownImage> derived_;
+    mutable std::set<std::pair<std::size_t, HashAlgorithm>> derived_done_;
 };
 
 struct Verification {
