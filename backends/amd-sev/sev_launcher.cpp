@@ -254,7 +254,9 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
 
     MemoryConverter* converter = snp ? &*private_memory : nullptr;
     StopLatch latch;
-    x86::PcDevices pc(devices, *vm, options.console_fd, latch, "the SEV launcher");
+    x86::PcDevices pc(devices, *vm, options.console_fd, latch,
+                      [&memory](std::uint64_t gpa, std::uint64_t size) { return memory.at(gpa, size); },
+                      "the SEV launcher");
     x86::PcExitHandler handler(pc.bus(), latch, converter);
     // Memory faults (an SNP guest touching a page with the other attribute)
     // are converted by the runner through the same PrivateMemory.

@@ -148,9 +148,17 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
     plan.add(op::AddMemory{0, low, true, "ram"});
     if (memory > low) plan.add(op::AddMemory{kFourGiB, memory - low, true, "ram-high"});
     plan.add(op::AddMemory{ovmf.gpa, ovmf.size, true, "firmware"});
-    // The console and reset line of the PC machine, on KVM's irqchip; OVMF
-    // brings its own ACPI tables and timers.
-    for (auto& device : x86::pc_devices(/*pit=*/false, /*acpi=*/false)) plan.add(std::move(device));
+    // The PC as OVMF boots it, on KVM's irqchip, with fw_cfg handing it the
+    // kernel, initrd and command line the hashes table measures: the same
+    // bytes, so an AmdSev OVMF's check of them passes.
+    x86::FirmwareBoot boot;
+    boot.vcpus = spec.vcpus.count;
+    boot.low_ram = low;
+    boot.high_ram = memory - low;
+    boot.kernel = kernel ? &kernel->payload : nullptr;
+    boot.initrd = initrd ? &initrd->payload : nullptr;
+    boot.cmdline = spec.cmdline;
+    for (auto& device : x86::pc_firmware_devices(boot)) plan.add(std::move(device));
     plan.add(op::LoadData{ovmf.gpa, firmware->payload, true, "firmware", mode == Mode::snp ? "normal" : ""});
 
     if (mode != Mode::snp && table) {

@@ -48,6 +48,7 @@ public:
             throw Error(fmt::format("option '{}' of 'plain' applies to riscv64 guests (a RISC-V Image kernel) only",
                                     spec.options.begin()->first), 0, "option " + spec.options.begin()->first);
         if (kernel && arm64::is_arm64_image(kernel->payload.bytes())) return arm64::build_plain_plan(spec);
+        if (spec.image(ImageRole::firmware)) return x86::build_plain_firmware_plan(spec);
         return x86::build_plain_plan(spec);
     }
     Measurement predict(const LaunchPlan& plan) const override { return software_measurement(plan); }

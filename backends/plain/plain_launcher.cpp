@@ -29,9 +29,9 @@ namespace cvm::x86 {
 namespace {
 
 // Identity map and TSS pages that VMX needs for real mode; placed in the
-// hole below 4 GiB where no RAM is.
-constexpr std::uint64_t kIdentityMapAddress = 0xfffbc000;
-constexpr std::uint64_t kTssAddress = 0xfffbd000;
+// hole below 4 GiB where neither RAM nor a firmware is, where QEMU puts them.
+constexpr std::uint64_t kIdentityMapAddress = 0xfeffc000;
+constexpr std::uint64_t kTssAddress = 0xfeffd000;
 
 } // namespace
 
@@ -83,7 +83,9 @@ RunResult launch_plain(const LaunchPlan& plan, const RunOptions& options) {
     if (vcpus.empty()) throw Error("the plan creates no vCPU");
 
     StopLatch latch;
-    PcDevices pc(devices, *vm, options.console_fd, latch, "the plain x86 launcher");
+    PcDevices pc(devices, *vm, options.console_fd, latch,
+                 [&memory](std::uint64_t gpa, std::uint64_t size) { return memory.at(gpa, size); },
+                 "the plain x86 launcher");
     PcExitHandler handler(pc.bus(), latch);
     VcpuRunner runner(vcpus, handler);
     return runner.run(options);

@@ -8,5 +8,7 @@
 namespace cvm::x86 {
 
 LaunchPlan build_plain_plan(const VmSpec& spec);
+// With a firmware image: the firmware boots the kernel (firmware_planner.cpp).
+LaunchPlan build_plain_firmware_plan(const VmSpec& spec);
 
 } // namespace cvm::x86

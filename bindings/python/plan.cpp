@@ -103,6 +103,14 @@ void bind_plan(py::module_& m) {
             return regions;
         }, "A list of (space, base, size), space 'mmio' or 'pio'.")
         .def_readonly("interrupt", &op::AddDevice::interrupt, "The interrupt it raises, or None.")
+        .def_property_readonly("files", [](const op::AddDevice& o) {
+            std::vector<std::pair<std::string, py::bytes>> files;
+            for (const auto& f : o.files) {
+                auto b = f.data.bytes();
+                files.emplace_back(f.name, py::bytes(reinterpret_cast<const char*>(b.data()), b.size()));
+            }
+            return files;
+        }, "(name, bytes) of each file it serves the guest (fw_cfg: kernel, initrd, cmdline, ...)")
         .def("__repr__", [](const op::AddDevice& o) {
             return fmt::format("cvm.AddDevice('{}', {} regions)", op::to_string(o.kind), o.regions.size());
         });

@@ -55,6 +55,10 @@ ImageList ImageList::read(const std::string& path) {
                 Digest part = hash(HashAlgorithm::sha256, kernel.kernel);
                 list.images_.push_back({HashAlgorithm::sha256, {part.bytes().begin(), part.bytes().end()},
                                         "protected-mode part of " + file, {}});
+                // fw_cfg serves a firmware the setup sectors apart (pc_machine.hpp).
+                Digest setup = hash(HashAlgorithm::sha256, payload.bytes().first(kernel.setup_size));
+                list.images_.push_back({HashAlgorithm::sha256, {setup.bytes().begin(), setup.bytes().end()},
+                                        "setup sectors of " + file, {}});
             } catch (const Error&) {
                 // Not a bzImage this launcher boots: only the whole file is known.
             }

@@ -158,6 +158,17 @@ SoftwareOperation decode_software_operation(ByteSpan encoding, const std::string
             op.page_type = c.raw_str("page type");
             op.text += " page-type " + printable(as_bytes(op.page_type));
         }
+    } else if (op.name == "device-file") {
+        // Checked as loaded data is, by digest; it adds nothing to a plan a
+        // log rebuilds (no predictor measures device files).
+        std::string device = c.raw_str("device kind");
+        std::string file = c.raw_str("file name");
+        op.size = c.u64("size");
+        op.measured = true;
+        ByteSpan digest = c.take(32, "SHA-256 of the file");
+        op.data_sha256.emplace(digest.begin(), digest.end());
+        op.text = fmt::format("{} {} {:#x} bytes sha256:{}", printable(as_bytes(device)), printable(as_bytes(file)),
+                              op.size, to_hex(*op.data_sha256));
     } else if (op.name == "create-vcpus") {
         std::uint32_t count = c.u32("vCPU count");
         op.text = fmt::format("{}", count);

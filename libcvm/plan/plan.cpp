@@ -45,6 +45,9 @@ std::string_view op::to_string(DeviceKind kind) {
     case DeviceKind::x86_pit: return "x86-pit";
     case DeviceKind::i8042: return "i8042";
     case DeviceKind::acpi_pm1: return "acpi-pm1";
+    case DeviceKind::fw_cfg_io: return "fw-cfg-io";
+    case DeviceKind::pci_i440fx: return "pci-i440fx";
+    case DeviceKind::acpi_pm_piix4: return "acpi-pm-piix4";
     case DeviceKind::riscv_imsic: return "riscv-imsic";
     }
     return "?";
@@ -117,8 +120,12 @@ std::string LaunchPlan::to_text() const {
                 for (const auto& r : o.regions)
                     where += fmt::format(" {} {:#x}+{:#x}", r.space == op::AddressSpace::pio ? "pio" : "mmio", r.base,
                                          r.size);
-                return fmt::format("add-device    {}{}{}", op::to_string(o.kind), where,
-                                   o.interrupt ? fmt::format(" irq {}", *o.interrupt) : std::string());
+                std::string files;
+                for (const auto& f : o.files)
+                    files += fmt::format("\n       file {} {} sha256:{}", f.name, size_text(f.data.size()),
+                                         hash(HashAlgorithm::sha256, f.data).hex());
+                return fmt::format("add-device    {}{}{}{}", op::to_string(o.kind), where,
+                                   o.interrupt ? fmt::format(" irq {}", *o.interrupt) : std::string(), files);
             },
             [](const op::Finalize&) { return std::string("finalize"); },
         }, operation);
@@ -168,6 +175,13 @@ std::string LaunchPlan::to_json() const {
                                        {"base", r.base}, {"size", r.size}});
                 j["regions"] = std::move(regions);
                 if (o.interrupt) j["interrupt"] = *o.interrupt;
+                if (!o.files.empty()) {
+                    nlohmann::ordered_json files = nlohmann::ordered_json::array();
+                    for (const auto& f : o.files)
+                        files.push_back({{"name", f.name}, {"size", f.data.size()},
+                                         {"sha256", hash(HashAlgorithm::sha256, f.data).hex()}});
+                    j["files"] = std::move(files);
+                }
             },
             [&](const op::Finalize&) {},
         }, operation);

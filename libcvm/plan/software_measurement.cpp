@@ -22,6 +22,33 @@ struct Encoder {
     void str(std::string_view t) { u32(static_cast<std::uint32_t>(t.size())); text(t); }
 };
 
+PlanEvent make_event(std::string_view name, std::string description, Encoder& e, std::optional<ByteSpan> content) {
+    PlanEvent event;
+    event.kind = std::string(name);
+    event.description = std::move(description);
+    event.digest = hash(HashAlgorithm::sha256, e.bytes);
+    event.pcr_index = 0;
+    event.event_type = eventlog::EV_EVENT_TAG;
+    event.event_data = eventlog::software_event_data(e.bytes, content);
+    event.measured = Payload::from_bytes(std::move(e.bytes), event.kind + " encoding");
+    return event;
+}
+
+// A file a device serves the guest: like loaded data, by its digest.
+PlanEvent file_event(const op::AddDevice& device, const op::DeviceFile& file) {
+    Encoder e;
+    e.text("device-file");
+    e.u8(0);
+    e.str(op::to_string(device.kind));
+    e.str(file.name);
+    e.u64(file.data.size());
+    e.raw(hash(HashAlgorithm::sha256, file.data).bytes());
+    std::optional<ByteSpan> content;
+    if (!file.data.is_file() && file.data.size() <= eventlog::kMaxContent) content = file.data.bytes();
+    return make_event("device-file", fmt::format("device-file {} {} ({} bytes)", op::to_string(device.kind), file.name,
+                                                 file.data.size()), e, content);
+}
+
 PlanEvent event_of(const Operation& operation) {
     Encoder e;
     std::string_view name = operation_name(operation);
@@ -74,15 +101,7 @@ PlanEvent event_of(const Operation& operation) {
         },
         [&](const op::Finalize&) { return std::string("finalize"); },
     }, operation);
-    PlanEvent event;
-    event.kind = std::string(name);
-    event.description = std::move(description);
-    event.digest = hash(HashAlgorithm::sha256, e.bytes);
-    event.pcr_index = 0;
-    event.event_type = eventlog::EV_EVENT_TAG;
-    event.event_data = eventlog::software_event_data(e.bytes, content);
-    event.measured = Payload::from_bytes(std::move(e.bytes), event.kind + " encoding");
-    return event;
+    return make_event(name, std::move(description), e, content);
 }
 
 } // namespace
@@ -92,8 +111,14 @@ std::vector<PlanEvent> software_events(const LaunchPlan& plan) {
     events.reserve(plan.operations().size());
     // Devices are not events: the DTB or ACPI tables that describe them to
     // the guest are loaded data, measured with it (docs/plain-measurement.md).
-    for (const auto& operation : plan.operations())
-        if (!std::holds_alternative<op::AddDevice>(operation)) events.push_back(event_of(operation));
+    // The files a device serves are, one each.
+    for (const auto& operation : plan.operations()) {
+        if (const auto* device = std::get_if<op::AddDevice>(&operation)) {
+            for (const auto& file : device->files) events.push_back(file_event(*device, file));
+            continue;
+        }
+        events.push_back(event_of(operation));
+    }
     return events;
 }
 

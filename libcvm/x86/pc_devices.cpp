@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "libcvm/devices/i440fx_pci.hpp"
+#include "libcvm/devices/mc146818_rtc.hpp"
 #include "libcvm/devices/pc_system_control.hpp"
+#include "libcvm/devices/piix4_pm.hpp"
 #include "libcvm/devices/serial_16550.hpp"
 #include "libcvm/x86/pc_machine.hpp"
 
@@ -44,7 +47,7 @@ void create_in_kernel_devices(const Vm& vm, const std::vector<const op::AddDevic
 }
 
 PcDevices::PcDevices(const std::vector<const op::AddDevice*>& records, const Vm& vm, int console_fd,
-                     StopLatch& latch, const char* launcher) {
+                     StopLatch& latch, GuestRamView ram, const char* launcher) {
     auto stop = [&latch](ExitReason reason, std::string detail) { latch.request(reason, std::move(detail)); };
     for (const auto* record : records) {
         if (is_in_kernel(record->kind)) continue;
@@ -70,6 +73,44 @@ PcDevices::PcDevices(const std::vector<const op::AddDevice*>& records, const Vm&
             auto pm1 = std::make_shared<AcpiPm1>(kS5SleepType, stop);
             bus_.add(static_cast<std::uint16_t>(r.base), AcpiPm1::kLength, *pm1);
             owned_.push_back(pm1);
+            break;
+        }
+        case DeviceKind::rtc_mc146818: {
+            const auto& r = port_range(*record, 2, launcher);
+            auto rtc = std::make_shared<Mc146818Rtc>();
+            bus_.add(r.base, 2, *rtc);
+            owned_.push_back(rtc);
+            break;
+        }
+        case DeviceKind::pci_i440fx: {
+            const auto& r = port_range(*record, I440fxPciConfig::kLength, launcher);
+            auto pci = std::make_shared<I440fxPciConfig>();
+            bus_.add(r.base, I440fxPciConfig::kLength, *pci);
+            owned_.push_back(pci);
+            break;
+        }
+        case DeviceKind::acpi_pm_piix4: {
+            // OVMF programs PMBA to 0xb000 and uses it there (PlatformInitLib).
+            const auto& r = port_range(*record, Piix4Pm::kLength, launcher);
+            if (r.base != kPiix4PmBase)
+                throw Error(fmt::format("{}: the PIIX4 PM block is where OVMF programs it, at port {:#x}", launcher,
+                                        kPiix4PmBase));
+            auto pm = std::make_shared<Piix4Pm>(stop);
+            bus_.add(r.base, Piix4Pm::kLength, *pm);
+            owned_.push_back(pm);
+            break;
+        }
+        case DeviceKind::fw_cfg_io: {
+            const auto& r = port_range(*record, FwCfgIo::kPorts, launcher);
+            struct FwCfgDevice {
+                FwCfg fw_cfg{/*dma=*/true};
+                FwCfgIo io;
+                explicit FwCfgDevice(GuestRamView view) : io(fw_cfg, std::move(view)) {}
+            };
+            auto device = std::make_shared<FwCfgDevice>(ram);
+            for (const auto& file : record->files) device->fw_cfg.add_named(file.name, file.data);
+            bus_.add(r.base, FwCfgIo::kPorts, device->io);
+            owned_.push_back(device);
             break;
         }
         default:

@@ -1,7 +1,8 @@
 // The launch side of libcvm's PC machine (pc_machine.hpp): the device
 // records made real. KVM's irqchip and PIT are created in the kernel (their
 // records must be at the addresses KVM implements); the i8042, the UART and
-// the PM1 blocks go on one PIO bus, the reset and power-off requests into
+// the PM1 blocks, and a firmware's RTC, PCI configuration ports, PIIX4 PM
+// block and fw_cfg go on one PIO bus, the reset and power-off requests into
 // the machine's StopLatch. A record of any other kind, or at another place,
 // is refused. x86 hosts only.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include "cvm/plan.hpp"
 #include "libcvm/devices/bus.hpp"
+#include "libcvm/devices/fw_cfg.hpp"
 #include "libcvm/devices/stop_latch.hpp"
 #include "libcvm/kvm/kvm.hpp"
 
@@ -23,8 +25,9 @@ void create_in_kernel_devices(const Vm& vm, const std::vector<const op::AddDevic
 
 class PcDevices {
 public:
+    // `ram`: guest RAM as fw_cfg's DMA reaches it.
     PcDevices(const std::vector<const op::AddDevice*>& records, const Vm& vm, int console_fd, StopLatch& latch,
-              const char* launcher);
+              GuestRamView ram, const char* launcher);
     Bus& bus() { return bus_; }
 
 private:

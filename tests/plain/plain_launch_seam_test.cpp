@@ -96,7 +96,7 @@ TEST(PlainLaunchSeam, ArgumentBytes) {
     EXPECT_EQ(region.memory_size, 64ull << 20);
 
     auto tss = find("vm", "KVM_SET_TSS_ADDR");
-    EXPECT_EQ(cvmtest::get<std::uint64_t>(tss.arg.data()), 0xfffbd000u);
+    EXPECT_EQ(cvmtest::get<std::uint64_t>(tss.arg.data()), 0xfeffd000u);
 
     auto pit = cvmtest::get<kvm_pit_config>(find("vm", "KVM_CREATE_PIT2").arg.data());
     EXPECT_EQ(pit.flags, unsigned{KVM_PIT_SPEAKER_DUMMY});

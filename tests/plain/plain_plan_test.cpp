@@ -182,7 +182,7 @@ TEST(PlainPlan, RejectsWhatItCannotBoot) {
 
     auto firmware = spec_with(cvmtest::synthetic_bzimage());
     firmware.images.push_back({ImageRole::firmware, Payload::from_bytes({1, 2, 3}, "fw"), true, {}});
-    expect_error(firmware, "takes no firmware image");
+    expect_error(firmware, "expected whole 4 KiB pages");
 
     auto huge_initrd = spec_with(cvmtest::synthetic_bzimage(), 70ull << 20);
     expect_error(huge_initrd, "does not fit");

@@ -5,6 +5,7 @@
 // firmware-only "OVMF hash" values and the reference tool's own assertions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -248,3 +249,31 @@ INSTANTIATE_TEST_SUITE_P(SnpPageInfo, FirmwareOnlyOvmfHash, testing::Values(
     std::pair{"FW_AMDSEV_SUFFIX", "086e2e9149ebf45abdc3445fba5b2da8270bdbb04094d7a2c37faaa4b24af3aa16aff8c374c2a55c467a50da6d466b74"}));
 
 } // namespace
+
+// What the SEV launchers serve OVMF through fw_cfg is what the reference
+// tool's hashes table measures (README: sev_hash_table_ksyn_initrd_cmdline.bin,
+// SevHashes(kernel.bin, initrd.bin, cmdline)): an AmdSev OVMF, hashing the
+// blobs it reads, would find each digest in the measured table.
+TEST(SevFwCfg, ServesTheBytesTheHashesTableMeasures) {
+    Row row{"FW_SYN", "snp", "1", "EPYC-v4", "K_SYN+I+C", ""};
+    VmSpec spec = spec_for(row);
+    LaunchPlan plan = find_backend(spec.technology).build_plan(spec);
+    const op::AddDevice* fw_cfg = nullptr;
+    for (const auto& operation : plan.operations())
+        if (const auto* d = std::get_if<op::AddDevice>(&operation); d && d->kind == DeviceKind::fw_cfg_io) fw_cfg = d;
+    ASSERT_NE(fw_cfg, nullptr);
+    std::map<std::string, std::vector<std::uint8_t>> files;
+    for (const auto& f : fw_cfg->files) files[f.name].assign(f.data.bytes().begin(), f.data.bytes().end());
+    // OVMF's QemuKernelLoaderFsDxe: the kernel blob is setup then kernel.
+    std::vector<std::uint8_t> kernel = files["setup"];
+    kernel.insert(kernel.end(), files["kernel"].begin(), files["kernel"].end());
+    const auto table = read_file(cvmtest::vector_path("sev/sev_hash_table_ksyn_initrd_cmdline.bin"));
+    auto in_table = [&table](const std::vector<std::uint8_t>& blob) {
+        const auto digest = hash(HashAlgorithm::sha256, ByteSpan(blob));
+        return std::search(table.begin(), table.end(), digest.bytes().begin(), digest.bytes().end()) != table.end();
+    };
+    EXPECT_TRUE(in_table(kernel));
+    EXPECT_TRUE(in_table(files["initrd"]));
+    EXPECT_TRUE(in_table(files["cmdline"]));  // with its NUL, as QEMU hashes it
+    EXPECT_EQ(files["cmdline"].back(), 0);
+}

@@ -37,9 +37,22 @@ def encode(op):
     return out
 
 
+def encode_file(op, name, data):
+    """A file a device serves (fw_cfg's kernel, initrd, ...): like loaded data."""
+    return (b"device-file\0" + _str(op.device) + _str(name) + struct.pack("<Q", len(data))
+            + hashlib.sha256(data).digest())
+
+
 def events(plan):
-    # Devices are no events: the tables that describe them are loaded data.
-    return [hashlib.sha256(encode(op)).digest() for op in plan.operations if op.kind != "add-device"]
+    # Devices are no events: the tables that describe them are loaded data;
+    # the files a device serves are, one each.
+    out = []
+    for op in plan.operations:
+        if op.kind == "add-device":
+            out += [hashlib.sha256(encode_file(op, name, data)).digest() for name, data in op.files]
+        else:
+            out.append(hashlib.sha256(encode(op)).digest())
+    return out
 
 
 def measurement(plan):

@@ -105,6 +105,9 @@ enum class DeviceKind {
     x86_pit,        // KVM's in-kernel i8254; regions: its ports
     i8042,          // the keyboard controller's reset line; regions: ports 0x60-0x64
     acpi_pm1,       // ACPI PM1a event and control blocks (S5 = power-off); interrupt: the SCI
+    fw_cfg_io,      // QEMU's fw_cfg on x86 ports with DMA; regions: selector, data, DMA; files: its items
+    pci_i440fx,     // an i440FX's PCI configuration ports: host bridge, PIIX3 ISA bridge, PIIX4 PM function
+    acpi_pm_piix4,  // the PIIX4 PM I/O block: PM1a event and control (S5 = type 0), PM timer; interrupt: the SCI
     riscv_imsic,    // KVM's AIA IMSICs; regions: the guest interrupt files, one 4 KiB file per hart
 };
 std::string_view to_string(DeviceKind kind);
@@ -117,6 +120,13 @@ struct DeviceRegion {
     std::uint64_t size = 0;
 };
 
+// Bytes a device hands the guest on request (fw_cfg's items), named as
+// the device names them.
+struct DeviceFile {
+    std::string name;
+    Payload data;
+};
+
 struct AddDevice {
     DeviceKind kind = DeviceKind::uart_16550;
     std::vector<DeviceRegion> regions;
@@ -124,6 +134,11 @@ struct AddDevice {
     // it (arm64: the SPI number; a PCI host: that of slot 0's INTA, slot s
     // using interrupt + s). Absent: the device raises none.
     std::optional<std::uint32_t> interrupt;
+    // What the device serves the guest (fw_cfg: the kernel, initrd and
+    // command line a firmware boots, the e820 map). Unlike a device's
+    // place, these bytes decide what runs: the software measurement hashes
+    // them, one event per file.
+    std::vector<DeviceFile> files;
 };
 
 // Seal the initial state and start running.
