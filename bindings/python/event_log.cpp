@@ -36,6 +36,27 @@ eventlog::Log read(const py::bytes& data, bool padded, const std::string& name) 
     return eventlog::read_log(ByteSpan(reinterpret_cast<const std::uint8_t*>(view.data()), view.size()), name, options);
 }
 
+// `expected`: bytes, or text as cvm-launch prints it (hex).
+py::dict verify(const py::bytes& data, const std::string& images, const py::object& expected, bool padded) {
+    std::vector<std::uint8_t> want;
+    if (py::isinstance<py::bytes>(expected)) {
+        std::string_view v = expected.cast<py::bytes>();
+        want.assign(v.begin(), v.end());
+    } else {
+        want = from_hex(expected.cast<std::string>(), "expected");
+    }
+    std::string json;
+    {
+        std::string_view view = data;
+        const ByteSpan bytes(reinterpret_cast<const std::uint8_t*>(view.data()), view.size());
+        py::gil_scoped_release unlocked;  // the replay hashes the listed images
+        const auto log = eventlog::read_log(bytes, "event log", {padded});
+        const auto list = eventlog::ImageList::read(images);
+        json = eventlog::to_json(eventlog::verify(log, "event log", list, want), want);
+    }
+    return py::module_::import("json").attr("loads")(json).cast<py::dict>();
+}
+
 } // namespace
 
 void bind_event_log(py::module_& m) {
@@ -71,6 +92,12 @@ void bind_event_log(py::module_& m) {
     m.def("read_event_log", &read, py::arg("data"), py::arg("padded") = false, py::arg("name") = "event log",
           "Parses a TCG crypto-agile event log strictly; raises cvm.Error naming the offset of any violation.\n"
           "padded=True accepts an all-zero tail (a log at the start of a fixed-size buffer).");
+    m.def("verify_event_log", &verify, py::arg("data"), py::arg("images"), py::arg("expected"),
+          py::arg("padded") = false,
+          "Verifies a log as `cvm-launch log verify` does: every event against the known-good images listed in\n"
+          "the file `images` (sha256sum/sha384sum/sha512sum output), the replayed measurement against `expected`\n"
+          "(bytes or hex). Returns {'technology', 'match', 'replayed', 'expected', 'registers', 'checked',\n"
+          "'failures'}; raises cvm.Error for a malformed log or list.");
 }
 
 void bind_plan_event_log(py::class_<LaunchPlan>& plan) {

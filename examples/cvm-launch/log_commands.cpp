@@ -8,7 +8,6 @@
 #include <variant>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
@@ -113,17 +112,7 @@ int LogCommands::run() const {
         result.matches = result.failures.empty();
     }
     if (json_) {
-        nlohmann::ordered_json j;
-        j["technology"] = result.technology;
-        j["match"] = result.matches;
-        j["replayed"] = result.replayed ? result.replayed->hex() : "";
-        j["expected"] = cvm::to_hex(expected);
-        nlohmann::ordered_json registers = nlohmann::ordered_json::object();
-        for (const auto& [reg, value] : result.registers) registers[reg] = value.hex();
-        j["registers"] = registers;
-        j["checked"] = result.checked;
-        j["failures"] = result.failures;
-        fmt::print("{}\n", j.dump(2));
+        fmt::print("{}\n", cvm::eventlog::to_json(result, expected));
     } else {
         for (const auto& line : result.checked) fmt::print("ok    {}\n", line);
         for (const auto& line : result.failures) fmt::print("FAIL  {}\n", line);

@@ -3,9 +3,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cvm/backend.hpp"
 #include "cvm/cvm.h"
+#include "cvm/error.hpp"
 #include "libcvm/capi/library_version.h"
+#include "libcvm/capi/status.hpp"
 
 namespace {
 
@@ -61,6 +65,22 @@ const char* cvm_technology_summary(size_t index) {
     } catch (...) {
         return nullptr;
     }
+}
+
+cvm_status cvm_technology_options_json(size_t index, char** out) {
+    CVM_REQUIRE(out);
+    return cvm::capi::guarded([&] {
+        const auto backends = cvm::all_backends();
+        if (index >= backends.size())
+            throw cvm::Error("technology index " + std::to_string(index) + " is out of range (" +
+                             std::to_string(backends.size()) + " technologies)");
+        nlohmann::ordered_json options = nlohmann::ordered_json::array();
+        for (const auto& o : backends[index]->options())
+            options.push_back({{"name", o.name}, {"help", o.help}, {"default", o.default_value},
+                               {"choices", o.choices},
+                               {"kind", o.kind == cvm::OptionKind::number ? "number" : "text"}});
+        *out = cvm::capi::malloc_copy(options.dump(2));
+    });
 }
 
 } // extern "C"

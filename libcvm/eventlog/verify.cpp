@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
@@ -301,6 +302,20 @@ Verification verify(const Log& log, const std::string& name, const ImageList& im
     }
     out.matches = out.failures.empty();
     return out;
+}
+
+std::string to_json(const Verification& result, ByteSpan expected) {
+    nlohmann::ordered_json j;
+    j["technology"] = result.technology;
+    j["match"] = result.matches;
+    j["replayed"] = result.replayed ? result.replayed->hex() : "";
+    j["expected"] = to_hex(expected);
+    nlohmann::ordered_json registers = nlohmann::ordered_json::object();
+    for (const auto& [reg, value] : result.registers) registers[reg] = value.hex();
+    j["registers"] = registers;
+    j["checked"] = result.checked;
+    j["failures"] = result.failures;
+    return j.dump(2);
 }
 
 } // namespace cvm::eventlog

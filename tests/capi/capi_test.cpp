@@ -10,6 +10,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
@@ -360,3 +362,61 @@ TEST(CApi, ALaunchThatCannotOpenKvmFailsWithErrno) {
 #endif
 
 } // namespace
+
+// A C verifier: the log cvm_plan_event_log wrote verifies against the
+// prediction with the kernel in a sha256sum list, and names what disagrees.
+TEST(CApi, LogVerifyAsTheCliDoes) {
+    auto kernel_bytes = cvmtest::synthetic_bzimage();
+    TempFile kernel(kernel_bytes);
+    auto spec = c_spec("plain");
+    ASSERT_EQ(cvm_spec_add_image_file(spec.get(), CVM_IMAGE_KERNEL, kernel.path(), 0, 0), CVM_OK);
+    auto plan = c_plan(spec.get());
+    auto prediction = c_predict(plan.get());
+    const std::uint8_t* value = nullptr;
+    const std::size_t value_size = cvm_prediction_bytes(prediction.get(), &value);
+    std::uint8_t* log = nullptr;
+    std::size_t log_size = 0;
+    ASSERT_EQ(cvm_plan_event_log(plan.get(), &log, &log_size), CVM_OK) << cvm_last_error();
+    std::unique_ptr<std::uint8_t, void (*)(void*)> owned_log(log, cvm_free);
+    const std::string sums = hash(HashAlgorithm::sha256, ByteSpan(kernel_bytes)).hex() + "  " + kernel.path() + "\n";
+    TempFile list(std::vector<std::uint8_t>(sums.begin(), sums.end()));
+
+    int match = -1;
+    char* report = nullptr;
+    ASSERT_EQ(cvm_log_verify(log, log_size, list.path(), value, value_size, &match, &report), CVM_OK)
+        << cvm_last_error();
+    EXPECT_EQ(match, 1);
+    auto verdict = nlohmann::json::parse(take(report));
+    EXPECT_EQ(verdict["technology"], "plain");
+    EXPECT_EQ(verdict["match"], true);
+    EXPECT_EQ(verdict["replayed"], cvm_prediction_hex(prediction.get()));
+    EXPECT_TRUE(verdict["failures"].empty());
+
+    std::vector<std::uint8_t> other(value, value + value_size);
+    other[0] ^= 1;
+    ASSERT_EQ(cvm_log_verify(log, log_size, list.path(), other.data(), other.size(), &match, nullptr), CVM_OK);
+    EXPECT_EQ(match, 0);
+
+    std::vector<std::uint8_t> garbage(log, log + 16);
+    EXPECT_EQ(cvm_log_verify(garbage.data(), garbage.size(), list.path(), value, value_size, &match, nullptr),
+              CVM_ERR_INPUT);
+    EXPECT_NE(std::string(cvm_last_error()), "");
+    EXPECT_EQ(cvm_log_verify(log, log_size, nullptr, value, value_size, &match, nullptr), CVM_ERR_ARGUMENT);
+}
+
+TEST(CApi, TechnologyOptionsAreWhatSpecsTake) {
+    for (std::size_t i = 0; i < cvm_technology_count(); ++i) {
+        char* out = nullptr;
+        ASSERT_EQ(cvm_technology_options_json(i, &out), CVM_OK) << cvm_last_error();
+        auto options = nlohmann::json::parse(take(out));
+        const auto& backend = find_backend(cvm_technology_name(i));
+        ASSERT_EQ(options.size(), backend.options().size()) << cvm_technology_name(i);
+        for (std::size_t k = 0; k < options.size(); ++k) {
+            EXPECT_EQ(options[k]["name"], backend.options()[k].name);
+            EXPECT_EQ(options[k]["default"], backend.options()[k].default_value);
+            EXPECT_EQ(options[k]["kind"], backend.options()[k].kind == OptionKind::number ? "number" : "text");
+        }
+    }
+    char* out = nullptr;
+    EXPECT_EQ(cvm_technology_options_json(cvm_technology_count(), &out), CVM_ERR_INPUT);
+}

@@ -2,6 +2,7 @@
 independent computation of the plain measurement, and its error reporting."""
 import _thread
 import errno
+import hashlib
 import json
 import os
 import re
@@ -149,6 +150,32 @@ def test_event_log_equals_the_cpp_one_and_reads_back(tiny_bzimage, cvm_launch):
     assert cvm.plan(**args).event_log(banks=["sha256", "sha384"]) != log
     with pytest.raises(cvm.Error, match="offset"):
         cvm.read_event_log(log[:-1])
+
+
+def test_verify_event_log_as_the_cli_does(tiny_bzimage, cvm_launch):
+    args = dict(technology="plain", memory="128M", cmdline="console=ttyS0 verify", kernel=tiny_bzimage)
+    plan = cvm.plan(**args)
+    log, expected = plan.event_log(), cvm.measure(**args)
+    with tempfile.NamedTemporaryFile("w", suffix=".sums") as sums:
+        sums.write(f"{hashlib.sha256(open(tiny_bzimage, 'rb').read()).hexdigest()}  {tiny_bzimage}\n")
+        sums.flush()
+        verdict = cvm.verify_event_log(log, sums.name, expected.digest)
+        assert verdict["match"] and verdict["technology"] == "plain" and not verdict["failures"]
+        assert verdict["replayed"] == expected.hex
+        assert cvm.verify_event_log(log, sums.name, expected.hex)["match"]
+        # The same verdict as the command line's.
+        with tempfile.NamedTemporaryFile(suffix=".log") as log_file:
+            log_file.write(log)
+            log_file.flush()
+            cli = subprocess.run([cvm_launch, "log", "verify", log_file.name, "--images", sums.name,
+                                  "--expect", expected.hex, "--json"], capture_output=True, text=True, check=True)
+        assert json.loads(cli.stdout) == verdict
+        other = bytearray(expected.digest)
+        other[0] ^= 1
+        mismatch = cvm.verify_event_log(log, sums.name, bytes(other))
+        assert not mismatch["match"] and mismatch["failures"]
+    with pytest.raises(cvm.Error, match="offset"):
+        cvm.verify_event_log(log[:-1], "/dev/null", expected.digest)
 
 
 def test_plan_operations_are_python_objects():

@@ -90,6 +90,11 @@ CVM_API size_t cvm_technology_count(void);
 /* NULL when `index` is out of range. */
 CVM_API const char *cvm_technology_name(size_t index);
 CVM_API const char *cvm_technology_summary(size_t index);
+/* The technology's options, what cvm_spec_set_option takes, as a JSON array
+   of {"name", "help", "default", "choices", "kind"} ("kind": "text" or
+   "number"; "choices" empty for a free value). Free *out with cvm_free.
+   CVM_ERR_INPUT when `index` is out of range. */
+CVM_API cvm_status cvm_technology_options_json(size_t index, char **out);
 
 /* ---- spec: what the VM should be --------------------------------------- */
 
@@ -194,6 +199,20 @@ CVM_API cvm_status cvm_prediction_to_json(const cvm_prediction *prediction, char
    or a value the technology's rule refuses. */
 CVM_API cvm_status cvm_runtime_extend(const char *technology, const uint8_t *old_value, size_t old_size,
                                       const uint8_t *value, size_t value_size, uint8_t *out);
+
+/* ---- verify: a launch's event log -------------------------------------- */
+
+/* Verifies a TCG event log libcvm wrote (or a QEMU Arm CCA RFC log) as
+   `cvm-launch log verify` does: every event against the known-good images
+   listed in the file `images` (sha256sum, sha384sum or sha512sum output),
+   and the measurement the log replays to against `expected`. CVM_OK with
+   *match 1 when everything agrees, 0 on a mismatch; *report (unless `report`
+   is NULL) receives a JSON object {"technology", "match", "replayed",
+   "expected", "registers", "checked", "failures"} naming each event that
+   disagreed, freed with cvm_free. A malformed log or images list is
+   CVM_ERR_INPUT, with the file and offset in cvm_last_error(). */
+CVM_API cvm_status cvm_log_verify(const uint8_t *log, size_t log_size, const char *images, const uint8_t *expected,
+                                  size_t expected_size, int *match, char **report);
 
 /* ---- launch: run the plan on KVM --------------------------------------- */
 

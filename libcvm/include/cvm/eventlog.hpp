@@ -181,6 +181,10 @@ struct Verification {
 // `images`) and compares the replayed measurement with `expected`. A log
 // libcvm has no rules for is an error (fail closed).
 Verification verify(const Log& log, const std::string& name, const ImageList& images, ByteSpan expected);
+// The verdict as one JSON object: technology, match, replayed, expected,
+// registers, checked and failures (what `cvm-launch log verify --json`
+// prints, and the C ABI's and Python's verify return).
+std::string to_json(const Verification& result, ByteSpan expected);
 
 // ---- Replay rules of the confidential technologies ---------------------------
 
