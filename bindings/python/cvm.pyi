@@ -74,7 +74,7 @@ class Spec:
 
 class CreateVm:
     kind: str
-    params: list[tuple[str, str]]
+    config: list[tuple[str, str]]  # the backend's configuration as (name, value) text, in its order
 
 class AddMemory:
     kind: str
@@ -102,10 +102,17 @@ class SetRegisters:
     vcpu: int
     registers: dict[str, int]
 
+class AddDevice:
+    kind: str
+    device: str
+    regions: list[tuple[str, int, int]]
+    interrupt: Optional[int]
+    files: list[tuple[str, bytes]]  # what the device serves the guest (fw_cfg: kernel, initrd, ...)
+
 class Finalize:
     kind: str
 
-Operation = Union[CreateVm, AddMemory, LoadData, CreateVcpus, SetRegisters, Finalize]
+Operation = Union[CreateVm, AddMemory, LoadData, CreateVcpus, SetRegisters, AddDevice, Finalize]
 
 class PlanEvent:
     """One measured step of a plan."""
@@ -151,6 +158,10 @@ class EventLog:
 
 def read_event_log(data: bytes, padded: bool = False, name: str = "event log") -> EventLog:
     """Parses a TCG crypto-agile event log strictly; raises Error naming the offset of any violation."""
+
+def verify_event_log(data: bytes, images: str, expected: Union[bytes, str], padded: bool = False) -> dict[str, object]:
+    """Verifies a log as `cvm-launch log verify` does; returns {'technology', 'match', 'replayed', 'expected',
+    'registers', 'checked', 'failures'}."""
 
 def plan(spec: Optional[Spec] = None, **spec_arguments: object) -> Plan:
     """Applies the technology's layout rules to a Spec or to Spec keyword arguments."""
