@@ -16,11 +16,11 @@ inline constexpr int kExitMismatch = 3;
 inline constexpr const char* kExitCodeHelp = R"(Exit codes:
   0   success: the guest powered off (run), the output was written (plan,
       measure, log show, make-secret), or the evidence matches (log verify,
-      verify-measurement)
+      verify-measurement, verify-report)
   1   error: bad input file or option, refused KVM call, unsupported configuration
   2   usage error on the command line (unknown or conflicting options)
   3   mismatch: the evidence does not prove the expected measurement (log verify,
-      verify-measurement)
+      verify-measurement, verify-report)
   10  the guest asked for a reset (reboot)
   11  the guest triple-faulted
   12  KVM could not run or emulate the guest, or it stopped in an unsupported way

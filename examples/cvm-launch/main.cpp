@@ -18,6 +18,7 @@
 #include "cvm/sev_reference.hpp"
 #include "exit_codes.hpp"
 #include "log_commands.hpp"
+#include "report_commands.hpp"
 #include "sev_owner_commands.hpp"
 #include "spec_options.hpp"
 #include "value_format.hpp"
@@ -182,6 +183,8 @@ int main(int argc, char** argv) {
     event_log.add_to(*measure);
     cvmlaunch::LogCommands log_commands;
     log_commands.add_to(app);
+    cvmlaunch::ReportCommands report_commands;
+    report_commands.add_to(app);
 
     // Under --json every outcome is one JSON object on stdout, errors too.
     const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::strcmp(a, "--json") == 0; });
@@ -206,7 +209,7 @@ int main(int argc, char** argv) {
 
     try {
         int code = 0;
-        if (sev_owner.run_if_parsed(code)) {
+        if (sev_owner.run_if_parsed(code) || report_commands.run_if_parsed(code)) {
         } else if (run->parsed()) {
             code = cmd_run(run_options, timeout);
         } else if (plan->parsed()) {

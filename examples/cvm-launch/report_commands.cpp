@@ -1,0 +1,92 @@
+#include "report_commands.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cvm/backend.hpp"
+#include "cvm/digest.hpp"
+#include "cvm/error.hpp"
+#include "cvm/snp_report.hpp"
+#include "exit_codes.hpp"
+#include "value_format.hpp"
+
+namespace cvmlaunch {
+
+void ReportCommands::add_to(CLI::App& app) {
+    verify_ = app.add_subcommand("verify-report",
+                                 "AMD SEV-SNP verifier: check an attestation report's VCEK chain and signature, and "
+                                 "its measurement against the one predicted for the spec (or --expect)");
+    spec_.add_to(*verify_);
+    verify_->add_option("--report", report_file, "The 1184-byte attestation report")->required();
+    verify_->add_option("--vcek", vcek, "The chip's VCEK certificate (PEM or DER)")->required();
+    verify_->add_option("--ask", ask, "The product's ASK certificate (PEM or DER)")->required();
+    verify_->add_option("--ark", ark, "The product's ARK certificate, the root you trust (PEM or DER)")->required();
+    verify_->add_option("--expect", expect,
+                        "The expected measurement (hex or base64, \"sha384:\" prefix allowed) instead of predicting it "
+                        "from --tech amd-sev-snp --firmware ...");
+    verify_->add_option("--host-data", host_data, "Also require HOST_DATA to be these 32 bytes (hex)");
+    verify_->add_option("--report-data", report_data, "Also require REPORT_DATA to be these 64 bytes (hex)");
+    verify_->footer(kExitCodeHelp);
+}
+
+bool ReportCommands::run_if_parsed(int& exit_code) const {
+    if (!verify_ || !verify_->parsed()) return false;
+    exit_code = verify();
+    return true;
+}
+
+int ReportCommands::verify() const {
+    const auto bytes = cvm::read_input_file(report_file, cvm::sev::kSnpReportSize + 1);
+    const auto report = cvm::sev::parse_snp_report(bytes, report_file);
+    std::vector<std::uint8_t> expected;
+    if (!expect.empty()) {
+        expected = parse_measurement(expect, "--expect");
+    } else {
+        auto spec = spec_.to_spec();
+        if (spec.technology != "amd-sev-snp")
+            throw UsageError("verify-report predicts amd-sev-snp launches: give --tech amd-sev-snp (or --mode snp) "
+                             "and the launch's files, or --expect");
+        const auto& backend = cvm::find_backend(spec.technology);
+        const auto predicted = backend.predict(backend.build_plan(spec));
+        expected.assign(predicted.value.bytes().begin(), predicted.value.bytes().end());
+    }
+    std::vector<std::string> checked, failures;
+    try {
+        checked = cvm::sev::verify_snp_report(report, {vcek, ask, ark});
+    } catch (const cvm::Error& e) {
+        failures.push_back(e.what());
+    }
+    auto compare = [&](const char* field, cvm::ByteSpan got, const std::vector<std::uint8_t>& want) {
+        if (std::equal(got.begin(), got.end(), want.begin(), want.end()))
+            checked.push_back(fmt::format("{} is the expected {}", field, cvm::to_hex(want)));
+        else
+            failures.push_back(fmt::format("{} is {}, not the expected {}", field, cvm::to_hex(got), cvm::to_hex(want)));
+    };
+    compare("MEASUREMENT", report.measurement, expected);
+    if (!host_data.empty()) compare("HOST_DATA", report.host_data, cvm::from_hex(host_data, "--host-data"));
+    if (!report_data.empty()) compare("REPORT_DATA", report.report_data, cvm::from_hex(report_data, "--report-data"));
+    const bool match = failures.empty();
+    if (spec_.json) {
+        nlohmann::ordered_json j;
+        j["match"] = match;
+        j["version"] = report.version;
+        j["policy"] = fmt::format("{:#x}", report.policy);
+        j["vmpl"] = report.vmpl;
+        j["measurement"] = cvm::to_hex(report.measurement);
+        j["host_data"] = cvm::to_hex(report.host_data);
+        j["report_data"] = cvm::to_hex(report.report_data);
+        j["chip_id"] = cvm::to_hex(report.chip_id);
+        j["reported_tcb"] = fmt::format("{:#018x}", report.reported_tcb);
+        j["checked"] = checked;
+        j["failures"] = failures;
+        fmt::print("{}\n", j.dump(2));
+    } else {
+        for (const auto& line : checked) fmt::print("ok    {}\n", line);
+        for (const auto& line : failures) fmt::print("FAIL  {}\n", line);
+        fmt::print("{}: report of policy {:#x}, VMPL {}, measurement {}\n", match ? "MATCH" : "MISMATCH", report.policy,
+                   report.vmpl, cvm::to_hex(report.measurement));
+    }
+    return match ? 0 : kExitMismatch;
+}
+
+} // namespace cvmlaunch
