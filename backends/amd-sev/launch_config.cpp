@@ -88,6 +88,9 @@ void LaunchConfig::check(std::string_view technology) const {
     if (c.mode != Mode::snp && c.sev_features != 0)
         throw Error(fmt::format("SEV features {:#x} on a {} VM: only SEV-SNP VMs are modelled with features",
                                 c.sev_features, technology));
+    if (!c.host_data.empty() && (c.mode != Mode::snp || c.host_data.size() != kSnpHostDataSize))
+        throw Error(fmt::format("host data of {} bytes on a {} VM: only SEV-SNP takes HOST_DATA, 32 bytes",
+                                c.host_data.size(), technology));
     if (c.mode != Mode::snp && c.policy > 0xffffffffull)
         throw Error(fmt::format("SEV policy {:#x} does not fit in 32 bits", c.policy));
 }

@@ -16,6 +16,8 @@ namespace cvm::sev {
 enum class Mode { sev, es, snp };
 // SNP guest policy bit 17: reserved, must be one (SNP firmware ABI, "Guest Policy").
 inline constexpr std::uint64_t kSnpPolicyReservedMbo = 1ull << 17;
+// SNP_LAUNCH_FINISH's HOST_DATA, which the attestation report carries.
+inline constexpr std::size_t kSnpHostDataSize = 32;
 // KVM_SEV_INIT / KVM_SEV_ES_INIT on a default VM, or KVM_SEV_INIT2 on a VM of
 // an SEV type. It changes the VMSA: the legacy path leaves MXCSR and FCW zero.
 enum class InitKind { legacy, init2 };
@@ -35,6 +37,9 @@ struct LaunchConfig final : VmConfig {
     // exactly what was planned.
     std::vector<std::uint8_t> owner_dh_cert;
     std::vector<std::uint8_t> owner_session;
+    // SNP: the 32 bytes of HOST_DATA given at SNP_LAUNCH_FINISH (empty:
+    // zeros). Not measured; the report carries them for the verifier.
+    std::vector<std::uint8_t> host_data;
 
     static constexpr Choice<Mode> kModes[] = {{Mode::sev, "amd-sev"}, {Mode::es, "amd-sev-es"}, {Mode::snp, "amd-sev-snp"}};
     static constexpr Choice<InitKind> kInits[] = {{InitKind::legacy, "legacy"}, {InitKind::init2, "init2"}};
@@ -49,6 +54,7 @@ struct LaunchConfig final : VmConfig {
         codec.number("sev-features", self.sev_features, Radix::hex);
         codec.optional_bytes("owner-dh-cert", self.owner_dh_cert);
         codec.optional_bytes("owner-session", self.owner_session);
+        codec.optional_bytes("host-data", self.host_data);
     }
     std::vector<ConfigField> fields() const override { return encode_config(*this); }
     // Refuses a configuration no SEV launch of `technology` can have.

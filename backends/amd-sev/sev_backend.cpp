@@ -38,6 +38,8 @@ public:
         case sev::Mode::snp:
             o.push_back({"policy", "SNP guest policy given to SNP_LAUNCH_START (u64; bit 17 must be 1)", "0x30000", {}, OptionKind::number});
             o.push_back({"guest-features", "SEV features of the VMSAs (bit 0 SNPActive; 0x21 adds DebugSwap)", "0x1", {}, OptionKind::number});
+            o.push_back({"host-data", "32 bytes (64 hex digits) given at SNP_LAUNCH_FINISH, which the attestation "
+                                      "report carries as HOST_DATA; not measured", "", {}});
             break;
         }
         if (mode_ != sev::Mode::snp) {

@@ -244,7 +244,9 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
 
     std::string measurement;
     if (snp) {
-        std::move(*snp_started).finish({});
+        std::array<std::uint8_t, kSnpHostDataSize> host_data{};
+        std::copy(config.host_data.begin(), config.host_data.end(), host_data.begin());
+        std::move(*snp_started).finish(host_data);
     } else {
         if (config.mode == Mode::es) sev_started->update_vmsa();
         SevMeasured measured = std::move(*sev_started).measure();

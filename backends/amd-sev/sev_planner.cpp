@@ -56,6 +56,12 @@ LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::str
         if ((c.policy & (1ull << 17)) == 0)
             throw Error(fmt::format("option policy {:#x}: SNP guest policy bit 17 is reserved and must be 1", c.policy), 0,
                         "policy");
+        if (auto it = options.find("host-data"); it != options.end() && !it->second.empty()) {
+            c.host_data = from_hex(it->second, "option host-data");
+            if (c.host_data.size() != kSnpHostDataSize)
+                throw Error(fmt::format("option host-data has {} bytes: expected {} (64 hex digits)", c.host_data.size(),
+                                        kSnpHostDataSize), 0, "option host-data");
+        }
     } else if (c.policy > 0xffffffffull) {
         throw Error(fmt::format("option policy {:#x}: the SEV policy is 32 bits", c.policy), 0, "policy");
     } else if (mode == Mode::es && (c.policy & 0x4) == 0) {

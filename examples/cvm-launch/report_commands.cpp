@@ -24,7 +24,6 @@ void ReportCommands::add_to(CLI::App& app) {
     verify_->add_option("--expect", expect,
                         "The expected measurement (hex or base64, \"sha384:\" prefix allowed) instead of predicting it "
                         "from --tech amd-sev-snp --firmware ...");
-    verify_->add_option("--host-data", host_data, "Also require HOST_DATA to be these 32 bytes (hex)");
     verify_->add_option("--report-data", report_data, "Also require REPORT_DATA to be these 64 bytes (hex)");
     verify_->footer(kExitCodeHelp);
 }
@@ -63,7 +62,10 @@ int ReportCommands::verify() const {
             failures.push_back(fmt::format("{} is {}, not the expected {}", field, cvm::to_hex(got), cvm::to_hex(want)));
     };
     compare("MEASUREMENT", report.measurement, expected);
-    if (!host_data.empty()) compare("HOST_DATA", report.host_data, cvm::from_hex(host_data, "--host-data"));
+    // --host-data is the launch's own option (amd-sev-snp): what the VMM gave
+    // SNP_LAUNCH_FINISH is what the report must carry.
+    if (auto it = spec_.backend_options.find("host-data"); it != spec_.backend_options.end() && !it->second.empty())
+        compare("HOST_DATA", report.host_data, cvm::from_hex(it->second, "--host-data"));
     if (!report_data.empty()) compare("REPORT_DATA", report.report_data, cvm::from_hex(report_data, "--report-data"));
     const bool match = failures.empty();
     if (spec_.json) {

@@ -21,7 +21,7 @@ private:
 
     CLI::App* verify_ = nullptr;
     SpecOptions spec_;
-    std::string report_file, vcek, ask, ark, expect, host_data, report_data;
+    std::string report_file, vcek, ask, ark, expect, report_data;
 };
 
 } // namespace cvmlaunch

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <linux/psp-sev.h>
 
+#include <fmt/format.h>
+
 #include "backends/amd-sev/launch_config.hpp"
 #include "backends/amd-sev/sev_uapi.hpp"
 #include "cvm/backend.hpp"
@@ -541,3 +543,25 @@ TEST(SevLaunchSeam, EveryFailureLeavesNoFdOpen) {
 }
 
 } // namespace
+
+// HOST_DATA reaches SNP_LAUNCH_FINISH as the plan carries it (sev.c
+// snp_launch_finish copies the 32 bytes into the firmware's command); it
+// is not measured, so the launch digest is the same with or without it.
+TEST(SevLaunchSeam, SnpHostDataReachesLaunchFinish) {
+    std::string hex;
+    for (int i = 0; i < 32; ++i) hex += fmt::format("{:02x}", 0xa0 + i);
+    SevKernelModel model;
+    model.script(hello_and_off());
+    auto plan = plan_for("amd-sev-snp", 1, {{"host-data", hex}});
+    auto [result, console] = launch(model, plan);
+    EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
+    auto calls = model.sev_calls();
+    ASSERT_EQ(calls.back().id, uapi::kSnpLaunchFinish);
+    const auto finish = args_of<uapi::SnpLaunchFinish>(calls.back());
+    for (int i = 0; i < 32; ++i) EXPECT_EQ(finish.host_data[i], 0xa0 + i) << i;
+    const auto& snp = find_backend("amd-sev-snp");
+    EXPECT_EQ(snp.predict(plan).value.hex(), snp.predict(plan_for("amd-sev-snp", 1)).value.hex());
+    // Only 32 bytes, and only for SNP.
+    EXPECT_THROW(plan_for("amd-sev-snp", 1, {{"host-data", "00"}}), Error);
+    EXPECT_THROW(plan_for("amd-sev-es", 1, {{"host-data", hex}}), Error);
+}
