@@ -11,18 +11,20 @@
 
 #include "backends/plain/plain_config.hpp"
 #include "backends/plain/x86_boot.hpp"
+#include "backends/plain/x86_layout.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/x86/pc_machine.hpp"
 
 namespace cvm::x86 {
 namespace {
 
-constexpr std::uint64_t kFourGiB = 1ull << 32;
 // OVMF's firmware volumes run from, and its PEI and DXE cores decompress
 // into, guest RAM below this (OvmfPkgX64.fdf: MEMFD 0x800000 + 0xd00000).
 constexpr std::uint64_t kOvmfWorkingRamEnd = 0x1500000;
 // The largest firmware the PC maps below 4 GiB: QEMU's pc.bios limit.
 constexpr std::uint64_t kMaxFirmwareSize = 16ull << 20;
+// The firmware ends at 4 GiB, where RAM above the PCI hole begins.
+constexpr std::uint64_t kFirmwareEnd = kHighRamBase;
 
 } // namespace
 
@@ -50,10 +52,10 @@ LaunchPlan build_plain_firmware_plan(const VmSpec& spec) {
     LaunchPlan plan("plain", HashAlgorithm::sha256);
     plan.add(op::CreateVm{std::make_shared<plain::X86Config>()});
     plan.add(op::AddMemory{0, ram.low_size, false, "ram below 3 GiB"});
-    if (ram.high_size) plan.add(op::AddMemory{kFourGiB, ram.high_size, false, "ram above 4 GiB"});
+    if (ram.high_size) plan.add(op::AddMemory{kHighRamBase, ram.high_size, false, "ram above 4 GiB"});
     // As RAM: OVMF finds no flash (QemuFlashDetected reads back what it
     // wrote) and keeps its variables in memory.
-    plan.add(op::AddMemory{kFourGiB - size, size, false, "firmware"});
+    plan.add(op::AddMemory{kFirmwareEnd - size, size, false, "firmware"});
     FirmwareBoot boot;
     boot.vcpus = spec.vcpus.count;
     boot.pit = true;
@@ -63,7 +65,7 @@ LaunchPlan build_plain_firmware_plan(const VmSpec& spec) {
     boot.initrd = initrd ? &initrd->payload : nullptr;
     boot.cmdline = spec.cmdline;
     for (auto& device : pc_firmware_devices(boot)) plan.add(std::move(device));
-    plan.add(op::LoadData{kFourGiB - size, firmware->payload, firmware->measured, "firmware", {}});
+    plan.add(op::LoadData{kFirmwareEnd - size, firmware->payload, firmware->measured, "firmware", {}});
     plan.add(op::CreateVcpus{spec.vcpus.count});
     plan.add(op::Finalize{});
     plan.check_layout();

@@ -1,6 +1,7 @@
 #include "value_format.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 

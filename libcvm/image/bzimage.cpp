@@ -31,7 +31,17 @@ constexpr std::uint8_t kLoadedHigh = 0x01;
 constexpr std::uint16_t kXlfKernel64 = 0x01;
 constexpr std::uint32_t kEntry64Offset = 0x200;
 
+// The boot protocol's setup part: the boot sector and setup_sects sectors,
+// where 0 has its historical meaning of 4.
+std::size_t setup_bytes(unsigned setup_sects) { return ((setup_sects ? setup_sects : 4) + 1) * 512u; }
+
 } // namespace
+
+std::size_t bzimage_setup_size(ByteSpan file) {
+    if (file.size() < kHeaderMagicOffset + 4 || le::read<std::uint32_t>(file, kHeaderMagicOffset) != kHdrS) return 0;
+    const std::size_t size = setup_bytes(file[kSetupSectsOffset]);
+    return size < file.size() ? size : 0;
+}
 
 BzImage parse_bzimage(ByteSpan file, const std::string& name) {
     if (file.size() < kMinimumHeaderEnd)
@@ -60,9 +70,8 @@ BzImage parse_bzimage(ByteSpan file, const std::string& name) {
                            fmt::format("end {:#x}", header_end));
     image.setup_header = file.subspan(kSetupSectsOffset, header_end - kSetupSectsOffset);
 
-    unsigned setup_sects = file[kSetupSectsOffset];
-    if (setup_sects == 0) setup_sects = 4;  // the protocol's historical meaning of 0
-    image.setup_size = (setup_sects + 1) * 512;
+    const unsigned setup_sects = file[kSetupSectsOffset];
+    image.setup_size = static_cast<std::uint32_t>(setup_bytes(setup_sects));
     if (image.setup_size + kEntry64Offset >= file.size())
         throw_format_error(name, kSetupSectsOffset, "setup_sects",
                            fmt::format("a setup part leaving room for the 64-bit entry in a {:#x}-byte file", file.size()),

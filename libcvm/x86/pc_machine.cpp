@@ -1,10 +1,9 @@
 #include "libcvm/x86/pc_machine.hpp"
 
-#include <cstring>
-
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "cvm/image.hpp"
 
 namespace cvm::x86 {
 namespace {
@@ -38,17 +37,6 @@ namespace {
 constexpr std::uint16_t kRtcPort = 0x70, kPciConfigPort = 0xcf8, kFwCfgPort = 0x510;
 constexpr std::uint64_t kFourGiB = 1ull << 32;
 
-// Where QEMU splits a bzImage between its setup and the rest (hw/i386's
-// x86_load_linux): after (setup_sects + 1) sectors, 4 setup sectors when the
-// field is 0. Files without the "HdrS" header are not split.
-std::size_t setup_size(ByteSpan kernel) {
-    constexpr std::size_t kSetupSects = 0x1f1, kMagic = 0x202;
-    if (kernel.size() < kMagic + 4 || std::memcmp(kernel.data() + kMagic, "HdrS", 4) != 0) return 0;
-    const std::size_t sectors = kernel[kSetupSects] ? kernel[kSetupSects] : 4;
-    const std::size_t size = (sectors + 1) * 512;
-    return size < kernel.size() ? size : 0;
-}
-
 Payload le_bytes(std::uint64_t value, std::size_t size, const char* name) {
     std::vector<std::uint8_t> bytes(size);
     for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
@@ -80,7 +68,9 @@ std::vector<op::AddDevice> pc_firmware_devices(const FirmwareBoot& boot) {
     fw_cfg.files.push_back({"nb-cpus", le_bytes(boot.vcpus, 2, "nb-cpus")});
     fw_cfg.files.push_back({"etc/e820", e820_file(boot.low_ram, boot.high_ram)});
     if (boot.kernel) {
-        const std::size_t setup = setup_size(boot.kernel->bytes());
+        // Split where QEMU splits it (hw/i386's x86_load_linux); a file that
+        // is no bzImage goes whole as the "kernel".
+        const std::size_t setup = bzimage_setup_size(boot.kernel->bytes());
         fw_cfg.files.push_back({"setup", boot.kernel->slice(0, setup)});
         fw_cfg.files.push_back({"kernel", boot.kernel->slice(setup, boot.kernel->size() - setup)});
         std::vector<std::uint8_t> cmdline(boot.cmdline.begin(), boot.cmdline.end());

@@ -28,6 +28,10 @@ struct BzImage {
 
 // Requires a 64-bit entry point (boot protocol >= 2.12 with XLF_KERNEL_64).
 BzImage parse_bzimage(ByteSpan file, const std::string& name);
+// The bytes of the boot sector and setup sectors, (setup_sects + 1) * 512
+// with 0 read as 4, where boot loaders (and QEMU's fw_cfg) split a bzImage;
+// 0 for a file without the "HdrS" header or too short to split.
+std::size_t bzimage_setup_size(ByteSpan file);
 
 // The arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
 struct Arm64Image {

@@ -138,7 +138,7 @@ struct AddDevice {
     // command line a firmware boots, the e820 map). Unlike a device's
     // place, these bytes decide what runs: the software measurement hashes
     // them, one event per file.
-    std::vector<DeviceFile> files;
+    std::vector<DeviceFile> files = {};
 };
 
 // Seal the initial state and start running.
