@@ -91,6 +91,11 @@ void LaunchConfig::check(std::string_view technology) const {
     if (!c.host_data.empty() && (c.mode != Mode::snp || c.host_data.size() != kSnpHostDataSize))
         throw Error(fmt::format("host data of {} bytes on a {} VM: only SEV-SNP takes HOST_DATA, 32 bytes",
                                 c.host_data.size(), technology));
+    if (c.secret_gpa.has_value() != c.secret_size.has_value())
+        throw Error("a secret area needs both its GPA and its size");
+    if (c.secret_gpa && (c.mode == Mode::snp || *c.secret_size == 0 || *c.secret_gpa + *c.secret_size < *c.secret_gpa))
+        throw Error(fmt::format("a secret area of {:#x} bytes at {:#x} on a {} VM: only SEV and SEV-ES have one "
+                                "(LAUNCH_SECRET), non-empty", *c.secret_size, *c.secret_gpa, technology));
     if (c.mode != Mode::snp && c.policy > 0xffffffffull)
         throw Error(fmt::format("SEV policy {:#x} does not fit in 32 bits", c.policy));
 }

@@ -40,6 +40,9 @@ struct LaunchConfig final : VmConfig {
     // SNP: the 32 bytes of HOST_DATA given at SNP_LAUNCH_FINISH (empty:
     // zeros). Not measured; the report carries them for the verifier.
     std::vector<std::uint8_t> host_data;
+    // SEV/SEV-ES: the firmware's secret area (OVMF's SEV_SECRET_BLOCK), where
+    // the owner round trip's LAUNCH_SECRET goes by default. Not measured.
+    std::optional<std::uint64_t> secret_gpa, secret_size;
 
     static constexpr Choice<Mode> kModes[] = {{Mode::sev, "amd-sev"}, {Mode::es, "amd-sev-es"}, {Mode::snp, "amd-sev-snp"}};
     static constexpr Choice<InitKind> kInits[] = {{InitKind::legacy, "legacy"}, {InitKind::init2, "init2"}};
@@ -55,6 +58,8 @@ struct LaunchConfig final : VmConfig {
         codec.optional_bytes("owner-dh-cert", self.owner_dh_cert);
         codec.optional_bytes("owner-session", self.owner_session);
         codec.optional_bytes("host-data", self.host_data);
+        codec.optional_number("secret-gpa", self.secret_gpa, Radix::hex);
+        codec.optional_number("secret-size", self.secret_size, Radix::hex);
     }
     std::vector<ConfigField> fields() const override { return encode_config(*this); }
     // Refuses a configuration no SEV launch of `technology` can have.

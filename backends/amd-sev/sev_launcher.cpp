@@ -11,6 +11,7 @@
 #include "backends/amd-sev/sev_commands.hpp"
 #include "backends/amd-sev/sev_platform.hpp"
 #include "backends/amd-sev/sev_vcpu.hpp"
+#include "cvm/sev_owner.hpp"
 #include "libcvm/x86/cpuid.hpp"
 #include "libcvm/x86/pc_devices.hpp"
 #include "libcvm/x86/pc_exit_handler.hpp"
@@ -127,11 +128,48 @@ void update_cpuid_page(const SnpStarted& snp, std::uint64_t gpa, std::span<std::
     }
 }
 
+// The guest owner's round trip between LAUNCH_MEASURE and LAUNCH_FINISH:
+// the owner sees the blob and the platform's version, checks the launch
+// digest it predicted, and answers with a LAUNCH_SECRET packet, nothing, or
+// a refusal (the launch then fails before the guest ever runs).
+void owner_round_trip(const RunOptions& options, const LaunchConfig& config, const PlatformStatus& status,
+                      const SevMeasured& measured, const GuestMemory& memory) {
+    SecretRequest request;
+    request.technology = std::string(technology_name(config.mode));
+    request.measure = measured.measurement();
+    request.version = {status.api_major, status.api_minor, status.build};
+    request.policy = static_cast<std::uint32_t>(config.policy);
+    request.secret_gpa = config.secret_gpa;
+    request.secret_size = config.secret_size;
+    const SecretReply reply = parse_secret_reply(options.owner(to_json(request)));
+    switch (reply.action) {
+    case SecretReply::Action::finish: return;
+    case SecretReply::Action::abort:
+        throw Error(fmt::format("the guest owner refused the launch: {}", reply.reason.empty() ? "no reason given" : reply.reason),
+                    0, "owner");
+    case SecretReply::Action::inject: break;
+    }
+    const std::uint64_t size = reply.packet.ciphertext.size();
+    std::uint64_t gpa = 0;
+    if (reply.gpa) {
+        gpa = *reply.gpa;
+    } else if (config.secret_gpa) {
+        gpa = *config.secret_gpa;
+        if (size > *config.secret_size)
+            throw Error(fmt::format("the guest owner's secret has {} bytes; the firmware's secret area at {:#x} holds {}",
+                                    size, gpa, *config.secret_size), 0, "owner");
+    } else {
+        throw Error("the guest owner sent a secret without a GPA, and the firmware has no SEV secret area", 0, "owner");
+    }
+    measured.inject_secret(reply.packet.header, memory.at(gpa, size), reply.packet.ciphertext);
+}
+
 } // namespace
 
 RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     const LaunchConfig& config = config_of(plan);
     const bool snp = config.mode == Mode::snp;
+    if (snp) refuse_owner_round_trip(options, technology_name(config.mode));
     KvmSeam& seam = options.seam ? *options.seam : system_kvm_seam();
     PlanCursor cursor(plan);
     cursor.require<op::CreateVm>("create-vm");
@@ -251,6 +289,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
         if (config.mode == Mode::es) sev_started->update_vmsa();
         SevMeasured measured = std::move(*sev_started).measure();
         measurement = to_hex(measured.measurement());
+        if (options.owner) owner_round_trip(options, config, status, measured, memory);
         std::move(measured).finish();
     }
 

@@ -93,7 +93,7 @@ std::string_view snp_page_type(SectionType type, VmmModel vmm, bool kernel) {
 } // namespace
 
 LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::string, std::string>& options) {
-    const LaunchConfig config = config_from_options(mode, options);
+    LaunchConfig config = config_from_options(mode, options);
     const std::string tech(technology_name(mode));
 
     for (const auto& image : spec.images)
@@ -143,6 +143,14 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
             require_in_ram(s.gpa, s.size, fmt::format("the {} section", to_string(s.type)));
     if (mode != Mode::sev && spec.vcpus.count > 1)
         require_in_ram(*ovmf.reset_address & ~(kPage - 1), kPage, "the SEV-ES AP reset block");
+
+    // The owner round trip's default LAUNCH_SECRET target, as QEMU's
+    // sev-inject-launch-secret takes it from the same table entry.
+    if (mode != Mode::snp && ovmf.secret_area && ovmf.secret_area->base && ovmf.secret_area->size) {
+        require_in_ram(ovmf.secret_area->base, ovmf.secret_area->size, "the SEV secret area");
+        config.secret_gpa = ovmf.secret_area->base;
+        config.secret_size = ovmf.secret_area->size;
+    }
 
     std::optional<HashTable> table;
     if (kernel) {

@@ -29,6 +29,7 @@ public:
         return cca::predict_rim_with_events(plan);
     }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
+        refuse_owner_round_trip(options, name());
         return cca::launch_realm(plan, options);
     }
     // RSI_MEASUREMENT_EXTEND on a REM, in the realm's hash algorithm.

@@ -56,6 +56,7 @@ public:
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         if (plan.technology() != "plain")
             throw Error(fmt::format("the plain launcher cannot run a '{}' plan", plan.technology()));
+        refuse_owner_round_trip(options, name());
         const VmConfig& config = plan_config(plan);
         if (dynamic_cast<const plain::Arm64Config*>(&config)) return arm64::launch_plain(plan, options);
         if (dynamic_cast<const plain::X86Config*>(&config)) return x86::launch_plain(plan, options);

@@ -42,6 +42,7 @@ public:
     // software events, which name every measured step.
     std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return software_events(plan); }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
+        refuse_owner_round_trip(options, name());
         return cove::launch_cove(plan, options);
     }
     const eventlog::LogReplayer* log_replayer() const override { return &cove::cove_log_replayer(); }

@@ -15,6 +15,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/cvm.h"
 #include "cvm/error.hpp"
+#include "cvm/owner_channel.hpp"
 #include "cvm/sev_reference.hpp"
 #include "exit_codes.hpp"
 #include "log_commands.hpp"
@@ -105,7 +106,28 @@ int cmd_measure(const cvmlaunch::SpecOptions& o, const MeasureOptions& m, const 
     return 0;
 }
 
-int cmd_run(const cvmlaunch::SpecOptions& o, double timeout_seconds) {
+// How `run` reaches a guest owner, if at all.
+struct OwnerOptions {
+    std::string command;
+    int fd = -1;
+    void add_to(CLI::App& run) {
+        auto* cmd = run.add_option("--owner-command", command,
+                                   "AMD SEV/SEV-ES: between LAUNCH_MEASURE and LAUNCH_FINISH, run CMD (sh -c) with the "
+                                   "launch's JSON request on stdin and take its first stdout line as the owner's "
+                                   "reply (e.g. cvm-launch owner-reply ...); docs/amd-sev.md");
+        auto* f = run.add_option("--owner-fd", fd,
+                                 "Like --owner-command, over an inherited socket FD: one JSON line each way")
+                      ->check(CLI::NonNegativeNumber);
+        cmd->excludes(f);
+    }
+    cvm::OwnerRoundTrip round_trip() const {
+        if (!command.empty()) return cvm::owner_over_command(command);
+        if (fd >= 0) return cvm::owner_over_fds(fd, fd);
+        return {};
+    }
+};
+
+int cmd_run(const cvmlaunch::SpecOptions& o, const OwnerOptions& owner, double timeout_seconds) {
     auto started = std::chrono::steady_clock::now();
     auto spec = o.to_spec();
     const auto& backend = cvm::find_backend(spec.technology);
@@ -125,6 +147,7 @@ int cmd_run(const cvmlaunch::SpecOptions& o, double timeout_seconds) {
         throw cvm::Error("the console is not writable", console_flags < 0 ? errno : EBADF,
                          fmt::format("console fd {}", run.console_fd));
     run.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
+    run.owner = owner.round_trip();
     auto result = backend.launch(plan, run);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     int code = static_cast<int>(result.reason);
@@ -170,6 +193,8 @@ int main(int argc, char** argv) {
                 return {};
             },
             "SEC"));
+    OwnerOptions owner;
+    owner.add_to(*run);
     run->footer(kExitCodeHelp);
     auto* plan = app.add_subcommand("plan", "Print the launch plan: every operation the launch performs, in order");
     plan_options.add_to(*plan);
@@ -211,7 +236,7 @@ int main(int argc, char** argv) {
         int code = 0;
         if (sev_owner.run_if_parsed(code) || report_commands.run_if_parsed(code)) {
         } else if (run->parsed()) {
-            code = cmd_run(run_options, timeout);
+            code = cmd_run(run_options, owner, timeout);
         } else if (plan->parsed()) {
             code = cmd_plan(plan_options);
         } else if (log_commands.parsed()) {

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <span>
 #include <fstream>
+#include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -98,31 +100,54 @@ void SevOwnerCommands::add_to(CLI::App& app) {
     secret_->add_option("--flags", flags, "Packet header flags (default 0)");
     secret_->add_option("--header-out", header_out, "Write the 52-byte packet header here")->required();
     secret_->add_option("--secret-out", secret_out, "Write the ciphertext here")->required();
+
+    reply_ = app.add_subcommand("owner-reply",
+                                "AMD SEV guest owner: answer a launch's round-trip request (run --owner-command): "
+                                "verify its LAUNCH_MEASURE, then wrap the secret for it, or refuse");
+    reply_spec_.add_to(*reply_);
+    reply_->footer("Prints one JSON line, the reply: {\"action\":\"inject\",...} or \"finish\" when the launch is "
+                   "proven (exit 0), {\"action\":\"abort\",...} when it is not (exit 3). docs/amd-sev.md, \"The owner "
+                   "round trip\".\n\n" + std::string(kExitCodeHelp));
+    reply_->add_option("--request", request_file, "File with the launch's JSON request line ('-': stdin, the default)");
+    reply_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
+    reply_->add_option("--tek-file", tek_file, "File with the 16-byte transport encryption key (needed with a secret)");
+    reply_->add_option("--secret-file", secret_file,
+                       "The secret (a multiple of 16 bytes); without it a proven launch finishes without one");
+    reply_->add_option("--launch-digest", launch_digest,
+                       "Expected launch digest (hex or base64) instead of predicting it from --tech/--firmware/...");
+    reply_->add_option("--iv", iv, "16-byte IV, hex (default: random)");
+    reply_->add_option("--flags", flags, "Packet header flags (default 0)");
+}
+
+// The digest and policy a launch must prove: given, or predicted from the spec.
+std::vector<std::uint8_t> SevOwnerCommands::expected_digest(const SpecOptions& spec_options,
+                                                            std::uint32_t& policy_value) const {
+    if (!launch_digest.empty()) {
+        auto it = spec_options.backend_options.find("policy");
+        policy_value = parse_u32(it != spec_options.backend_options.end() && !it->second.empty() ? it->second : policy,
+                                 "--policy");
+        return parse_measurement(launch_digest, "--launch-digest");
+    }
+    auto spec = spec_options.to_spec();
+    if (spec.technology != "amd-sev" && spec.technology != "amd-sev-es")
+        throw cvm::Error(fmt::format("the guest owner checks AMD SEV and SEV-ES launches, not '{}'", spec.technology));
+    const auto& backend = cvm::find_backend(spec.technology);
+    auto options = cvm::resolve_options(backend, spec);
+    policy_value = parse_u32(options.at("policy"), "--policy");
+    auto predicted = backend.predict(backend.build_plan(spec));
+    return {predicted.value.bytes().begin(), predicted.value.bytes().end()};
 }
 
 bool SevOwnerCommands::run_if_parsed(int& exit_code) const {
     if (verify_ && verify_->parsed()) { exit_code = verify(); return true; }
+    if (reply_ && reply_->parsed()) { exit_code = owner_reply(); return true; }
     if (secret_ && secret_->parsed()) { exit_code = make_secret(); return true; }
     return false;
 }
 
 int SevOwnerCommands::verify() const {
-    std::vector<std::uint8_t> digest;
     std::uint32_t policy_value = 0;
-    if (!launch_digest.empty()) {
-        digest = parse_measurement(launch_digest, "--launch-digest");
-        auto it = spec_.backend_options.find("policy");
-        policy_value = parse_u32(it != spec_.backend_options.end() && !it->second.empty() ? it->second : policy, "--policy");
-    } else {
-        auto spec = spec_.to_spec();
-        if (spec.technology != "amd-sev" && spec.technology != "amd-sev-es")
-            throw cvm::Error(fmt::format("verify-measurement checks AMD SEV and SEV-ES launches, not '{}'", spec.technology));
-        const auto& backend = cvm::find_backend(spec.technology);
-        auto options = cvm::resolve_options(backend, spec);
-        policy_value = parse_u32(options.at("policy"), "--policy");
-        auto predicted = backend.predict(backend.build_plan(spec));
-        digest.assign(predicted.value.bytes().begin(), predicted.value.bytes().end());
-    }
+    const auto digest = expected_digest(spec_, policy_value);
     auto blob = cvm::from_hex(measurement, "--measurement");
     Key128 tik{};
     Wipe wipe_tik{tik};
@@ -162,6 +187,55 @@ int SevOwnerCommands::make_secret() const {
     write_all(secret_out, packet.ciphertext);
     fmt::print("wrote {} ({} bytes) and {} ({} bytes)\n", header_out, packet.header.size(), secret_out,
                packet.ciphertext.size());
+    return 0;
+}
+
+int SevOwnerCommands::owner_reply() const {
+    std::uint32_t policy_value = 0;
+    const auto digest = expected_digest(reply_spec_, policy_value);
+    std::string text;
+    if (request_file == "-") {
+        std::getline(std::cin, text);
+        if (text.empty()) throw cvm::Error("no request line on stdin", 0, "owner-reply");
+    } else {
+        auto bytes = cvm::read_input_file(request_file, 1u << 20);
+        text.assign(bytes.begin(), bytes.end());
+        if (auto end = text.find('\n'); end != std::string::npos) text.resize(end);
+    }
+    const auto request = cvm::sev::parse_secret_request(text);
+
+    cvm::sev::TransportKeys keys;  // the destructor wipes them on every path
+    read_key(tik_file, "TIK", keys.tik);
+    std::vector<std::uint8_t> secret;
+    Wipe wipe_secret{secret};
+    if (!secret_file.empty()) {
+        if (tek_file.empty()) throw UsageError("--secret-file needs --tek-file: the secret is encrypted with the TEK");
+        read_key(tek_file, "TEK", keys.tek);
+        secret = cvm::read_input_file(secret_file, kMaxSecretSize);
+        wipe_secret.bytes = secret;
+    }
+    std::optional<Key128> iv_bytes;
+    if (!iv.empty()) {
+        auto parsed = cvm::from_hex(iv, "--iv");
+        if (parsed.size() != 16) throw cvm::Error("--iv: expected 16 bytes of hex", 0, "--iv");
+        iv_bytes.emplace();
+        std::copy(parsed.begin(), parsed.end(), iv_bytes->begin());
+    }
+
+    cvm::sev::SecretReply reply;
+    if (request.policy != policy_value) {
+        // The MAC covers the policy the firmware enforces, so a host cannot
+        // lie about it; but the owner must still want that policy.
+        reply.action = cvm::sev::SecretReply::Action::abort;
+        reply.reason = fmt::format("the launch has policy {:#x}, the owner expects {:#x}", request.policy, policy_value);
+    } else {
+        reply = cvm::sev::answer_secret_request(request, keys, digest, secret, flags, iv_bytes);
+    }
+    fmt::print("{}\n", cvm::sev::to_json(reply));
+    if (reply.action == cvm::sev::SecretReply::Action::abort) {
+        fmt::print(stderr, "cvm-launch: refused the launch: {}\n", reply.reason);
+        return kExitMismatch;
+    }
     return 0;
 }
 

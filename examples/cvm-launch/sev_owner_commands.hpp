@@ -2,6 +2,9 @@
 //   verify-measurement  checks a LAUNCH_MEASURE blob against the launch
 //                       digest predicted for the same spec as `measure`
 //   make-secret         wraps a secret for LAUNCH_SECRET
+//   owner-reply         both in one, as the owner end of a launch's round
+//                       trip (cvm-launch run --owner-command): reads the
+//                       launch's JSON request, prints the JSON reply
 // Keys are read from files (16 raw bytes), never from the command line,
 // where other users could see them.
 #pragma once
@@ -21,10 +24,14 @@ public:
 private:
     int verify() const;
     int make_secret() const;
+    int owner_reply() const;
+    std::vector<std::uint8_t> expected_digest(const SpecOptions& spec, std::uint32_t& policy) const;
 
     CLI::App* verify_ = nullptr;
     CLI::App* secret_ = nullptr;
-    SpecOptions spec_;
+    CLI::App* reply_ = nullptr;
+    SpecOptions spec_, reply_spec_;
+    std::string request_file = "-";
     std::string tik_file, tek_file, measurement, launch_digest, secret_file, iv, header_out, secret_out;
     std::string api_version;  // "MAJOR.MINOR"
     unsigned build = 0;

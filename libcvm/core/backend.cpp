@@ -25,6 +25,13 @@ Digest Backend::runtime_extend(const Digest&, ByteSpan) const {
     throw Error(fmt::format("{} has no runtime-extendable measurement registers", name()));
 }
 
+void refuse_owner_round_trip(const RunOptions& options, std::string_view technology) {
+    if (options.owner)
+        throw Error(fmt::format("a {} launch has no guest-owner round trip before the guest runs (only AMD SEV and "
+                                "SEV-ES do, between LAUNCH_MEASURE and LAUNCH_FINISH); its guest fetches secrets "
+                                "itself after attestation", technology));
+}
+
 const Backend& find_backend(std::string_view name) {
     std::string known;
     for (const Backend* backend : all_backends()) {

@@ -69,6 +69,29 @@ mac=$(openssl dgst -sha256 -mac HMAC -macopt hexkey:000102030405060708090a0b0c0d
 header=$(xxd -p -c 256 "$tmp/header")
 [[ $header == "00000000$iv$mac" ]] || fail "make-secret header $header, expected 00000000$iv$mac"
 
+# owner-reply: the owner end of a launch's round trip answers the same
+# blob's request with the packet openssl computed above; another firmware
+# build or policy is refused (exit 3); malformed requests are errors (1).
+request() { printf '{"technology":"amd-sev","measure":"%s","api_major":1,"api_minor":55,"build":%s,"policy":%s,"secret_gpa":8441856,"secret_size":4096}\n' "$blob" "$1" "$2"; }
+reply=$(request 21 1 | "$cli" owner-reply "${spec[@]}" --tik-file "$tmp/tik" --tek-file "$tmp/tek" \
+        --secret-file "$tmp/secret" --iv $iv); rc=$?
+[[ $rc -eq 0 ]] || fail "owner-reply refused the README 4.1(b) launch (exit $rc): $reply"
+expected_reply="{\"action\":\"inject\",\"header\":\"00000000$iv$mac\",\"secret\":\"$(xxd -p -c 256 "$tmp/cipher")\"}"
+[[ $reply == "$expected_reply" ]] || fail "owner-reply printed $reply, expected $expected_reply"
+reply=$(request 22 1 | "$cli" owner-reply "${spec[@]}" --tik-file "$tmp/tik" 2>/dev/null); rc=$?
+[[ $rc -eq 3 && $reply == '{"action":"abort",'* ]] || fail "owner-reply, another build: exit $rc, $reply"
+reply=$(request 21 5 | "$cli" owner-reply "${spec[@]}" --tik-file "$tmp/tik" 2>/dev/null); rc=$?
+[[ $rc -eq 3 && $reply == *'policy 0x5'* ]] || fail "owner-reply, another policy: exit $rc, $reply"
+reply=$(request 21 1 | "$cli" owner-reply "${spec[@]}" --tik-file "$tmp/tik"); rc=$?
+[[ $rc -eq 0 && $reply == '{"action":"finish"}' ]] || fail "owner-reply without a secret: exit $rc, $reply"
+echo '{"technology":"amd-sev","measure":"00","api_major":1,"api_minor":55,"build":21,"policy":1}' | "$cli" owner-reply "${spec[@]}" --tik-file "$tmp/tik" >/dev/null 2>"$tmp/err"
+rc=$?; [[ $rc -eq 1 ]] && grep -qF "'measure' holds 1 bytes, expected 48" "$tmp/err" \
+    || fail "owner-reply, malformed request: exit $rc, $(cat "$tmp/err")"
+# A technology without the round trip refuses an owner before anything runs.
+"$cli" run --tech amd-sev-snp --firmware "$vectors/synthetic_fw.bin" --owner-command true >/dev/null 2>"$tmp/err"
+rc=$?; [[ $rc -eq 1 ]] && grep -qF "has no guest-owner round trip" "$tmp/err" \
+    || fail "run --tech amd-sev-snp --owner-command: exit $rc, $(cat "$tmp/err")"
+
 # The reference tool's own command lines (README: sev-snp-measure.py --mode
 # ... --ovmf ... --append ...) give the same digests: the FW_SYN rows again
 # through the flag names sev-snp-measure users type.
@@ -112,5 +135,5 @@ rc=$?; [[ $rc -eq 2 ]] || fail "--vmm with --vmm-type exited $rc, expected 2"
 "$cli" measure --tech amd-sev --firmware "$vectors/synthetic_fw.bin" --padded >/dev/null 2>&1
 rc=$?; [[ $rc -eq 2 ]] || fail "--padded for an SEV digest exited $rc, expected 2"
 
-[[ $failures -eq 0 ]] && echo "ok: $rows golden rows, $alias_rows through sev-snp-measure's flags, snp:ovmf-hash, --dump-vmsa, verify-measurement, make-secret"
+[[ $failures -eq 0 ]] && echo "ok: $rows golden rows, $alias_rows through sev-snp-measure's flags, snp:ovmf-hash, --dump-vmsa, verify-measurement, make-secret, owner-reply"
 exit $((failures > 0))

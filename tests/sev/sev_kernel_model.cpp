@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 #include <linux/psp-sev.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "backends/amd-sev/sev_uapi.hpp"
 #include "libcvm/kvm/vcpu_exit.hpp"
@@ -447,6 +450,28 @@ int SevKernelModel::vcpu_ioctl(Vcpu& vcpu, int, unsigned long request, void* arg
 
 // ---- KVM_MEMORY_ENCRYPT_OP ----
 
+// arch/x86/kvm/svm/sev.c sev_launch_secret, before the firmware is asked:
+// sev_pin_memory(guest_uaddr, guest_len) refuses an empty or wrapping range
+// (-EINVAL) and fails to pin what is not mapped (-ENOMEM from its short
+// pin_user_pages_fast); the pinned pages must be physically contiguous
+// (get_num_contig_pages, -EINVAL), which the model's host, backing guest
+// memory with separate 4 KiB pages, grants only within one page; then
+// psp_copy_user_blob copies the transport buffer and the header, each
+// refused (-EINVAL) when its address or length is 0 or the length exceeds
+// SEV_FW_BLOB_MAX_SIZE.
+int SevKernelModel::launch_secret(const void* args, const std::string& name) {
+    const auto* a = static_cast<const uapi::LaunchSecret*>(args);
+    if (a->guest_len == 0 || a->guest_uaddr + a->guest_len < a->guest_uaddr) return refuse(name, EINVAL);
+    bool mapped = false;
+    for (const auto& [id, slot] : slots_)
+        if (a->guest_uaddr >= slot.uaddr && a->guest_uaddr + a->guest_len <= slot.uaddr + slot.size) mapped = true;
+    if (!mapped) return refuse(name, ENOMEM);
+    if (a->guest_uaddr / kPage != (a->guest_uaddr + a->guest_len - 1) / kPage) return refuse(name, EINVAL);
+    for (auto [uaddr, len] : {std::pair<std::uint64_t, std::uint32_t>{a->trans_uaddr, a->trans_len}, {a->hdr_uaddr, a->hdr_len}})
+        if (!uaddr || !len || len > kFwBlobMax) return refuse(name, EINVAL);
+    return 0;
+}
+
 int SevKernelModel::mem_enc_op(void* arg) {
     // arch/x86/kvm/svm/sev.c sev_mem_enc_ioctl.
     auto* cmd = static_cast<uapi::Command*>(arg);
@@ -545,6 +570,7 @@ int SevKernelModel::command(std::uint32_t id, void* data, std::uint32_t& error, 
         if (guest_ != Guest::lupdate) return firmware(SEV_RET_INVALID_GUEST_STATE);
         auto* src = reinterpret_cast<const std::uint8_t*>(a->uaddr);
         call.data.assign(src, src + a->len);
+        launch_data_.insert(launch_data_.end(), src, src + a->len);
         return 0;
     }
     case uapi::kLaunchUpdateVmsa: {
@@ -575,16 +601,63 @@ int SevKernelModel::command(std::uint32_t id, void* data, std::uint32_t& error, 
             if (a->len == 0) a->len = kMeasureSize;
             return firmware(SEV_RET_INVALID_LEN);
         }
-        std::memset(reinterpret_cast<void*>(a->uaddr), 0xab, kMeasureSize);
+        auto* blob = reinterpret_cast<std::uint8_t*>(a->uaddr);
+        std::memset(blob, 0xab, kMeasureSize);
+        if (transport_keys && !es_active_) {
+            // The SEV API's LAUNCH_MEASURE: MEASURE = HMAC-SHA256(TIK, 0x04 ||
+            // API_MAJOR || API_MINOR || BUILD || POLICY || GCTX.LD || MNONCE),
+            // GCTX.LD being SHA-256 over every LAUNCH_UPDATE_DATA in order (the
+            // model keeps no VMSA bytes, so SEV-ES keeps the 0xab blob). The
+            // version is what the model's PLATFORM_STATUS reports.
+            std::uint8_t digest[SHA256_DIGEST_LENGTH];
+            SHA256(launch_data_.data(), launch_data_.size(), digest);
+            std::vector<std::uint8_t> message{0x04, 1, 55, 21};
+            for (int i = 0; i < 4; ++i) message.push_back(static_cast<std::uint8_t>(seen_.policy >> (8 * i)));
+            message.insert(message.end(), digest, digest + sizeof digest);
+            std::memset(blob + 32, 0x5a, 16);  // the model firmware's MNONCE
+            message.insert(message.end(), blob + 32, blob + 48);
+            unsigned len = 0;
+            HMAC(EVP_sha256(), transport_keys->tik.data(), 16, message.data(), message.size(), blob, &len);
+        }
+        std::memcpy(measure_.data(), blob, 32);
         a->len = kMeasureSize;
         guest_ = Guest::lsecret;
         return 0;
     }
     case uapi::kLaunchSecret: {
         if (!sev_active_) return refuse(name, ENOTTY);
-        const auto* a = static_cast<const uapi::LaunchSecret*>(data);
-        if (a->guest_len == 0) return refuse(name, EINVAL);
+        if (int rc = launch_secret(data, name)) return rc;
+        // The firmware's LAUNCH_UPDATE_SECRET: a started guest, measured and not
+        // yet finished (the SEV API's LSECRET state).
+        if (handle_ == 0) return firmware(SEV_RET_INVALID_GUEST);
         if (guest_ != Guest::lsecret) return firmware(SEV_RET_INVALID_GUEST_STATE);
+        if (!transport_keys) return 0;
+        // The packet header {FLAGS, IV[16], MAC[32]}; MAC = HMAC-SHA256(TIK,
+        // 0x01 || FLAGS || IV || GUEST_LENGTH || TRANS_LENGTH || DATA ||
+        // MEASURE) over the ciphertext, then AES-128-CTR(TEK, IV) into the guest.
+        const auto* a = static_cast<const uapi::LaunchSecret*>(data);
+        const auto* hdr = reinterpret_cast<const std::uint8_t*>(a->hdr_uaddr);
+        const auto* trans = reinterpret_cast<const std::uint8_t*>(a->trans_uaddr);
+        if (a->hdr_len != 52 || a->trans_len != a->guest_len) return firmware(SEV_RET_INVALID_LEN);
+        std::vector<std::uint8_t> message{0x01};
+        message.insert(message.end(), hdr, hdr + 20);  // FLAGS, IV
+        for (std::uint32_t v : {a->guest_len, a->trans_len})
+            for (int i = 0; i < 4; ++i) message.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+        message.insert(message.end(), trans, trans + a->trans_len);
+        message.insert(message.end(), measure_.begin(), measure_.end());
+        std::uint8_t mac[32];
+        unsigned mac_len = 0;
+        HMAC(EVP_sha256(), transport_keys->tik.data(), 16, message.data(), message.size(), mac, &mac_len);
+        if (std::memcmp(mac, hdr + 20, 32) != 0) return firmware(SEV_RET_BAD_MEASUREMENT);
+        std::vector<std::uint8_t> plain(a->trans_len);
+        EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+        int out = 0;
+        EVP_EncryptInit_ex(ctx, EVP_aes_128_ctr(), nullptr, transport_keys->tek.data(), hdr + 4);
+        EVP_EncryptUpdate(ctx, plain.data(), &out, trans, static_cast<int>(a->trans_len));
+        EVP_CIPHER_CTX_free(ctx);
+        std::memcpy(reinterpret_cast<void*>(a->guest_uaddr), plain.data(), plain.size());
+        seen_.secret_plaintext = plain;
+        seen_.secret_uaddr = a->guest_uaddr;
         return 0;
     }
     case uapi::kLaunchFinish:

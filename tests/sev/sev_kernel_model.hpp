@@ -19,6 +19,7 @@
 // converted exactly that range first, and faults again otherwise.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -65,6 +66,17 @@ public:
     std::vector<kvm_cpuid_entry2> supported_cpuid;           // KVM_GET_SUPPORTED_CPUID
     std::vector<ForbiddenCpuid> firmware_forbidden;          // what SNP CPUID validation corrects
     unsigned populate_pages_per_call = 0;                    // 0: no limit (a signal cuts a populate short)
+    // The transport keys (TEK, TIK) the firmware took from LAUNCH_START's
+    // session. A real PSP unwraps them with its PDH private key; a test that
+    // plays the guest owner hands the model the keys it wrapped. With them
+    // the model's LAUNCH_MEASURE of a plain SEV guest is the real HMAC over
+    // the data it was given, and LAUNCH_SECRET checks the packet's MAC and
+    // decrypts it into guest memory. Without them MEASURE is 0xab bytes and
+    // LAUNCH_SECRET checks only its arguments and the guest state.
+    struct TransportKeys {
+        std::array<std::uint8_t, 16> tek{}, tik{};
+    };
+    std::optional<TransportKeys> transport_keys;
 
     // ---- the guest ----
     void script(std::deque<GuestStep> steps);
@@ -89,6 +101,8 @@ public:
         unsigned faults_reported = 0, refaults = 0, steps_run = 0;
         std::vector<std::string> refused;         // "<call>: <errno or firmware status>"
         std::vector<std::uint8_t> launch_start_session;  // what psp_copy_user_blob copied for LAUNCH_START
+        std::vector<std::uint8_t> secret_plaintext;      // what LAUNCH_SECRET decrypted (with transport_keys)
+        std::uint64_t secret_uaddr = 0;                  // the host address it went to
     };
     Observed seen() const;
     std::vector<SevCall> sev_calls() const;
@@ -157,6 +171,9 @@ private:
     std::vector<std::string> log_;
     std::map<std::string, std::vector<std::uint8_t>> vcpu_state_;
     Observed seen_;
+    std::vector<std::uint8_t> launch_data_;           // LAUNCH_UPDATE_DATA's bytes, in order
+    std::array<std::uint8_t, 32> measure_{};          // the MEASURE LAUNCH_MEASURE handed out
+    int launch_secret(const void* args, const std::string& name);
 };
 
 // The host CPUID the model reports by default: an EPYC-like set with SEV,

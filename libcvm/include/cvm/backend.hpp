@@ -62,7 +62,17 @@ struct RunOptions {
     // ExitReason::interrupted (Python's KeyboardInterrupt, a C caller's
     // cvm_launch_interrupt from another thread or a signal handler).
     std::function<bool()> interrupted;
+    // The guest owner's round trip inside a launch, for a technology whose
+    // launch protocol has one (AMD SEV and SEV-ES, between LAUNCH_MEASURE and
+    // LAUNCH_FINISH; cvm/sev_owner.hpp has its messages): called once with a
+    // JSON request, it returns the owner's JSON reply (cvm/owner_channel.hpp
+    // carries them over file descriptors). Set for any other technology, the
+    // launch is refused before anything is created.
+    std::function<std::string(const std::string&)> owner;
 };
+
+// Refuses `options.owner` for a launcher whose technology has no owner round trip.
+void refuse_owner_round_trip(const RunOptions& options, std::string_view technology);
 
 struct RunResult {
     ExitReason reason = ExitReason::power_off;

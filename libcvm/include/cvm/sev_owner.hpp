@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,5 +70,47 @@ std::vector<std::uint8_t> ecdh_p384(const std::string& private_pem, const std::s
 
 // AES-128-CTR, used by the packet and the session (encrypt = decrypt).
 std::vector<std::uint8_t> aes128_ctr(const Key128& key, const Key128& iv, ByteSpan data);
+
+// ---- The owner round trip of a launch (RunOptions::owner) ----
+// Between LAUNCH_MEASURE and LAUNCH_FINISH an SEV or SEV-ES launch sends its
+// guest owner one JSON request and acts on one JSON reply (one line each
+// over a channel; docs/amd-sev.md, "The owner round trip").
+
+// What the launch shows the owner: everything verify_launch_measure needs
+// besides the TIK and the predicted digest.
+struct SecretRequest {
+    std::string technology;                 // "amd-sev" or "amd-sev-es"
+    std::array<std::uint8_t, 48> measure{};  // the LAUNCH_MEASURE blob, MEASURE || MNONCE
+    PlatformVersion version;                // PLATFORM_STATUS of the host's firmware
+    std::uint32_t policy = 0;
+    // Where a secret may go: the firmware's SEV secret area (OVMF's
+    // SEV_SECRET_BLOCK); none when the firmware has none.
+    std::optional<std::uint64_t> secret_gpa, secret_size;
+};
+
+// The owner's answer: finish without a secret, inject one, or refuse.
+struct SecretReply {
+    enum class Action { finish, inject, abort };
+    Action action = Action::finish;
+    SecretPacket packet;                // inject: LAUNCH_SECRET's header and ciphertext
+    std::optional<std::uint64_t> gpa;   // inject: target; default the request's secret area
+    std::string reason;                 // abort: why, shown in the launch's error
+};
+
+std::string to_json(const SecretRequest& request);
+std::string to_json(const SecretReply& reply);
+// Both parsers take outside bytes (the other end of a channel): they refuse,
+// naming the field and what was expected, anything but the documented
+// object (unknown keys, wrong types, sizes, a secret not a positive
+// multiple of 16 bytes).
+SecretRequest parse_secret_request(std::string_view json);
+SecretReply parse_secret_reply(std::string_view json);
+
+// The owner's whole answer to a request: checks MEASURE against
+// `launch_digest` with the TIK and, if it proves it, wraps `secret` (empty:
+// finish without one) for that launch; otherwise an abort reply that says so.
+// `iv` empty: random.
+SecretReply answer_secret_request(const SecretRequest& request, const TransportKeys& keys, ByteSpan launch_digest,
+                                  ByteSpan secret, std::uint32_t flags = 0, std::optional<Key128> iv = std::nullopt);
 
 } // namespace cvm::sev
