@@ -155,8 +155,14 @@ SecretReply parse_secret_reply(std::string_view text) {
 }
 
 SecretReply answer_secret_request(const SecretRequest& request, const TransportKeys& keys, ByteSpan launch_digest,
-                                  ByteSpan secret, std::uint32_t flags, std::optional<Key128> iv) {
+                                  std::uint32_t expected_policy, ByteSpan secret, std::uint32_t flags,
+                                  std::optional<Key128> iv) {
     SecretReply reply;
+    if (request.policy != expected_policy) {
+        reply.action = SecretReply::Action::abort;
+        reply.reason = fmt::format("the launch has policy {:#x}, the owner expects {:#x}", request.policy, expected_policy);
+        return reply;
+    }
     if (!verify_launch_measure(keys.tik, request.version, request.policy, launch_digest, request.measure)) {
         reply.action = SecretReply::Action::abort;
         reply.reason = fmt::format("LAUNCH_MEASURE does not prove launch digest {} (wrong TIK, platform version, "

@@ -3,7 +3,10 @@
 
 #include <pybind11/pybind11.h>
 
+#include <optional>
+
 #include "cvm/backend.hpp"
+#include "cvm/owner_channel.hpp"
 
 namespace cvm::python {
 
@@ -21,6 +24,13 @@ void bind_event_log(py::module_& m);
 void bind_plan_event_log(py::class_<LaunchPlan>& plan);
 // cvm.Measurement, cvm.measure(), cvm.RunResult, cvm.launch().
 void bind_measure(py::module_& m);
+
+// cvm.sev_owner_reply().
+void bind_owner(py::module_& m);
+// launch(owner=...): a callable (dict -> dict or str), a command (str) or a
+// socket fd (int). An exception the callable raises is kept in `raised`, for
+// launch() to re-raise once the launcher has unwound.
+OwnerRoundTrip owner_from_python(py::object owner, std::optional<py::error_already_set>& raised);
 
 // A Spec from keyword arguments (technology=..., memory=..., kernel=...).
 VmSpec spec_from_kwargs(const py::kwargs& kwargs);

@@ -1,6 +1,6 @@
 """libcvm: launch plans, launch measurement predictions and launches of confidential VMs on KVM."""
 import os
-from typing import Iterator, Optional, Union
+from typing import Callable, Dict, Iterator, Optional, Union
 
 __version__: str
 
@@ -194,5 +194,12 @@ class RunResult:
     def detail(self) -> str: ...
 
 def launch(spec: Union[Spec, Plan, None] = None, *, console: object = None, timeout: Optional[float] = None,
-           device: str = "/dev/kvm", **spec_arguments: object) -> RunResult:
-    """Boots the plan (or spec) on KVM until the guest stops."""
+           device: str = "/dev/kvm",
+           owner: Union[Callable[[Dict[str, object]], Union[Dict[str, object], str]], str, int, None] = None,
+           **spec_arguments: object) -> RunResult:
+    """Boots the plan (or spec) on KVM until the guest stops. `owner` (AMD SEV/SEV-ES): the guest
+    owner's round trip between LAUNCH_MEASURE and LAUNCH_FINISH, as a callable, a command or a socket fd."""
+
+def sev_owner_reply(request: Union[Dict[str, object], str], launch_digest: bytes, policy: int, tik: bytes,
+                    tek: Optional[bytes] = None, secret: bytes = b"") -> Dict[str, object]:
+    """The guest owner's reply to an SEV launch's round-trip request: 'inject', 'finish' or 'abort'."""

@@ -70,7 +70,7 @@ void bind_measure(py::module_& m) {
         .def("__repr__", [](const RunResult& r) { return fmt::format("cvm.RunResult('{}')", to_string(r.reason)); });
 
     m.def("launch", [](const py::object& source, const py::object& console, std::optional<double> timeout,
-                       const std::string& device, const py::kwargs& kwargs) {
+                       const std::string& device, const py::object& owner, const py::kwargs& kwargs) {
               LaunchPlan plan = plan_from(source, kwargs);
               RunOptions options;
               options.console_fd = fd_of(console);
@@ -89,19 +89,27 @@ void bind_measure(py::module_& m) {
                   if (PyErr_CheckSignals() != 0) python_error = true;
                   return python_error;
               };
+              std::optional<py::error_already_set> owner_raised;
+              if (!owner.is_none()) options.owner = owner_from_python(owner, owner_raised);
               RunResult result;
-              {
+              try {
                   py::gil_scoped_release unlocked;
                   result = backend.launch(plan, options);
+              } catch (const Error&) {
+                  if (owner_raised) throw std::move(*owner_raised);  // the callable's own exception
+                  throw;
               }
               if (python_error) throw py::error_already_set();
               return result;
           },
           py::arg("spec") = py::none(), py::kw_only(), py::arg("console") = py::none(), py::arg("timeout") = py::none(),
-          py::arg("device") = "/dev/kvm",
+          py::arg("device") = "/dev/kvm", py::arg("owner") = py::none(),
           "Boots the plan (or spec) on KVM and runs it until it stops; returns a RunResult.\n"
           "console: an fd or file object for the guest's serial output (default: fd 1).\n"
-          "timeout: seconds before the guest is stopped (default: none).");
+          "timeout: seconds before the guest is stopped (default: none).\n"
+          "owner: AMD SEV/SEV-ES only, the guest owner's round trip between LAUNCH_MEASURE and\n"
+          "LAUNCH_FINISH: a callable taking the request dict and returning the reply (dict or JSON\n"
+          "text; see sev_owner_reply), a command (str) run with sh -c, or a socket fd (int).");
 }
 
 } // namespace cvm::python

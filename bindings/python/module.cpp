@@ -14,4 +14,5 @@ PYBIND11_MODULE(cvm, m) {
     cvm::python::bind_event_log(m);
     cvm::python::bind_plan(m);
     cvm::python::bind_measure(m);
+    cvm::python::bind_owner(m);
 }

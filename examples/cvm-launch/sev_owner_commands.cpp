@@ -222,15 +222,7 @@ int SevOwnerCommands::owner_reply() const {
         std::copy(parsed.begin(), parsed.end(), iv_bytes->begin());
     }
 
-    cvm::sev::SecretReply reply;
-    if (request.policy != policy_value) {
-        // The MAC covers the policy the firmware enforces, so a host cannot
-        // lie about it; but the owner must still want that policy.
-        reply.action = cvm::sev::SecretReply::Action::abort;
-        reply.reason = fmt::format("the launch has policy {:#x}, the owner expects {:#x}", request.policy, policy_value);
-    } else {
-        reply = cvm::sev::answer_secret_request(request, keys, digest, secret, flags, iv_bytes);
-    }
+    const auto reply = cvm::sev::answer_secret_request(request, keys, digest, policy_value, secret, flags, iv_bytes);
     fmt::print("{}\n", cvm::sev::to_json(reply));
     if (reply.action == cvm::sev::SecretReply::Action::abort) {
         fmt::print(stderr, "cvm-launch: refused the launch: {}\n", reply.reason);

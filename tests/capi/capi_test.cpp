@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
@@ -419,4 +421,100 @@ TEST(CApi, TechnologyOptionsAreWhatSpecsTake) {
     }
     char* out = nullptr;
     EXPECT_EQ(cvm_technology_options_json(cvm_technology_count(), &out), CVM_ERR_INPUT);
+}
+
+namespace {
+
+std::vector<std::uint8_t> unhex(const std::string& hex) {
+    std::vector<std::uint8_t> out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+// The SEV vectors' README 4.1(b): the LAUNCH_MEASURE blob of FW_SYN with
+// K_SYN+I+C under TIK 00..0f, API 1.55 build 21, policy 1, and that row's
+// launch digest from golden.tsv (sev-snp-measure).
+const std::string kBlob = "cb29014d14420b574d027a193760be7ad8a1670841553869a99f7660a99a583b"
+                          "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
+const std::string kDigest = "6bb8e4821dfc8c07af6eb44653af6f3115864d5715148759da099606e80fdd3b";
+
+std::string request_json(unsigned build, unsigned policy) {
+    return nlohmann::json{{"technology", "amd-sev"}, {"measure", kBlob}, {"api_major", 1}, {"api_minor", 55},
+                          {"build", build},           {"policy", policy}, {"secret_gpa", 0x80d000}, {"secret_size", 4096}}
+        .dump();
+}
+
+} // namespace
+
+TEST(CApi, TheGuestOwnersReplyIsCheckedWithOpenSsl) {
+    std::uint8_t tik[16], tek[16];
+    for (int i = 0; i < 16; ++i) tik[i] = static_cast<std::uint8_t>(i), tek[i] = static_cast<std::uint8_t>(0x10 + i);
+    std::vector<std::uint8_t> secret(32, 0x42);
+    const auto digest = unhex(kDigest);
+    int proven = -1;
+    char* raw = nullptr;
+    ASSERT_EQ(cvm_sev_owner_reply(request_json(21, 1).c_str(), digest.data(), digest.size(), 1, tik, tek, secret.data(),
+                                  secret.size(), &proven, &raw), CVM_OK) << cvm_last_error();
+    Owned<char> reply(raw);
+    EXPECT_EQ(proven, 1);
+    auto j = nlohmann::json::parse(reply.get());
+    ASSERT_EQ(j.at("action"), "inject") << reply.get();
+    const auto header = unhex(j.at("header").get<std::string>());
+    const auto cipher = unhex(j.at("secret").get<std::string>());
+    ASSERT_EQ(header.size(), 52u);
+    ASSERT_EQ(cipher.size(), 32u);
+    // AES-128-CTR with the TEK and the header's IV gives the secret back.
+    std::vector<std::uint8_t> plain(cipher.size());
+    int n = 0;
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    EVP_DecryptInit_ex(ctx, EVP_aes_128_ctr(), nullptr, tek, header.data() + 4);
+    EVP_DecryptUpdate(ctx, plain.data(), &n, cipher.data(), static_cast<int>(cipher.size()));
+    EVP_CIPHER_CTX_free(ctx);
+    EXPECT_EQ(plain, secret);
+    // The MAC of the SEV API's LAUNCH_SECRET over the blob's MEASURE.
+    std::vector<std::uint8_t> message{0x01};
+    message.insert(message.end(), header.begin(), header.begin() + 20);
+    for (int k = 0; k < 2; ++k) message.insert(message.end(), {32, 0, 0, 0});
+    message.insert(message.end(), cipher.begin(), cipher.end());
+    const auto measure = unhex(kBlob.substr(0, 64));
+    message.insert(message.end(), measure.begin(), measure.end());
+    std::uint8_t mac[32];
+    unsigned mac_len = 0;
+    HMAC(EVP_sha256(), tik, 16, message.data(), message.size(), mac, &mac_len);
+    EXPECT_EQ(std::vector<std::uint8_t>(header.begin() + 20, header.end()), std::vector<std::uint8_t>(mac, mac + 32));
+
+    // Another firmware build, or another policy: a refusal, not an error.
+    for (auto [build, policy] : {std::pair<unsigned, unsigned>{22, 1}, {21, 5}}) {
+        ASSERT_EQ(cvm_sev_owner_reply(request_json(build, policy).c_str(), digest.data(), digest.size(), 1, tik, tek,
+                                      secret.data(), secret.size(), &proven, &raw), CVM_OK) << cvm_last_error();
+        Owned<char> refusal(raw);
+        EXPECT_EQ(proven, 0);
+        EXPECT_EQ(nlohmann::json::parse(refusal.get()).at("action"), "abort") << refusal.get();
+    }
+    // A malformed request is an input error naming the key.
+    EXPECT_EQ(cvm_sev_owner_reply("{\"technology\":\"amd-sev\"}", digest.data(), digest.size(), 1, tik, nullptr, nullptr,
+                                  0, &proven, &raw), CVM_ERR_INPUT);
+    EXPECT_NE(std::string(cvm_last_error()).find("lacks"), std::string::npos) << cvm_last_error();
+}
+
+TEST(CApi, AnOwnerOnATechnologyWithoutTheRoundTripFailsTheLaunch) {
+    auto spec = c_spec("plain");
+    const auto kernel = cvmtest::synthetic_bzimage();
+    ASSERT_EQ(cvm_spec_add_image_buffer(spec.get(), CVM_IMAGE_KERNEL, kernel.data(), kernel.size(), 0, 0), CVM_OK);
+    auto plan = c_plan(spec.get());
+    cvm_launch* raw = nullptr;
+    ASSERT_EQ(cvm_launch_new(&raw), CVM_OK);
+    Owned<cvm_launch> launch(raw);
+    static int called = 0;
+    auto owner = [](void*, const char*, char** reply) -> cvm_status {
+        ++called;
+        *reply = strdup("{\"action\":\"finish\"}");
+        return CVM_OK;
+    };
+    ASSERT_EQ(cvm_launch_set_owner(launch.get(), owner, nullptr), CVM_OK);
+    EXPECT_NE(cvm_launch_run(launch.get(), plan.get()), CVM_OK);
+    EXPECT_NE(std::string(cvm_last_error()).find("no guest-owner round trip"), std::string::npos) << cvm_last_error();
+    EXPECT_EQ(called, 0);
+    EXPECT_EQ(cvm_launch_set_owner_fds(launch.get(), -1, 3), CVM_ERR_ARGUMENT);
+    EXPECT_EQ(cvm_launch_set_owner_command(launch.get(), nullptr), CVM_ERR_ARGUMENT);
 }

@@ -127,7 +127,7 @@ TEST(SevOwnerSeam, TheOwnerVerifiesTheLaunchAndItsSecretReachesTheSecretArea) {
     const auto secret = secret_bytes(64);
     OwnerThread owner([&](const std::string& line) {
         auto request = sev::parse_secret_request(line);
-        return sev::to_json(sev::answer_secret_request(request, test_keys(), digest.bytes(), secret));
+        return sev::to_json(sev::answer_secret_request(request, test_keys(), digest.bytes(), 1, secret));
     });
     auto result = find_backend("amd-sev").launch(plan, options_for(model, owner_over_fds(owner.host_fd(), owner.host_fd())));
     EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
@@ -158,7 +158,7 @@ TEST(SevOwnerSeam, AnOwnerWithAnotherPredictionRefusesAndTheLaunchNeverFinishes)
     const auto plan = plan_for("amd-sev");
     std::vector<std::uint8_t> other_digest(32, 0x11);
     OwnerThread owner([&](const std::string& line) {
-        return sev::to_json(sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), other_digest,
+        return sev::to_json(sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), other_digest, 1,
                                                        secret_bytes(16)));
     });
     try {
@@ -189,7 +189,7 @@ TEST(SevOwnerSeam, ATamperedPacketIsRefusedByTheFirmwaresMacCheck) {
     const auto plan = plan_for("amd-sev");
     const auto digest = find_backend("amd-sev").predict(plan).value;
     OwnerThread owner([&](const std::string& line) {
-        auto reply = sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), digest.bytes(),
+        auto reply = sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), digest.bytes(), 1,
                                                 secret_bytes(32));
         reply.packet.ciphertext[0] ^= 1;
         return sev::to_json(reply);
@@ -212,7 +212,7 @@ TEST(SevOwnerSeam, ASecretLargerThanTheSecretAreaIsRefusedBeforeTheKernelSeesIt)
         auto request = sev::parse_secret_request(line);
         sev::SecretRequest unbounded = request;
         unbounded.secret_size.reset();  // so answer_secret_request does not refuse it first
-        return sev::to_json(sev::answer_secret_request(unbounded, test_keys(), digest.bytes(),
+        return sev::to_json(sev::answer_secret_request(unbounded, test_keys(), digest.bytes(), 1,
                                                        secret_bytes(static_cast<std::size_t>(*request.secret_size) + 16)));
     });
     EXPECT_THROW(find_backend("amd-sev").launch(plan, options_for(model, owner_over_fds(owner.host_fd(), owner.host_fd()))),
@@ -228,7 +228,7 @@ TEST(SevOwnerSeam, TheKernelRefusesASecretAcrossAPageBoundary) {
     const auto plan = plan_for("amd-sev");
     const auto digest = find_backend("amd-sev").predict(plan).value;
     OwnerThread owner([&](const std::string& line) {
-        auto reply = sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), digest.bytes(),
+        auto reply = sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), digest.bytes(), 1,
                                                 secret_bytes(32));
         reply.gpa = 0x200000 - 16;
         return sev::to_json(reply);

@@ -292,3 +292,45 @@ def test_launch_reports_a_missing_device(tiny_bzimage):
     with pytest.raises(cvm.Error) as missing:
         cvm.launch(technology="plain", kernel=tiny_bzimage, device="/nonexistent/kvm")
     assert missing.value.errno == errno.ENOENT
+
+
+# The SEV vectors' README 4.1(b): the LAUNCH_MEASURE blob of FW_SYN with
+# K_SYN+I+C under TIK 00..0f (API 1.55, build 21, policy 1), and that row's
+# launch digest from golden.tsv (sev-snp-measure).
+SEV_BLOB = "cb29014d14420b574d027a193760be7ad8a1670841553869a99f7660a99a583ba0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+SEV_DIGEST = bytes.fromhex("6bb8e4821dfc8c07af6eb44653af6f3115864d5715148759da099606e80fdd3b")
+
+
+def sev_request(build=21, policy=1):
+    return {"technology": "amd-sev", "measure": SEV_BLOB, "api_major": 1, "api_minor": 55, "build": build,
+            "policy": policy, "secret_gpa": 0x80D000, "secret_size": 4096}
+
+
+def test_sev_owner_reply_is_checked_with_openssl_and_hmac(tmp_path):
+    import hmac
+    tik, tek = bytes(range(16)), bytes(range(0x10, 0x20))
+    secret = b"the owner's disk key, 32 bytes!!"
+    reply = cvm.sev_owner_reply(sev_request(), SEV_DIGEST, 1, tik, tek=tek, secret=secret)
+    assert reply["action"] == "inject"
+    header, cipher = bytes.fromhex(reply["header"]), bytes.fromhex(reply["secret"])
+    assert len(header) == 52 and len(cipher) == 32
+    (tmp_path / "cipher").write_bytes(cipher)
+    plain = subprocess.run(["openssl", "enc", "-d", "-aes-128-ctr", "-K", tek.hex(), "-iv", header[4:20].hex(),
+                            "-in", str(tmp_path / "cipher")], check=True, capture_output=True).stdout
+    assert plain == secret
+    lengths = (32).to_bytes(4, "little") * 2
+    message = b"\x01" + header[:20] + lengths + cipher + bytes.fromhex(SEV_BLOB[:64])
+    assert header[20:] == hmac.new(tik, message, "sha256").digest()
+    # Another build or policy: a refusal with its reason; no secret: finish.
+    assert cvm.sev_owner_reply(sev_request(build=22), SEV_DIGEST, 1, tik)["action"] == "abort"
+    assert "policy 0x5" in cvm.sev_owner_reply(sev_request(policy=5), SEV_DIGEST, 1, tik)["reason"]
+    assert cvm.sev_owner_reply(json.dumps(sev_request()), SEV_DIGEST, 1, tik) == {"action": "finish"}
+    with pytest.raises(cvm.Error, match="the owner request lacks 'api_major'"):
+        cvm.sev_owner_reply({"technology": "amd-sev"}, SEV_DIGEST, 1, tik)
+
+
+def test_an_owner_on_a_technology_without_the_round_trip_is_refused():
+    called = []
+    with pytest.raises(cvm.Error, match="no guest-owner round trip"):
+        cvm.launch(technology="plain", kernel=synthetic_bzimage(), owner=lambda request: called.append(request))
+    assert called == []

@@ -259,6 +259,36 @@ CVM_API const char *cvm_launch_exit_detail(const cvm_launch *launch);
 /* "power-off", "reset", "triple-fault", "emulation-failure", "timeout" or "interrupted". */
 CVM_API const char *cvm_exit_reason_name(cvm_exit_reason reason);
 
+/* ---- the guest owner's round trip (AMD SEV, SEV-ES) --------------------- */
+/* Between LAUNCH_MEASURE and LAUNCH_FINISH a launch sends its guest owner one
+   JSON request {"technology", "measure", "api_major", "api_minor", "build",
+   "policy", "secret_gpa", "secret_size"} and acts on one JSON reply:
+   {"action":"finish"}, {"action":"inject","header":HEX,"secret":HEX[,"gpa":N]}
+   or {"action":"abort","reason":TEXT}, which fails cvm_launch_run before the
+   guest runs (docs/amd-sev.md, "The owner round trip"). Other technologies
+   refuse a launch with an owner. Each setter replaces the previous one;
+   cvm_launch_interrupt cancels a wait on fds or a command. */
+
+/* The callback answers the request: it stores a reply it allocated with
+   malloc() in *reply_json (libcvm frees it) and returns CVM_OK; any other
+   status fails the launch. */
+typedef cvm_status (*cvm_owner_fn)(void *context, const char *request_json, char **reply_json);
+CVM_API cvm_status cvm_launch_set_owner(cvm_launch *launch, cvm_owner_fn owner, void *context);
+/* One line each way over fds (the same fd twice for a socket); the fds stay the caller's. */
+CVM_API cvm_status cvm_launch_set_owner_fds(cvm_launch *launch, int read_fd, int write_fd);
+/* A command run with /bin/sh -c: the request on its stdin, the reply its first stdout line. */
+CVM_API cvm_status cvm_launch_set_owner_command(cvm_launch *launch, const char *command);
+
+/* The owner's side: answers `request_json` for a launch that must prove
+   `launch_digest` (32 bytes) under `expected_policy`: checks MEASURE with
+   `tik`, then wraps `secret` (NULL/0: finish without one; a multiple of 16
+   bytes) with `tek` (NULL without a secret) for that launch. *reply_json
+   (free with cvm_free) is the reply to send; *proven is 1 when the launch
+   proved the digest and policy, 0 when the reply is a refusal. */
+CVM_API cvm_status cvm_sev_owner_reply(const char *request_json, const uint8_t *launch_digest, size_t digest_size,
+                                       uint32_t expected_policy, const uint8_t tik[16], const uint8_t *tek,
+                                       const uint8_t *secret, size_t secret_size, int *proven, char **reply_json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,11 +106,13 @@ std::string to_json(const SecretReply& reply);
 SecretRequest parse_secret_request(std::string_view json);
 SecretReply parse_secret_reply(std::string_view json);
 
-// The owner's whole answer to a request: checks MEASURE against
-// `launch_digest` with the TIK and, if it proves it, wraps `secret` (empty:
-// finish without one) for that launch; otherwise an abort reply that says so.
-// `iv` empty: random.
+// The owner's whole answer to a request: checks that the launch runs under
+// `expected_policy` (the MAC binds the policy the firmware enforces, but the
+// owner must want it) and that MEASURE proves `launch_digest` with the TIK;
+// if so, wraps `secret` (empty: finish without one) for that launch,
+// otherwise an abort reply that says why. `iv` empty: random.
 SecretReply answer_secret_request(const SecretRequest& request, const TransportKeys& keys, ByteSpan launch_digest,
-                                  ByteSpan secret, std::uint32_t flags = 0, std::optional<Key128> iv = std::nullopt);
+                                  std::uint32_t expected_policy, ByteSpan secret, std::uint32_t flags = 0,
+                                  std::optional<Key128> iv = std::nullopt);
 
 } // namespace cvm::sev

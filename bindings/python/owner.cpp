@@ -1,0 +1,80 @@
+// The guest owner's round trip of an SEV launch for Python: launch(...,
+// owner=callable) and cvm.sev_owner_reply(), the owner's side.
+#include <cstring>
+
+#include <fmt/format.h>
+#include <pybind11/stl.h>
+
+#include "bindings/python/bindings.hpp"
+#include "cvm/error.hpp"
+#include "cvm/owner_channel.hpp"
+#include "cvm/sev_owner.hpp"
+
+namespace cvm::python {
+namespace {
+
+std::string bytes_of(const py::bytes& b) { return std::string(b); }
+
+sev::Key128 key_of(const py::bytes& b, const char* what) {
+    const std::string k = b;
+    if (k.size() != 16) throw Error(fmt::format("{}: {} bytes, expected 16", what, k.size()));
+    sev::Key128 key{};
+    std::memcpy(key.data(), k.data(), 16);
+    return key;
+}
+
+// The request or reply as the JSON text the protocol carries: a str passes
+// as is, a dict is dumped with Python's json module.
+std::string as_json_text(const py::object& value) {
+    if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+    return py::module_::import("json").attr("dumps")(value).cast<std::string>();
+}
+
+py::object from_json_text(const std::string& text) { return py::module_::import("json").attr("loads")(text); }
+
+} // namespace
+
+OwnerRoundTrip owner_from_python(py::object owner, std::optional<py::error_already_set>& raised) {
+    if (py::isinstance<py::str>(owner)) return owner_over_command(owner.cast<std::string>());
+    if (py::isinstance<py::int_>(owner)) {
+        int fd = owner.cast<int>();
+        return owner_over_fds(fd, fd);
+    }
+    if (!PyCallable_Check(owner.ptr())) throw Error("owner: expected a callable, a command (str) or a socket fd (int)");
+    return [owner = std::move(owner), &raised](const std::string& request) {
+        py::gil_scoped_acquire locked;
+        try {
+            return as_json_text(owner(from_json_text(request)));
+        } catch (py::error_already_set& e) {
+            raised.emplace(std::move(e));
+            throw Error("the owner callable raised an exception", 0, "owner");
+        }
+    };
+}
+
+void bind_owner(py::module_& m) {
+    m.def("sev_owner_reply",
+          [](const py::object& request, const py::bytes& launch_digest, std::uint32_t policy, const py::bytes& tik,
+             const std::optional<py::bytes>& tek, const py::bytes& secret) {
+              const auto parsed = sev::parse_secret_request(as_json_text(request));
+              sev::TransportKeys keys;
+              keys.tik = key_of(tik, "tik");
+              const std::string s = secret, digest = launch_digest;
+              if (!s.empty()) {
+                  if (!tek) throw Error("a secret needs tek, the transport encryption key");
+                  keys.tek = key_of(*tek, "tek");
+              }
+              auto reply = sev::answer_secret_request(
+                  parsed, keys, ByteSpan(reinterpret_cast<const std::uint8_t*>(digest.data()), digest.size()), policy,
+                  ByteSpan(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+              return from_json_text(sev::to_json(reply));
+          },
+          py::arg("request"), py::arg("launch_digest"), py::arg("policy"), py::arg("tik"), py::arg("tek") = py::none(),
+          py::arg("secret") = py::bytes(),
+          "The guest owner's answer to an SEV launch's round-trip request (a dict or its JSON text):\n"
+          "checks the launch runs under `policy` and its MEASURE proves `launch_digest` with the TIK,\n"
+          "then wraps `secret` with the TEK (empty: finish without one). Returns the reply dict:\n"
+          "{'action': 'inject', 'header', 'secret'}, {'action': 'finish'} or {'action': 'abort', 'reason'}.");
+}
+
+} // namespace cvm::python

@@ -1,0 +1,84 @@
+// cvm_launch_set_owner*, cvm_sev_owner_reply: the guest owner's round trip
+// of an SEV launch for C callers (cvm/owner_channel.hpp, cvm/sev_owner.hpp).
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include "cvm/error.hpp"
+#include "cvm/owner_channel.hpp"
+#include "cvm/sev_owner.hpp"
+#include "libcvm/capi/handles.hpp"
+#include "libcvm/capi/status.hpp"
+
+using cvm::capi::fail;
+using cvm::capi::guarded;
+
+namespace {
+
+// The callback's reply, freed with free() as the header promises.
+struct MallocFree {
+    void operator()(char* p) const { std::free(p); }
+};
+
+cvm::OwnerRoundTrip from_callback(cvm_owner_fn owner, void* context) {
+    return [owner, context](const std::string& request) {
+        char* raw = nullptr;
+        cvm_status status = owner(context, request.c_str(), &raw);
+        std::unique_ptr<char, MallocFree> reply(raw);
+        if (status != CVM_OK)
+            throw cvm::Error(fmt::format("the owner callback failed ({})", cvm_status_name(status)), 0, "owner");
+        if (!reply) throw cvm::Error("the owner callback returned CVM_OK without a reply", 0, "owner");
+        return std::string(reply.get());
+    };
+}
+
+} // namespace
+
+extern "C" {
+
+cvm_status cvm_launch_set_owner(cvm_launch* launch, cvm_owner_fn owner, void* context) {
+    CVM_REQUIRE(launch);
+    return guarded([&] { launch->options.owner = owner ? from_callback(owner, context) : cvm::OwnerRoundTrip{}; });
+}
+
+cvm_status cvm_launch_set_owner_fds(cvm_launch* launch, int read_fd, int write_fd) {
+    CVM_REQUIRE(launch);
+    if (read_fd < 0 || write_fd < 0)
+        return fail(CVM_ERR_ARGUMENT, fmt::format("owner fds {} and {}: both must be open", read_fd, write_fd).c_str());
+    return guarded([&] {
+        launch->options.owner = cvm::owner_over_fds(read_fd, write_fd, {}, [launch] { return launch->interrupt.load() != 0; });
+    });
+}
+
+cvm_status cvm_launch_set_owner_command(cvm_launch* launch, const char* command) {
+    CVM_REQUIRE(launch);
+    CVM_REQUIRE(command);
+    return guarded([&] { launch->options.owner = cvm::owner_over_command(command); });
+}
+
+cvm_status cvm_sev_owner_reply(const char* request_json, const uint8_t* launch_digest, size_t digest_size,
+                               uint32_t expected_policy, const uint8_t tik[16], const uint8_t* tek,
+                               const uint8_t* secret, size_t secret_size, int* proven, char** reply_json) {
+    CVM_REQUIRE(request_json);
+    CVM_REQUIRE(launch_digest);
+    CVM_REQUIRE(tik);
+    CVM_REQUIRE(secret || secret_size == 0);
+    CVM_REQUIRE(tek || secret_size == 0);
+    CVM_REQUIRE(proven);
+    CVM_REQUIRE(reply_json);
+    return guarded([&] {
+        const auto request = cvm::sev::parse_secret_request(request_json);
+        cvm::sev::TransportKeys keys;  // wiped by its destructor
+        std::memcpy(keys.tik.data(), tik, 16);
+        if (tek) std::memcpy(keys.tek.data(), tek, 16);
+        const auto reply = cvm::sev::answer_secret_request(request, keys, cvm::ByteSpan(launch_digest, digest_size),
+                                                           expected_policy, cvm::ByteSpan(secret, secret_size));
+        *reply_json = cvm::capi::malloc_copy(cvm::sev::to_json(reply));
+        *proven = reply.action == cvm::sev::SecretReply::Action::abort ? 0 : 1;
+    });
+}
+
+} // extern "C"
