@@ -74,8 +74,8 @@ void check_sev_link(const SevCertificate& cert, const char* role, const Signer& 
                                         all.first(kSevEcField), all.subspan(kSevEcField, kSevEcField));
         }
         if (ok) {
-            result.checked.push_back(fmt::format("the {} is signed by the {} ({})", role, signer.role,
-                                                 fmt::format("SIG{}, {}", i + 1, to_string(sig.algo))));
+            result.checked.push_back(fmt::format("the {} is signed by the {} (SIG{}, {})", role, signer.role, i + 1,
+                                                 to_string(sig.algo)));
             return;
         }
         result.failures.push_back(fmt::format("{} does not verify with the {}'s key", where, signer.role));
@@ -104,7 +104,9 @@ void check_amd_link(const AmdSigningKey& subject, const char* role, const AmdSig
     const EVP_MD* md = issuer.modulus_bits == 2048 ? EVP_sha256() : EVP_sha384();
     const std::size_t at = subject.signed_bytes.size();
     if (certkeys::verify_rsa_pss(issuer_key, md, subject.signed_bytes, subject.signature))
-        result.checked.push_back(fmt::format("the {} is signed by the {} (RSA-PSS, {}, {} bits)", role, issuer_role,
+        result.checked.push_back(fmt::format("the {} is {} (RSA-PSS, {}, {} bits)", role,
+                                             &subject == &issuer ? std::string("self-signed")
+                                                                 : fmt::format("signed by the {}", issuer_role),
                                              EVP_MD_get0_name(md), issuer.modulus_bits));
     else
         result.failures.push_back(fmt::format("the {} certificate's signature (offset {:#x}, RSA-PSS {}) does not "
@@ -139,7 +141,7 @@ PdhChainResult verify_pdh_chain(const PdhChain& c) {
 
     // The ARK is the root the caller trusts; its self-signature only shows
     // the file is whole.
-    check_amd_link(c.ark, "ARK", c.ark, "ARK (self-signed)", ark.get(), result);
+    check_amd_link(c.ark, "ARK", c.ark, "ARK", ark.get(), result);
     check_amd_link(c.ask, "ASK", c.ark, "ARK", ark.get(), result);
     check_sev_link(c.cek, "CEK", {"ASK", CertUsage::ask, ask.get(), true, c.ask.modulus_bits / 8}, result);
     check_sev_link(c.pek, "PEK", {"CEK", CertUsage::cek, cek.get(), false, 0}, result);
