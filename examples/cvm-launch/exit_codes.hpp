@@ -9,18 +9,20 @@ namespace cvmlaunch {
 
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
-// A verify command (log verify, verify-measurement) whose evidence is well
-// formed but does not prove the expected measurement.
+// A verify command (log verify, verify-measurement, verify-report,
+// verify-pdh-chain) whose evidence is well formed but does not prove the
+// expected measurement or chain.
 inline constexpr int kExitMismatch = 3;
 
 inline constexpr const char* kExitCodeHelp = R"(Exit codes:
   0   success: the guest powered off (run), the output was written (plan,
-      measure, log show, make-secret), or the evidence matches (log verify,
-      verify-measurement, verify-report)
+      measure, log show, make-secret, make-dh-cert), or the evidence matches
+      (log verify, verify-measurement, verify-report, verify-pdh-chain)
   1   error: bad input file or option, refused KVM call, unsupported configuration
   2   usage error on the command line (unknown or conflicting options)
   3   mismatch: the evidence does not prove the expected measurement (log verify,
-      verify-measurement, verify-report)
+      verify-measurement, verify-report), or a certificate chain does not link
+      up to the ARK given (verify-pdh-chain)
   10  the guest asked for a reset (reboot)
   11  the guest triple-faulted
   12  KVM could not run or emulate the guest, or it stopped in an unsupported way
