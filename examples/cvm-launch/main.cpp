@@ -16,6 +16,7 @@
 #include "cvm/cvm.h"
 #include "cvm/error.hpp"
 #include "cvm/owner_channel.hpp"
+#include "cvm/reference_values.hpp"
 #include "cvm/sev_reference.hpp"
 #include "cert_commands.hpp"
 #include "exit_codes.hpp"
@@ -45,14 +46,46 @@ int cmd_plan(const cvmlaunch::SpecOptions& o) {
 struct MeasureOptions {
     cvmlaunch::ValueFormat format;
     bool dump_vmsa = false;
+    std::string reference_format;
+    std::string output;
 
     void add_to(CLI::App& measure) {
         format.add_to(measure);
         measure.add_flag("--dump-vmsa", dump_vmsa,
                          "amd-sev-es, amd-sev-snp: also write each vCPU's measured VMSA page to vmsaN.bin in the "
                          "current directory (as sev-snp-measure)");
+        measure
+            .add_option("--reference-format", reference_format,
+                        "Print the prediction as reference values for a verifier service instead: corim (Veraison "
+                        "unsigned CoRIM, CBOR), trustee (Trustee RVPS sample message), keybroker (keybroker-demo "
+                        "--reference-values, arm-cca)")
+            ->check(CLI::IsMember({"corim", "trustee", "keybroker"}));
+        measure.add_option("--output", output, "With --reference-format: write the reference values to FILE, not stdout")
+            ->type_name("FILE");
+    }
+    // The options that change how the measurement itself is printed mean
+    // nothing beside a reference format, which fixes its own encoding.
+    void check(bool json) const {
+        if (!output.empty() && reference_format.empty()) throw cvmlaunch::UsageError("--output needs --reference-format");
+        if (reference_format.empty()) return;
+        if (json) throw cvmlaunch::UsageError("--reference-format prints its own format: drop --json");
+        if (format.base64() || format.pad() || format.encoding != "hex")
+            throw cvmlaunch::UsageError("--reference-format fixes the encoding of every value: drop --output-format, "
+                                        "--padded and --print-b64");
     }
 };
+
+// The reference values of one prediction, to stdout or --output FILE.
+void write_reference_values(const MeasureOptions& m, const cvm::LaunchPlan& plan, const cvm::Measurement& measurement) {
+    auto format = cvm::reference::parse_format(m.reference_format);
+    auto document = cvm::reference::render(format, cvm::reference::launch_values(plan, measurement));
+    if (!m.output.empty()) {
+        cvmlaunch::EventLogOutput::write_file(m.output, document);
+        return;
+    }
+    if (std::fwrite(document.data(), 1, document.size(), stdout) != document.size())
+        throw cvm::Error("cannot write the reference values to stdout", errno);
+}
 
 // sev-snp-measure's snp:ovmf-hash mode: the firmware's pages alone.
 int cmd_ovmf_hash(const cvmlaunch::SpecOptions& o, const MeasureOptions& m) {
@@ -68,7 +101,12 @@ int cmd_ovmf_hash(const cvmlaunch::SpecOptions& o, const MeasureOptions& m) {
 }
 
 int cmd_measure(const cvmlaunch::SpecOptions& o, const MeasureOptions& m, const cvmlaunch::EventLogOutput& log) {
-    if (o.ovmf_hash_mode()) return cmd_ovmf_hash(o, m);
+    m.check(o.json);
+    if (o.ovmf_hash_mode()) {
+        if (!m.reference_format.empty())
+            throw cvmlaunch::UsageError("--mode snp:ovmf-hash is no launch measurement: no --reference-format");
+        return cmd_ovmf_hash(o, m);
+    }
     auto spec = o.to_spec();
     const auto& backend = cvm::find_backend(spec.technology);
     auto plan = backend.build_plan(spec);
@@ -85,6 +123,10 @@ int cmd_measure(const cvmlaunch::SpecOptions& o, const MeasureOptions& m, const 
         auto pages = cvm::sev::vmsa_pages(plan);
         for (std::size_t i = 0; i < pages.size(); ++i)
             cvmlaunch::EventLogOutput::write_file(fmt::format("vmsa{}.bin", i), pages[i]);
+    }
+    if (!m.reference_format.empty()) {
+        write_reference_values(m, plan, measurement);
+        return 0;
     }
     const std::string value = m.format.render(measurement.value, measurement.technology);
     if (o.json) {
