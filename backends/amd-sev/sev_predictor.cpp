@@ -50,7 +50,7 @@ Digest walk(const LaunchPlan& plan, Sink&& sink) {
                 if (snp) {
                     auto type = snp_page_type(o.page_type);
                     if (!type) fail(fmt::format("'{}' has SNP page type '{}'", o.label, o.page_type));
-                    snp_digest.add_pages(o.gpa, *type, bytes);
+                    snp_digest.add_pages(o.gpa, *type, bytes, &o.data);
                     sink("snp-launch-update", fmt::format("{} {} pages at {:#x}", o.label, o.page_type, o.gpa),
                          snp_digest.value());
                 } else {

@@ -26,8 +26,11 @@ public:
 
     // One 4 KiB page; `contents` is read only for NORMAL and VMSA pages.
     void add_page(std::uint64_t gpa, uapi::SnpPageType type, ByteSpan contents);
-    // Every page of [gpa, gpa + pages.size()); the size must be a multiple of 4 KiB.
-    void add_pages(std::uint64_t gpa, uapi::SnpPageType type, ByteSpan pages);
+    // Every page of [gpa, gpa + pages.size()); the size must be a multiple of
+    // 4 KiB. NORMAL pages' content hashes are computed on every core
+    // (for_each_page_hash), the chain here; `payload`, when `pages` views
+    // one, has its pages released as they are done.
+    void add_pages(std::uint64_t gpa, uapi::SnpPageType type, ByteSpan pages, const Payload* payload = nullptr);
 
     const Digest& value() const noexcept { return ld_; }
     // The PAGE_INFO the next add_page would hash (for tests and tracing).
@@ -35,6 +38,11 @@ public:
                                                       ByteSpan contents) const;
 
 private:
+    // Chains one page whose contents digest (NORMAL, VMSA) is `content`.
+    void chain(std::uint64_t gpa, uapi::SnpPageType type, const Digest* content);
+    std::array<std::uint8_t, kPageInfoSize> info_for(std::uint64_t gpa, uapi::SnpPageType type,
+                                                     const Digest* content) const;
+
     Digest ld_;
     Hasher sha384_{HashAlgorithm::sha384};
 };
