@@ -11,6 +11,15 @@
 namespace cvmlaunch {
 
 void SpecOptions::add_to(CLI::App& app) {
+    // Dozens of options on each of several subcommands cost CLI11 more than
+    // a short command's whole work (each new option is checked against every
+    // one before it): they are added when the subcommand is chosen, before
+    // its arguments are parsed. The subcommand must set no other pre-parse
+    // callback.
+    app.preparse_callback([this, &app](std::size_t) { populate(app); });
+}
+
+void SpecOptions::populate(CLI::App& app) {
     std::string techs;
     for (const cvm::Backend* b : cvm::all_backends())
         techs += fmt::format("\n    {:<12} {}", b->name(), b->summary());

@@ -24,11 +24,15 @@ struct SpecOptions {
     std::map<std::string, std::string> backend_options;   // --<backend option>
     bool json = false;
 
+    // The options appear on `app` once it is the subcommand being parsed.
     void add_to(CLI::App& app);
     // Throws a UsageError for options that contradict each other.
     cvm::VmSpec to_spec() const;
     // --mode snp:ovmf-hash: the launch digest of the firmware alone.
     bool ovmf_hash_mode() const { return mode == "snp:ovmf-hash"; }
+
+private:
+    void populate(CLI::App& app);
 };
 
 } // namespace cvmlaunch
