@@ -131,7 +131,7 @@ struct Replay {
         if (e.digests.empty()) {
             if (blob.length > kMaxUnmeasured)
                 throw Error(fmt::format("{}: an unmeasured region over {} MiB is refused", what, kMaxUnmeasured >> 20));
-            populate_granules(current, populated, blob.base, blob.length, std::nullopt, blob.description);
+            populate_granules(current, populated, blob.base, blob.length, nullptr, blob.description);
             return what + ": unmeasured";
         }
         const eventlog::KnownImage* found = nullptr;
@@ -155,7 +155,7 @@ struct Replay {
                 throw Error(fmt::format("{}: the {} digest {} is not that of {}, {}", what,
                                         eventlog::algorithm_name(d.algorithm), to_hex(d.bytes), found->path, actual.hex()));
         }
-        populate_granules(current, populated, blob.base, blob.length, file.bytes(), blob.description, &file);
+        populate_granules(current, populated, blob.base, blob.length, &file, blob.description);
         return fmt::format("{}: matches {}", what, found->what);
     }
 

@@ -89,10 +89,9 @@ Digest replay(const LaunchPlan& plan, After&& after) {
                 if (vcpus) throw Error("arm-cca plan loads data after creating vCPUs");
                 if (!o.page_type.empty())
                     throw Error(fmt::format("arm-cca plan: page type '{}' does not exist on CCA", o.page_type));
-                ByteSpan bytes = o.data.bytes();
-                if (bytes.empty()) throw Error(fmt::format("arm-cca plan: empty {} at {:#x}", o.label, o.gpa));
-                populate_granules(*rim, populated, o.gpa, bytes.size(),
-                                  o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label, &o.data);
+                if (o.data.size() == 0) throw Error(fmt::format("arm-cca plan: empty {} at {:#x}", o.label, o.gpa));
+                populate_granules(*rim, populated, o.gpa, o.data.size(), o.measured ? &o.data : nullptr,
+                                  "the " + o.label);
                 after(operation, *realm, *rim);
             },
             [&](const op::CreateVcpus& o) {
@@ -126,7 +125,7 @@ Digest replay(const LaunchPlan& plan, After&& after) {
 } // namespace
 
 void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64_t gpa, std::uint64_t size,
-                       std::optional<ByteSpan> measured, const std::string& what, const Payload* payload) {
+                       const Payload* measured, const std::string& what) {
     if (size == 0 || gpa + size < gpa) throw Error(fmt::format("{} at {:#x}+{:#x}: an empty or wrapping range", what, gpa, size));
     const std::uint64_t first = gpa / kGranule * kGranule;
     auto claim = [&](std::uint64_t granule) {
@@ -145,7 +144,7 @@ void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64
     if (measured->size() < size)
         throw Error(fmt::format("{}: {} bytes to measure, {} given", what, size, measured->size()));
     // The granules' bytes: the data placed at its offset, zeros around it.
-    for_each_page_hash(rim.algorithm(), measured->first(size), gpa - first, payload,
+    for_each_page_hash(rim.algorithm(), measured->slice(0, size), gpa - first,
                        [&](std::size_t index, const Digest& content_hash) {
                            const std::uint64_t granule = first + index * kGranule;
                            claim(granule);

@@ -23,9 +23,9 @@ std::vector<PlanEvent> rim_events(const LaunchPlan& plan);
 // bytes placed at their offset in zeroed granules; unmeasured, only IPAs.
 // A granule in `populated` already is an error (the RMM populates once);
 // `what` names the data in that error. The granules' content hashes are
-// computed on every core; `payload`, the storage `measured` views if any,
-// is read in windows released after use (for_each_page_hash).
+// computed on every core from `measured` (nullptr: unmeasured), read in
+// windows released after use, or streamed from its file (for_each_page_hash).
 void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64_t gpa, std::uint64_t size,
-                       std::optional<ByteSpan> measured, const std::string& what, const Payload* payload = nullptr);
+                       const Payload* measured, const std::string& what);
 
 } // namespace cvm::cca

@@ -87,7 +87,7 @@ void LogCommands::add_to(CLI::App& app) {
 bool LogCommands::parsed() const { return show_->parsed() || verify_->parsed(); }
 
 int LogCommands::run() const {
-    auto payload = cvm::Payload::map_file(file_);
+    auto payload = cvm::Payload::open_file(file_);
     auto log = cvm::eventlog::read_log(payload.bytes(), file_, {padded_});
     if (show_->parsed()) {
         if (json_) fmt::print("{}\n", cvm::eventlog::to_json(log, file_));

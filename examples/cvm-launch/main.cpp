@@ -93,7 +93,7 @@ int cmd_ovmf_hash(const cvmlaunch::SpecOptions& o, const MeasureOptions& m) {
     if (!o.kernel.empty() || !o.initrd.empty() || !o.cmdline.empty() || m.dump_vmsa)
         throw cvmlaunch::UsageError("--mode snp:ovmf-hash hashes the firmware alone: no kernel, initrd, command line "
                                     "or VMSA");
-    auto digest = cvm::sev::snp_ovmf_hash(cvm::Payload::map_file(o.firmware));
+    auto digest = cvm::sev::snp_ovmf_hash(cvm::Payload::open_file(o.firmware));
     const std::string value = m.format.render(digest, "amd-sev-snp");
     if (o.json) fmt::print("{}\n", nlohmann::ordered_json{{"mode", o.mode}, {"ovmf_hash", value}}.dump(2));
     else fmt::print("{}\n", value);
@@ -172,7 +172,7 @@ struct OwnerOptions {
 
 int cmd_run(const cvmlaunch::SpecOptions& o, const OwnerOptions& owner, double timeout_seconds) {
     auto started = std::chrono::steady_clock::now();
-    auto spec = o.to_spec();
+    auto spec = o.to_spec(cvmlaunch::SpecOptions::Use::launch);
     const auto& backend = cvm::find_backend(spec.technology);
     auto plan = backend.build_plan(spec);
     auto measurement = backend.predict(plan);

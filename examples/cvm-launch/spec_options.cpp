@@ -79,7 +79,7 @@ void SpecOptions::populate(CLI::App& app) {
             ->excludes(vmm);
 }
 
-cvm::VmSpec SpecOptions::to_spec() const {
+cvm::VmSpec SpecOptions::to_spec(Use use) const {
     cvm::VmSpec spec;
     spec.technology = technology.empty() ? "plain" : technology;
     if (mode == "sev") spec.technology = "amd-sev";
@@ -92,7 +92,7 @@ cvm::VmSpec SpecOptions::to_spec() const {
         if (path.empty()) return;
         cvm::ImageSpec image;
         image.role = role;
-        image.payload = cvm::Payload::map_file(path);
+        image.payload = use == Use::launch ? cvm::Payload::map_file(path) : cvm::Payload::open_file(path);
         spec.images.push_back(std::move(image));
     };
     add(cvm::ImageRole::firmware, firmware);

@@ -26,8 +26,12 @@ struct SpecOptions {
 
     // The options appear on `app` once it is the subcommand being parsed.
     void add_to(CLI::App& app);
+    // What the spec's files are read for: a prediction reads each once, as it
+    // goes (Payload::open_file); a launch loads the very bytes it predicted,
+    // from a sealed copy (Payload::map_file).
+    enum class Use { predict, launch };
     // Throws a UsageError for options that contradict each other.
-    cvm::VmSpec to_spec() const;
+    cvm::VmSpec to_spec(Use use = Use::predict) const;
     // --mode snp:ovmf-hash: the launch digest of the firmware alone.
     bool ovmf_hash_mode() const { return mode == "snp:ovmf-hash"; }
 

@@ -1,6 +1,8 @@
 #include "cvm/bytes.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -12,13 +14,26 @@
 
 namespace cvm {
 
+namespace {
+int copy_to_memfd(const InputFile& file);
+}
+
+// One of: bytes libcvm owns; a sealed memory file's mapping; or an open
+// file not copied yet (open_file), which becomes one of the other two the
+// first time its whole view is asked for.
 class Payload::Storage {
 public:
     Storage(std::string name, std::vector<std::uint8_t> bytes, bool file = false)
-        : name_(std::move(name)), owned_(std::move(bytes)), view_(owned_), file_(file) {}
+        : name_(std::move(name)), owned_(std::move(bytes)), view_(owned_), file_(file) {
+        copied_.store(true);
+    }
     Storage(std::string path, void* map, std::size_t size)
         : name_(std::move(path)), map_(map), map_size_(size),
-          view_(static_cast<const std::uint8_t*>(map), size), file_(true) {}
+          view_(static_cast<const std::uint8_t*>(map), size), file_(true) {
+        copied_.store(true);
+    }
+    explicit Storage(std::unique_ptr<InputFile> file)
+        : name_(file->path()), source_(std::move(file)), file_(true) {}
     ~Storage() {
         if (map_) ::munmap(map_, map_size_);
     }
@@ -26,24 +41,69 @@ public:
     Storage& operator=(const Storage&) = delete;
 
     const std::string& name() const { return name_; }
-    ByteSpan view() const { return view_; }
+    ByteSpan view() const {
+        if (source_) std::call_once(once_, [this] { copy(); });
+        return view_;
+    }
     bool file() const { return file_; }
     // Only a mapping may be released: madvise on owned bytes would zero them.
-    bool mapped() const { return map_ != nullptr; }
+    bool mapped() const { return copied_.load(std::memory_order_acquire) && map_ != nullptr; }
+    bool streams() const { return !copied_.load(std::memory_order_acquire); }
+
+    void read(std::size_t offset, std::span<std::uint8_t> out) const {
+        if (!streams()) {
+            auto v = view();
+            std::copy_n(v.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
+            return;
+        }
+        std::size_t done = 0;
+        while (done < out.size()) {
+            ssize_t n = ::pread(source_->fd(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw Error("cannot read", errno, name_, offset + done);
+            if (n == 0) throw Error("the file shrank while it was read", 0, name_, offset + done);
+            done += static_cast<std::size_t>(n);
+        }
+    }
 
 private:
+    // The sealed copy map_file makes, made on first need (const: a lazy
+    // cache of the same bytes).
+    void copy() const {
+        const auto size = static_cast<std::size_t>(source_->size());
+        int memfd = copy_to_memfd(*source_);
+        if (memfd < 0) {
+            owned_.resize(size);
+            source_->read_all(owned_);
+            view_ = ByteSpan(owned_);
+        } else {
+            void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, memfd, 0);
+            int err = errno;
+            ::close(memfd);
+            if (map == MAP_FAILED) throw Error("cannot map", err, name_);
+            map_ = map;
+            map_size_ = size;
+            view_ = ByteSpan(static_cast<const std::uint8_t*>(map), size);
+        }
+        copied_.store(true, std::memory_order_release);
+    }
+
     std::string name_;
-    std::vector<std::uint8_t> owned_;
-    void* map_ = nullptr;
-    std::size_t map_size_ = 0;
-    ByteSpan view_;
+    std::unique_ptr<InputFile> source_;  // open_file's file; read until copied
+    mutable std::once_flag once_;
+    mutable std::atomic<bool> copied_{false};
+    mutable std::vector<std::uint8_t> owned_;
+    mutable void* map_ = nullptr;
+    mutable std::size_t map_size_ = 0;
+    mutable ByteSpan view_;
     bool file_ = false;
 };
 
 Payload::Payload() : Payload(Payload::from_bytes({}, "empty")) {}
 
-Payload::Payload(std::shared_ptr<const Storage> storage)
-    : storage_(std::move(storage)), view_(storage_->view()) {}
+Payload::Payload(std::shared_ptr<const Storage> storage) : storage_(std::move(storage)) {
+    size_ = storage_->streams() ? 0 : storage_->view().size();
+}
 
 InputFile::InputFile(const std::string& path, std::uint64_t max_size) : path_(path) {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
@@ -142,11 +202,29 @@ Payload Payload::map_file(const std::string& path) {
     return Payload(std::make_shared<const Storage>(path, map, size));
 }
 
+Payload Payload::open_file(const std::string& path) {
+    auto file = std::make_unique<InputFile>(path, kMaxPayloadSize);
+    const auto size = static_cast<std::size_t>(file->size());
+    if (size == 0) return Payload(std::make_shared<const Storage>(path, std::vector<std::uint8_t>{}, true));
+    Payload p(std::make_shared<const Storage>(std::move(file)));
+    p.size_ = size;
+    return p;
+}
+
 Payload Payload::from_bytes(std::vector<std::uint8_t> bytes, std::string name) {
     return Payload(std::make_shared<const Storage>(std::move(name), std::move(bytes)));
 }
 
-ByteSpan Payload::bytes() const noexcept { return view_; }
+ByteSpan Payload::bytes() const { return storage_->view().subspan(offset_, size_); }
+
+void Payload::read(std::size_t offset, std::span<std::uint8_t> out) const {
+    if (offset > size_ || out.size() > size_ - offset)
+        throw Error("read [" + std::to_string(offset) + ", +" + std::to_string(out.size()) + ") is outside " +
+                    std::to_string(size_) + " bytes", 0, name());
+    storage_->read(offset_ + offset, out);
+}
+
+bool Payload::streams() const noexcept { return storage_->streams(); }
 
 namespace {
 
@@ -168,25 +246,28 @@ std::pair<void*, std::size_t> inner_pages(const std::uint8_t* data, std::size_t 
 } // namespace
 
 void Payload::release(std::size_t offset, std::size_t size) const noexcept {
-    if (!storage_->mapped() || offset >= view_.size()) return;
-    auto [address, length] = inner_pages(view_.data() + offset, std::min(size, view_.size() - offset));
+    if (!storage_->mapped() || offset >= size_) return;
+    const std::uint8_t* base = storage_->view().data() + offset_;
+    auto [address, length] = inner_pages(base + offset, std::min(size, size_ - offset));
     if (length) ::madvise(address, length, MADV_DONTNEED);
 }
 
 void Payload::prefetch(std::size_t offset, std::size_t size) const noexcept {
-    if (!storage_->mapped() || offset >= view_.size()) return;
+    if (!storage_->mapped() || offset >= size_) return;
+    const std::uint8_t* base = storage_->view().data() + offset_;
     // Widen to the enclosing pages: a partial first page is worth mapping too.
-    auto first = reinterpret_cast<std::uintptr_t>(view_.data() + offset) & ~std::uintptr_t{4095};
-    auto last = reinterpret_cast<std::uintptr_t>(view_.data() + offset + std::min(size, view_.size() - offset));
+    auto first = reinterpret_cast<std::uintptr_t>(base + offset) & ~std::uintptr_t{4095};
+    auto last = reinterpret_cast<std::uintptr_t>(base + offset + std::min(size, size_ - offset));
     ::madvise(reinterpret_cast<void*>(first), last - first, MADV_POPULATE_READ);
 }
 
 Payload Payload::slice(std::size_t offset, std::size_t size) const {
-    if (offset > view_.size() || size > view_.size() - offset)
+    if (offset > size_ || size > size_ - offset)
         throw Error("slice [" + std::to_string(offset) + ", +" + std::to_string(size) + ") is outside " +
-                    std::to_string(view_.size()) + " bytes", 0, name());
+                    std::to_string(size_) + " bytes", 0, name());
     Payload part(*this);
-    part.view_ = view_.subspan(offset, size);
+    part.offset_ = offset_ + offset;
+    part.size_ = size;
     return part;
 }
 const std::string& Payload::name() const noexcept { return storage_->name(); }

@@ -150,6 +150,17 @@ Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
 
 Digest hash(HashAlgorithm algorithm, const Payload& payload) {
     constexpr std::size_t kChunk = 4u << 20;
+    if (payload.streams()) {
+        // From the file itself, a chunk at a time: no copy of the whole.
+        Hasher h(algorithm);
+        std::vector<std::uint8_t> chunk(std::min(kChunk, payload.size()));
+        for (std::size_t at = 0; at < payload.size(); at += kChunk) {
+            std::span<std::uint8_t> part(chunk.data(), std::min(kChunk, payload.size() - at));
+            payload.read(at, part);
+            h.update(part);
+        }
+        return h.finish();
+    }
     auto bytes = payload.bytes();
     if (bytes.size() <= kChunk) return hash(algorithm, bytes);
     Hasher h(algorithm);

@@ -26,6 +26,11 @@ inline constexpr std::size_t kPageSize = 4096;
 // use. An exception from `consume` stops the walk and propagates.
 void for_each_page_hash(HashAlgorithm algorithm, ByteSpan data, std::size_t lead, const Payload* payload,
                         const std::function<void(std::size_t, const Digest&)>& consume);
+// The same over a payload's whole view: one that streams from its file
+// (Payload::open_file) is read by the workers themselves, a share of each
+// window each, and never copied whole.
+void for_each_page_hash(HashAlgorithm algorithm, const Payload& data, std::size_t lead,
+                        const std::function<void(std::size_t, const Digest&)>& consume);
 
 // Pages a load of `size` bytes starting `lead` bytes into a page covers.
 constexpr std::size_t pages_covered(std::size_t lead, std::size_t size) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cvm/bytes.hpp"
+#include "cvm/digest.hpp"
 #include "cvm/error.hpp"
 
 using namespace cvm;
@@ -94,6 +95,46 @@ TEST(InputFile, AMappedFileTruncatedLaterIsStillReadable) {
     // Releasing and reading again brings back the same bytes, not zeros.
     payload.release(0, payload.size());
     EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), payload.bytes().begin()));
+}
+
+TEST(InputFile, AnOpenedFileStreamsUntilItsBytesAreAskedForThenIsSealed) {
+    TempDir dir;
+    std::string path = dir.path + "/initrd";
+    std::vector<std::uint8_t> bytes(3 << 20);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 131 + (i >> 12));
+    write_file(path, bytes);
+    Payload payload = Payload::open_file(path);
+    EXPECT_TRUE(payload.streams());
+    EXPECT_EQ(payload.size(), bytes.size());
+    // A slice reads its own range, from the file, without a copy.
+    Payload part = payload.slice(4097, 10000);
+    std::vector<std::uint8_t> got(100);
+    part.read(5, got);
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), bytes.begin() + 4102));
+    EXPECT_TRUE(payload.streams());
+    EXPECT_NE(error_of([&] { part.read(9950, got); }).find("outside 10000 bytes"), std::string::npos);
+    // The whole view makes the sealed copy: later rewrites do not reach it.
+    ByteSpan view = part.bytes();
+    EXPECT_FALSE(payload.streams());
+    ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+    write_file(path, std::vector<std::uint8_t>(100, 0xee));
+    EXPECT_TRUE(std::equal(view.begin(), view.end(), bytes.begin() + 4097));
+    payload.read(0, got);
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), bytes.begin()));
+}
+
+TEST(InputFile, AStreamingReadOfATruncatedFileIsAnErrorNotAFault) {
+    TempDir dir;
+    std::string path = dir.path + "/initrd";
+    write_file(path, std::vector<std::uint8_t>(1 << 20, 0x5a));
+    Payload payload = Payload::open_file(path);
+    ASSERT_EQ(::truncate(path.c_str(), 4096), 0);
+    std::vector<std::uint8_t> chunk(8192);
+    auto text = error_of([&] { payload.read(0, chunk); });
+    EXPECT_NE(text.find(path), std::string::npos) << text;
+    EXPECT_NE(text.find("the file shrank while it was read"), std::string::npos) << text;
+    // Its digest is then an error too, never a digest of other bytes.
+    EXPECT_THROW(cvm::hash(HashAlgorithm::sha256, payload), Error);
 }
 
 TEST(InputFile, BlockingModeIsRestoredForTheReader) {

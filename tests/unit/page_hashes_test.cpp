@@ -87,6 +87,29 @@ TEST(PageHashes, AcrossWindowsOfAMappedFileReleasedAfterUse) {
     EXPECT_EQ(cvm::hash(HashAlgorithm::sha256, payload).hex(), cvm::hash(HashAlgorithm::sha256, ByteSpan(data)).hex());
 }
 
+TEST(PageHashes, AFileReadAsItGoesGivesTheSamePages) {
+    // Payload::open_file: the workers read their shares from the file.
+    auto data = pattern(2 * 2048 * 4096 + 555 * 4096 + 17);
+    std::string path = testing::TempDir() + "page-hashes-streamed";
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_TRUE(f);
+    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
+    std::fclose(f);
+    auto payload = cvm::Payload::open_file(path);
+    for (std::size_t lead : {0ul, 300ul}) {
+        auto want = expected_pages(EVP_sha256(), data, lead);
+        std::size_t next = 0;
+        cvm::for_each_page_hash(HashAlgorithm::sha256, payload, lead, [&](std::size_t index, const cvm::Digest& d) {
+            ASSERT_EQ(index, next);
+            EXPECT_EQ(cvm::to_hex(d.bytes()), cvm::to_hex(want[index])) << "page " << index << " lead " << lead;
+            ++next;
+        });
+        EXPECT_EQ(next, want.size());
+    }
+    EXPECT_TRUE(payload.streams()) << "hashing made a copy of the file";
+    std::remove(path.c_str());
+}
+
 TEST(PageHashes, AnExceptionFromTheConsumerStopsTheWalk) {
     auto data = pattern(5000 * 4096);
     std::size_t seen = 0;
