@@ -91,8 +91,6 @@ Digest replay(const LaunchPlan& plan, After&& after) {
                     throw Error(fmt::format("arm-cca plan: page type '{}' does not exist on CCA", o.page_type));
                 ByteSpan bytes = o.data.bytes();
                 if (bytes.empty()) throw Error(fmt::format("arm-cca plan: empty {} at {:#x}", o.label, o.gpa));
-                const std::uint64_t first = o.gpa / kGranule * kGranule;
-                const std::uint64_t end = o.gpa + bytes.size();
                 populate_granules(*rim, populated, o.gpa, bytes.size(),
                                   o.measured ? std::optional<ByteSpan>(bytes) : std::nullopt, "the " + o.label, &o.data);
                 after(operation, *realm, *rim);

@@ -203,3 +203,9 @@ def launch(spec: Union[Spec, Plan, None] = None, *, console: object = None, time
 def sev_owner_reply(request: Union[Dict[str, object], str], launch_digest: bytes, policy: int, tik: bytes,
                     tek: Optional[bytes] = None, secret: bytes = b"") -> Dict[str, object]:
     """The guest owner's reply to an SEV launch's round-trip request: 'inject', 'finish' or 'abort'."""
+
+def sev_verify_pdh_chain(pdh: str, pek: str, oca: str, cek: str, ask: str, ark: str) -> Dict[str, object]:
+    """Checks an SEV platform's PDH certificate chain up to the ARK: {'trusted', 'pdh', 'checked', 'failures'}."""
+
+def sev_owner_dh_certificate(key_pem: str, self_sign: bool = True, api_major: int = 0, api_minor: int = 0) -> bytes:
+    """The guest owner's Diffie-Hellman certificate for LAUNCH_START, SEV format."""

@@ -8,12 +8,11 @@
 #include "bindings/python/bindings.hpp"
 #include "cvm/error.hpp"
 #include "cvm/owner_channel.hpp"
+#include "cvm/sev_cert.hpp"
 #include "cvm/sev_owner.hpp"
 
 namespace cvm::python {
 namespace {
-
-std::string bytes_of(const py::bytes& b) { return std::string(b); }
 
 sev::Key128 key_of(const py::bytes& b, const char* what) {
     const std::string k = b;
@@ -75,6 +74,26 @@ void bind_owner(py::module_& m) {
           "checks the launch runs under `policy` and its MEASURE proves `launch_digest` with the TIK,\n"
           "then wraps `secret` with the TEK (empty: finish without one). Returns the reply dict:\n"
           "{'action': 'inject', 'header', 'secret'}, {'action': 'finish'} or {'action': 'abort', 'reason'}.");
+    m.def("sev_verify_pdh_chain",
+          [](const std::string& pdh, const std::string& pek, const std::string& oca, const std::string& cek,
+             const std::string& ask, const std::string& ark) {
+              const auto chain = sev::read_pdh_chain({pdh, pek, oca, cek, ask, ark});
+              return from_json_text(sev::pdh_chain_report_json(chain, sev::verify_pdh_chain(chain)));
+          },
+          py::arg("pdh"), py::arg("pek"), py::arg("oca"), py::arg("cek"), py::arg("ask"), py::arg("ark"),
+          "Checks an SEV platform's PDH certificate up to the ARK (paths to the six files); returns\n"
+          "{'trusted', 'pdh', 'checked', 'failures'} as `cvm-launch verify-pdh-chain --json` prints it.");
+    m.def("sev_owner_dh_certificate",
+          [](const std::string& key_pem, bool self_sign, std::uint8_t api_major, std::uint8_t api_minor) {
+              sev::OwnerCertOptions options;
+              options.self_sign = self_sign;
+              options.api_major = api_major;
+              options.api_minor = api_minor;
+              const auto cert = sev::make_owner_dh_certificate(key_pem, options);
+              return py::bytes(reinterpret_cast<const char*>(cert.data()), cert.size());
+          },
+          py::arg("key_pem"), py::arg("self_sign") = true, py::arg("api_major") = 0, py::arg("api_minor") = 0,
+          "The guest owner's DH certificate for LAUNCH_START (0x824 bytes) from a P-384 private key in PEM.");
 }
 
 } // namespace cvm::python

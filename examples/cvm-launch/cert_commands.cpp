@@ -47,13 +47,6 @@ void write_all(const std::string& path, cvm::ByteSpan bytes) {
     if (!out) throw cvm::Error("cannot write", errno, path);
 }
 
-// The coordinates as a verifier compares them with `openssl ec -text`:
-// big-endian hex of the 48 bytes of a P-384 number.
-std::string be_hex(const std::array<std::uint8_t, cvm::sev::kSevEcField>& le) {
-    std::vector<std::uint8_t> be(le.rend() - 48, le.rend());
-    return cvm::to_hex(be);
-}
-
 } // namespace
 
 void CertCommands::add_to(CLI::App& app) {
@@ -98,13 +91,7 @@ int CertCommands::verify() const {
     const bool trusted = result.trusted();
     const std::string api = fmt::format("{}.{}", chain.pdh.api_major, chain.pdh.api_minor);
     if (json) {
-        nlohmann::ordered_json j;
-        j["trusted"] = trusted;
-        j["pdh"] = {{"api", api}, {"algo", cvm::sev::to_string(chain.pdh.algo)}, {"qx", be_hex(chain.pdh.qx)},
-                    {"qy", be_hex(chain.pdh.qy)}};
-        j["checked"] = result.checked;
-        j["failures"] = result.failures;
-        fmt::print("{}\n", j.dump(2));
+        fmt::print("{}\n", cvm::sev::pdh_chain_report_json(chain, result));
     } else {
         for (const auto& line : result.checked) fmt::print("ok    {}\n", line);
         for (const auto& line : result.failures) fmt::print("FAIL  {}\n", line);
@@ -127,7 +114,7 @@ int CertCommands::make_dh_cert() const {
     const auto parsed = cvm::sev::parse_sev_certificate(cert, out_file, cvm::sev::CertUsage::pdh);
     if (json) {
         nlohmann::ordered_json j{{"written", out_file}, {"bytes", cert.size()}, {"signed", options.self_sign},
-                                 {"qx", be_hex(parsed.qx)}, {"qy", be_hex(parsed.qy)}};
+                                 {"qx", cvm::sev::coordinate_hex(parsed.qx)}, {"qy", cvm::sev::coordinate_hex(parsed.qy)}};
         fmt::print("{}\n", j.dump(2));
     } else {
         fmt::print("wrote {} ({} bytes, {}): the owner's DH certificate for LAUNCH_START (--owner-dh-cert)\n",

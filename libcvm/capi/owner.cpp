@@ -1,14 +1,17 @@
-// cvm_launch_set_owner*, cvm_sev_owner_reply: the guest owner's round trip
-// of an SEV launch for C callers (cvm/owner_channel.hpp, cvm/sev_owner.hpp).
+// The guest owner of an SEV launch for C callers: the round trip
+// (cvm_launch_set_owner*, cvm_sev_owner_reply; cvm/owner_channel.hpp,
+// cvm/sev_owner.hpp) and the certificates (cvm/sev_cert.hpp).
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include "cvm/error.hpp"
 #include "cvm/owner_channel.hpp"
+#include "cvm/sev_cert.hpp"
 #include "cvm/sev_owner.hpp"
 #include "libcvm/capi/handles.hpp"
 #include "libcvm/capi/status.hpp"
@@ -78,6 +81,38 @@ cvm_status cvm_sev_owner_reply(const char* request_json, const uint8_t* launch_d
                                                            expected_policy, cvm::ByteSpan(secret, secret_size));
         *reply_json = cvm::capi::malloc_copy(cvm::sev::to_json(reply));
         *proven = reply.action == cvm::sev::SecretReply::Action::abort ? 0 : 1;
+    });
+}
+
+cvm_status cvm_sev_verify_pdh_chain(const char* pdh, const char* pek, const char* oca, const char* cek,
+                                    const char* ask, const char* ark, int* trusted, char** report_json) {
+    for (const char* path : {pdh, pek, oca, cek, ask, ark})
+        if (!path) return fail(CVM_ERR_ARGUMENT, "a certificate path is NULL");
+    CVM_REQUIRE(trusted);
+    return guarded([&] {
+        const auto chain = cvm::sev::read_pdh_chain({pdh, pek, oca, cek, ask, ark});
+        const auto result = cvm::sev::verify_pdh_chain(chain);
+        if (report_json) *report_json = cvm::capi::malloc_copy(cvm::sev::pdh_chain_report_json(chain, result));
+        *trusted = result.trusted() ? 1 : 0;
+    });
+}
+
+cvm_status cvm_sev_owner_dh_certificate(const char* key_pem, int self_sign, uint8_t api_major, uint8_t api_minor,
+                                        uint8_t** certificate, size_t* size) {
+    CVM_REQUIRE(key_pem);
+    CVM_REQUIRE(certificate);
+    CVM_REQUIRE(size);
+    return guarded([&] {
+        cvm::sev::OwnerCertOptions options;
+        options.self_sign = self_sign != 0;
+        options.api_major = api_major;
+        options.api_minor = api_minor;
+        const auto cert = cvm::sev::make_owner_dh_certificate(key_pem, options);
+        auto* copy = static_cast<uint8_t*>(std::malloc(cert.size()));
+        if (!copy) throw std::bad_alloc();
+        std::memcpy(copy, cert.data(), cert.size());
+        *certificate = copy;
+        *size = cert.size();
     });
 }
 

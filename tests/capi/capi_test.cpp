@@ -3,13 +3,16 @@
 // every failure becomes a status code plus a message, never an exception.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <thread>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -205,7 +208,9 @@ TEST(CApi, EveryTechnologyAgreesWithTheCppApiOrRefusesAlike) {
         cvm_status status = cvm_plan_build(spec.get(), &plan);
         if (status == CVM_OK) status = cvm_predict(plan, &prediction);
         c_outcome = status == CVM_OK ? cvm_prediction_hex(prediction) : std::string("error: ") + cvm_last_error();
-        if (status != CVM_OK) EXPECT_EQ(status, CVM_ERR_INPUT);
+        if (status != CVM_OK) {
+            EXPECT_EQ(status, CVM_ERR_INPUT);
+        }
         cvm_prediction_free(prediction);
         cvm_plan_free(plan);
         EXPECT_EQ(c_outcome, cpp_outcome);
@@ -517,4 +522,66 @@ TEST(CApi, AnOwnerOnATechnologyWithoutTheRoundTripFailsTheLaunch) {
     EXPECT_EQ(called, 0);
     EXPECT_EQ(cvm_launch_set_owner_fds(launch.get(), -1, 3), CVM_ERR_ARGUMENT);
     EXPECT_EQ(cvm_launch_set_owner_command(launch.get(), nullptr), CVM_ERR_ARGUMENT);
+}
+
+TEST(CApi, ThePdhChainOfARealPlatformAndAFlippedByte) {
+    // AMD's Rome ARK/ASK and a real platform's CEK/PEK/OCA/PDH (virtee/sev
+    // test data; tests/vectors/sev/certs/PROVENANCE.md).
+    auto cert = [](const char* name) { return cvmtest::vector_path(std::string("sev/certs/rome/") + name); };
+    int trusted = -1;
+    char* raw = nullptr;
+    ASSERT_EQ(cvm_sev_verify_pdh_chain(cert("pdh.cert").c_str(), cert("pek.cert").c_str(), cert("oca.cert").c_str(),
+                                       cert("cek.cert").c_str(), cert("ask.cert").c_str(), cert("ark.cert").c_str(),
+                                       &trusted, &raw), CVM_OK) << cvm_last_error();
+    Owned<char> report(raw);
+    EXPECT_EQ(trusted, 1) << report.get();
+    EXPECT_TRUE(nlohmann::json::parse(report.get()).at("failures").empty());
+
+    // One bit of the PDH's signature flipped: well-formed, but untrusted.
+    std::ifstream in(cert("pdh.cert"), std::ios::binary);
+    std::vector<std::uint8_t> pdh((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_EQ(pdh.size(), 0x824u);
+    pdh[0x41c] ^= 1;  // first byte of signature 1's R
+    TempFile bad(pdh);
+    ASSERT_EQ(cvm_sev_verify_pdh_chain(bad.path(), cert("pek.cert").c_str(), cert("oca.cert").c_str(),
+                                       cert("cek.cert").c_str(), cert("ask.cert").c_str(), cert("ark.cert").c_str(),
+                                       &trusted, &raw), CVM_OK) << cvm_last_error();
+    Owned<char> failed(raw);
+    EXPECT_EQ(trusted, 0);
+    EXPECT_FALSE(nlohmann::json::parse(failed.get()).at("failures").empty()) << failed.get();
+    // The ARK given as the PDH is not a certificate of that role.
+    EXPECT_EQ(cvm_sev_verify_pdh_chain(cert("ark.cert").c_str(), cert("pek.cert").c_str(), cert("oca.cert").c_str(),
+                                       cert("cek.cert").c_str(), cert("ask.cert").c_str(), cert("ark.cert").c_str(),
+                                       &trusted, nullptr), CVM_ERR_INPUT);
+}
+
+TEST(CApi, TheOwnersDhCertificateHoldsTheKeysPointAsOpenSslPrintsIt) {
+    // Key and its point from the openssl command line, not from libcvm.
+    char dir[] = "/tmp/capi-owner-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string key = std::string(dir) + "/owner.pem";
+    ASSERT_EQ(std::system(("openssl ecparam -name secp384r1 -genkey -noout -out " + key + " 2>/dev/null").c_str()), 0);
+    FILE* p = popen(("openssl ec -in " + key + " -pubout -outform DER 2>/dev/null | tail -c 97 | od -An -tx1 -v").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string hex;
+    for (int c; (c = fgetc(p)) != EOF;)
+        if (std::isxdigit(c)) hex += static_cast<char>(c);
+    pclose(p);
+    ASSERT_EQ(hex.size(), 194u);  // 04 || X || Y
+    std::ifstream in(key);
+    std::string pem((std::istreambuf_iterator<char>(in)), {});
+    std::uint8_t* raw = nullptr;
+    std::size_t size = 0;
+    ASSERT_EQ(cvm_sev_owner_dh_certificate(pem.c_str(), 0, 1, 55, &raw, &size), CVM_OK) << cvm_last_error();
+    std::unique_ptr<std::uint8_t, void (*)(void*)> cert(raw, cvm_free);
+    ASSERT_EQ(size, 0x824u);
+    // QX at 0x14 and QY at 0x5c, little-endian in 72 bytes (SEV API appendix C).
+    auto be = [&](std::size_t at) {
+        std::string out;
+        for (int i = 47; i >= 0; --i) out += fmt::format("{:02x}", raw[at + i]);
+        return out;
+    };
+    EXPECT_EQ(be(0x14), hex.substr(2, 96));
+    EXPECT_EQ(be(0x5c), hex.substr(98, 96));
+    std::system(("rm -rf " + std::string(dir)).c_str());
 }

@@ -116,7 +116,9 @@ std::string predict(const Case& c) {
     if (status == CVM_OK) status = cvm_plan_build(spec, &plan);
     if (status == CVM_OK) status = cvm_predict(plan, &prediction);
     std::string result = status == CVM_OK ? cvm_prediction_hex(prediction) : std::string("ERROR: ") + cvm_last_error();
-    if (status != CVM_OK) EXPECT_EQ(status, CVM_ERR_INPUT) << result;
+    if (status != CVM_OK) {
+        EXPECT_EQ(status, CVM_ERR_INPUT) << result;
+    }
     cvm_prediction_free(prediction);
     cvm_plan_free(plan);
     cvm_spec_free(spec);

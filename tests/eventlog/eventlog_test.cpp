@@ -321,7 +321,9 @@ TEST(PlainEventLog, RoundTripsThroughTheReader) {
             std::memcpy(&size, e.data.data() + 4, 4);
             ByteSpan encoding(e.data.data() + 8, size);
             EXPECT_EQ(e.digest(TPM_ALG_SHA256)->bytes, sha256(encoding));
-            if (banks.size() > 1) EXPECT_EQ(e.digest(TPM_ALG_SHA384)->bytes, sha384(encoding));
+            if (banks.size() > 1) {
+                EXPECT_EQ(e.digest(TPM_ALG_SHA384)->bytes, sha384(encoding));
+            }
         }
         EXPECT_EQ(log.used_size, bytes.size());
     }

@@ -454,8 +454,9 @@ int SevKernelModel::vcpu_ioctl(Vcpu& vcpu, int, unsigned long request, void* arg
 
 // arch/x86/kvm/svm/sev.c sev_launch_secret, before the firmware is asked:
 // sev_pin_memory(guest_uaddr, guest_len) refuses an empty or wrapping range
-// (-EINVAL) and fails to pin what is not mapped (-ENOMEM from its short
-// pin_user_pages_fast); the pinned pages must be physically contiguous
+// (-EINVAL) (its -ENOMEM for memory that is not mapped is not modelled: the
+// kernel pins any mapped user memory, and the model cannot tell which
+// addresses are); the pinned pages must be physically contiguous
 // (get_num_contig_pages, -EINVAL), which the model's host, backing guest
 // memory with separate 4 KiB pages, grants only within one page; then
 // psp_copy_user_blob copies the transport buffer and the header, each
@@ -464,10 +465,6 @@ int SevKernelModel::vcpu_ioctl(Vcpu& vcpu, int, unsigned long request, void* arg
 int SevKernelModel::launch_secret(const void* args, const std::string& name) {
     const auto* a = static_cast<const uapi::LaunchSecret*>(args);
     if (a->guest_len == 0 || a->guest_uaddr + a->guest_len < a->guest_uaddr) return refuse(name, EINVAL);
-    bool mapped = false;
-    for (const auto& [id, slot] : slots_)
-        if (a->guest_uaddr >= slot.uaddr && a->guest_uaddr + a->guest_len <= slot.uaddr + slot.size) mapped = true;
-    if (!mapped) return refuse(name, ENOMEM);
     if (a->guest_uaddr / kPage != (a->guest_uaddr + a->guest_len - 1) / kPage) return refuse(name, EINVAL);
     for (auto [uaddr, len] : {std::pair<std::uint64_t, std::uint32_t>{a->trans_uaddr, a->trans_len}, {a->hdr_uaddr, a->hdr_len}})
         if (!uaddr || !len || len > kFwBlobMax) return refuse(name, EINVAL);

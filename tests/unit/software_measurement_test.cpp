@@ -37,8 +37,8 @@ TEST(SoftwareMeasurement, MatchesTheDocumentedChain) {
     const std::vector<ConfigField> fields{{"arch", "x86_64"}, {"irqchip", "in-kernel"}};
     plan.add(op::CreateVm{find_backend("plain").decode_config(fields)});
     plan.add(op::AddMemory{0, 0x100000, false, "ram"});
-    plan.add(op::LoadData{0x1000, Payload::from_bytes(data, "d"), true, "x"});
-    plan.add(op::LoadData{0x2000, Payload::from_bytes(data, "d"), false, "y"});
+    plan.add(op::LoadData{0x1000, Payload::from_bytes(data, "d"), true, "x", ""});
+    plan.add(op::LoadData{0x2000, Payload::from_bytes(data, "d"), false, "y", ""});
     plan.add(op::CreateVcpus{2});
     plan.add(op::SetRegisters{0, {{"rip", 0x100200}}});
     plan.add(op::Finalize{});

@@ -334,3 +334,35 @@ def test_an_owner_on_a_technology_without_the_round_trip_is_refused():
     with pytest.raises(cvm.Error, match="no guest-owner round trip"):
         cvm.launch(technology="plain", kernel=synthetic_bzimage(), owner=lambda request: called.append(request))
     assert called == []
+
+
+def test_sev_pdh_chain_of_a_real_platform(tmp_path):
+    # AMD's Naples ARK/ASK and a real platform's chain (virtee/sev test data,
+    # tests/vectors/sev/certs/PROVENANCE.md).
+    vectors = os.environ["CVM_VECTORS_DIR"]
+    certs = {name: os.path.join(vectors, "sev", "certs", "naples", name + ".cert")
+             for name in ("pdh", "pek", "oca", "cek", "ask", "ark")}
+    report = cvm.sev_verify_pdh_chain(**certs)
+    assert report["trusted"] and report["failures"] == []
+    cli = json.loads(subprocess.run([os.environ["CVM_LAUNCH"], "verify-pdh-chain", "--json"] +
+                                    [f"--{k}={v}" for k, v in certs.items()], capture_output=True, text=True).stdout)
+    assert report == cli
+    pek = bytearray(open(certs["pek"], "rb").read())
+    pek[0x624] ^= 1  # signature 2's R (the CEK's signature)
+    (tmp_path / "pek.cert").write_bytes(bytes(pek))
+    report = cvm.sev_verify_pdh_chain(**{**certs, "pek": str(tmp_path / "pek.cert")})
+    assert not report["trusted"] and report["failures"]
+
+
+def test_sev_owner_dh_certificate_holds_the_point_openssl_prints(tmp_path):
+    key = tmp_path / "owner.pem"
+    subprocess.run(["openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", str(key)], check=True)
+    der = subprocess.run(["openssl", "ec", "-in", str(key), "-pubout", "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    point = der[-97:]
+    assert point[0] == 4
+    cert = cvm.sev_owner_dh_certificate(key.read_text(), self_sign=False, api_major=1, api_minor=55)
+    assert len(cert) == 0x824
+    assert cert[0x14:0x14 + 48][::-1] == point[1:49]
+    assert cert[0x5C:0x5C + 48][::-1] == point[49:97]
+    assert cert[4:6] == bytes([1, 55])

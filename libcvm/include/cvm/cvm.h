@@ -289,6 +289,23 @@ CVM_API cvm_status cvm_sev_owner_reply(const char *request_json, const uint8_t *
                                        uint32_t expected_policy, const uint8_t tik[16], const uint8_t *tek,
                                        const uint8_t *secret, size_t secret_size, int *proven, char **reply_json);
 
+/* ---- the guest owner's certificates (AMD SEV) --------------------------- */
+
+/* Checks the platform's PDH certificate up to the ARK the caller trusts
+   (PDH <- PEK <- CEK <- ASK <- ARK, PEK <- OCA), the files as
+   PDH_CERT_EXPORT and AMD's key server give them: *trusted 1 when every link
+   holds, else 0; *report_json (free with cvm_free) as `cvm-launch
+   verify-pdh-chain --json` prints it. A file that is not a certificate of its
+   role is CVM_ERR_INPUT, one that cannot be read CVM_ERR_SYSTEM. */
+CVM_API cvm_status cvm_sev_verify_pdh_chain(const char *pdh, const char *pek, const char *oca, const char *cek,
+                                            const char *ask, const char *ark, int *trusted, char **report_json);
+/* The guest owner's Diffie-Hellman certificate for LAUNCH_START (0x824
+   bytes, SEV format) from a P-384 private key in PEM; `self_sign` 1 signs it
+   with the same key as sev-tool does, 0 leaves both signature slots empty.
+   *certificate is freed with cvm_free. */
+CVM_API cvm_status cvm_sev_owner_dh_certificate(const char *key_pem, int self_sign, uint8_t api_major,
+                                                uint8_t api_minor, uint8_t **certificate, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -138,6 +138,14 @@ struct PdhChainResult {
 // every broken link at once.
 PdhChainResult verify_pdh_chain(const PdhChain& chain);
 
+// A P-384 coordinate of a certificate (72 bytes little-endian, 48 used) as
+// big-endian hex, the way OpenSSL and `openssl ec -text` print it.
+std::string coordinate_hex(const std::array<std::uint8_t, kSevEcField>& le);
+
+// The check as one JSON object: {"trusted", "pdh": {"api", "algo", "qx",
+// "qy"} (coordinates big-endian hex), "checked", "failures"}.
+std::string pdh_chain_report_json(const PdhChain& chain, const PdhChainResult& result);
+
 // The certificate's public key as a PEM SubjectPublicKeyInfo (what
 // ecdh_p384 in cvm/sev_owner.hpp takes as the peer). Throws if the point is
 // not on P-384.
