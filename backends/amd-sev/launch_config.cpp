@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "cvm/snp_id_block.hpp"
 #include "cvm/spec.hpp"
 
 namespace cvm::sev {
@@ -91,6 +92,20 @@ void LaunchConfig::check(std::string_view technology) const {
     if (!c.host_data.empty() && (c.mode != Mode::snp || c.host_data.size() != kSnpHostDataSize))
         throw Error(fmt::format("host data of {} bytes on a {} VM: only SEV-SNP takes HOST_DATA, 32 bytes",
                                 c.host_data.size(), technology));
+    if (c.id_block.empty() != c.id_auth.empty())
+        throw Error("an SNP ID block needs its ID authentication structure, and the structure its block "
+                    "(SNP_LAUNCH_FINISH copies both when id_block_en is set)");
+    if (!c.id_block.empty()) {
+        if (c.mode != Mode::snp)
+            throw Error(fmt::format("an ID block on a {} VM: only SEV-SNP's SNP_LAUNCH_FINISH takes one", technology));
+        // A plan may come from an event log: the same strict parse as a file.
+        const auto block = parse_snp_id_block(c.id_block, "the plan's id-block");
+        parse_snp_id_auth(c.id_auth, "the plan's id-auth");
+        if (block.policy != c.policy)
+            throw Error(fmt::format("the ID block's POLICY {:#x} is not the launch's SNP guest policy {:#x} "
+                                    "(the firmware refuses SNP_LAUNCH_FINISH with POLICY_FAILURE)",
+                                    block.policy, c.policy));
+    }
     if (c.secret_gpa.has_value() != c.secret_size.has_value())
         throw Error("a secret area needs both its GPA and its size");
     if (c.secret_gpa && (c.mode == Mode::snp || *c.secret_size == 0 || *c.secret_gpa + *c.secret_size < *c.secret_gpa))
@@ -98,6 +113,10 @@ void LaunchConfig::check(std::string_view technology) const {
                                 "(LAUNCH_SECRET), non-empty", *c.secret_size, *c.secret_gpa, technology));
     if (c.mode != Mode::snp && c.policy > 0xffffffffull)
         throw Error(fmt::format("SEV policy {:#x} does not fit in 32 bits", c.policy));
+}
+
+bool LaunchConfig::author_key_en() const {
+    return !id_auth.empty() && parse_snp_id_auth(id_auth, "the plan's id-auth").has_author_key();
 }
 
 std::optional<std::uint32_t> vcpu_signature(std::string_view model) {

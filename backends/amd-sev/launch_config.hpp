@@ -40,6 +40,12 @@ struct LaunchConfig final : VmConfig {
     // SNP: the 32 bytes of HOST_DATA given at SNP_LAUNCH_FINISH (empty:
     // zeros). Not measured; the report carries them for the verifier.
     std::vector<std::uint8_t> host_data;
+    // SNP: the guest owner's ID block (96 bytes) and ID authentication
+    // structure (4096 bytes) for SNP_LAUNCH_FINISH (both or neither; empty:
+    // id_block_en 0). Not measured; the firmware checks them against the
+    // launch and the report carries their identities (cvm/snp_id_block.hpp).
+    std::vector<std::uint8_t> id_block;
+    std::vector<std::uint8_t> id_auth;
     // SEV/SEV-ES: the firmware's secret area (OVMF's SEV_SECRET_BLOCK), where
     // the owner round trip's LAUNCH_SECRET goes by default. Not measured.
     std::optional<std::uint64_t> secret_gpa, secret_size;
@@ -58,12 +64,17 @@ struct LaunchConfig final : VmConfig {
         codec.optional_bytes("owner-dh-cert", self.owner_dh_cert);
         codec.optional_bytes("owner-session", self.owner_session);
         codec.optional_bytes("host-data", self.host_data);
+        codec.optional_bytes("id-block", self.id_block);
+        codec.optional_bytes("id-auth", self.id_auth);
         codec.optional_number("secret-gpa", self.secret_gpa, Radix::hex);
         codec.optional_number("secret-size", self.secret_size, Radix::hex);
     }
     std::vector<ConfigField> fields() const override { return encode_config(*this); }
     // Refuses a configuration no SEV launch of `technology` can have.
     void check(std::string_view technology) const;
+    // SNP_LAUNCH_FINISH's AUTHOR_KEY_EN: the ID auth carries an author key
+    // (AUTH_KEY_ALGO 1), which signed the ID key.
+    bool author_key_en() const;
 };
 
 std::string_view technology_name(Mode mode);

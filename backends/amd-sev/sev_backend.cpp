@@ -40,6 +40,9 @@ public:
             o.push_back({"guest-features", "SEV features of the VMSAs (bit 0 SNPActive; 0x21 adds DebugSwap)", "0x1", {}, OptionKind::number});
             o.push_back({"host-data", "32 bytes (64 hex digits) given at SNP_LAUNCH_FINISH, which the attestation "
                                       "report carries as HOST_DATA; not measured", "", {}});
+            o.push_back({"id-block", "the guest owner's 96-byte SNP ID block file for SNP_LAUNCH_FINISH (with id-auth; "
+                                     "cvm-launch snp-id-block makes both); not measured", "", {}});
+            o.push_back({"id-auth", "the 4096-byte ID authentication structure signing id-block", "", {}});
             break;
         }
         if (mode_ != sev::Mode::snp) {

@@ -182,9 +182,22 @@ void SnpStarted::update(std::uint64_t gpa, std::span<std::uint8_t> host, uapi::S
     }
 }
 
-SnpFinished SnpStarted::finish(const std::array<std::uint8_t, 32>& host_data) && {
+SnpFinished SnpStarted::finish(const std::array<std::uint8_t, 32>& host_data, ByteSpan id_block, ByteSpan id_auth,
+                               bool author_key_en) && {
     uapi::SnpLaunchFinish args{};
     std::memcpy(args.host_data, host_data.data(), host_data.size());
+    if (!id_block.empty()) {
+        // sev.c snp_launch_finish copies exactly KVM_SEV_SNP_ID_BLOCK_SIZE and
+        // KVM_SEV_SNP_ID_AUTH_SIZE bytes from the two addresses: shorter
+        // buffers would let the kernel read past them.
+        if (id_block.size() != uapi::kSnpIdBlockSize || id_auth.size() != uapi::kSnpIdAuthSize)
+            throw Error(fmt::format("SNP_LAUNCH_FINISH takes a {}-byte ID block and a {}-byte ID auth, not {} and {}",
+                                    uapi::kSnpIdBlockSize, uapi::kSnpIdAuthSize, id_block.size(), id_auth.size()));
+        args.id_block_uaddr = reinterpret_cast<std::uintptr_t>(id_block.data());
+        args.id_auth_uaddr = reinterpret_cast<std::uintptr_t>(id_auth.data());
+        args.id_block_en = 1;
+        args.auth_key_en = author_key_en ? 1 : 0;
+    }
     channel_.command(uapi::kSnpLaunchFinish, &args, "KVM_SEV_SNP_LAUNCH_FINISH");
     return SnpFinished{};
 }

@@ -132,8 +132,11 @@ public:
     // KVM reports partial progress (it advances gfn/uaddr/len) or EAGAIN.
     // Throws SnpUpdateError when the firmware refuses a page.
     void update(std::uint64_t gpa, std::span<std::uint8_t> host, uapi::SnpPageType type) const;
-    // KVM_SEV_SNP_LAUNCH_FINISH without an ID block; KVM measures the VMSAs here.
-    SnpFinished finish(const std::array<std::uint8_t, 32>& host_data) &&;
+    // KVM_SEV_SNP_LAUNCH_FINISH; KVM measures the VMSAs here. With an ID
+    // block (96 bytes) and its ID auth (4096 bytes) it sets id_block_en, and
+    // auth_key_en when `author_key_en`; the buffers must outlive the call.
+    SnpFinished finish(const std::array<std::uint8_t, 32>& host_data, ByteSpan id_block = {}, ByteSpan id_auth = {},
+                       bool author_key_en = false) &&;
 
 private:
     SevChannel channel_;

@@ -284,7 +284,7 @@ RunResult launch_sev(const LaunchPlan& plan, const RunOptions& options) {
     if (snp) {
         std::array<std::uint8_t, kSnpHostDataSize> host_data{};
         std::copy(config.host_data.begin(), config.host_data.end(), host_data.begin());
-        std::move(*snp_started).finish(host_data);
+        std::move(*snp_started).finish(host_data, config.id_block, config.id_auth, config.author_key_en());
     } else {
         if (config.mode == Mode::es) sev_started->update_vmsa();
         SevMeasured measured = std::move(*sev_started).measure();

@@ -9,7 +9,11 @@
 #include "backends/amd-sev/kernel_hashes.hpp"
 #include "backends/amd-sev/ovmf_table.hpp"
 #include "backends/amd-sev/reset_state.hpp"
+#include "backends/amd-sev/sev_predictor.hpp"
+#include "cvm/bytes.hpp"
+#include "cvm/digest.hpp"
 #include "cvm/error.hpp"
+#include "cvm/snp_id_block.hpp"
 #include "cvm/spec.hpp"
 #include "libcvm/x86/pc_machine.hpp"
 
@@ -21,6 +25,31 @@ constexpr std::uint64_t kPage = 4096;
 constexpr std::uint64_t kLowRamLimit = 0xc000'0000;
 // nonce, wrapped TEK || TIK, wrap IV, wrap MAC, policy MAC (SEV API, LAUNCH_START).
 constexpr std::size_t kSessionBlobSize = 16 + 32 + 16 + 32 + 32;
+
+// The options id-block and id-auth: the guest owner's files for
+// SNP_LAUNCH_FINISH, read once here so that the plan holds the bytes the
+// launch gives the firmware. Checked as the firmware will check them, so a
+// wrong pair fails before any KVM call: the signatures, and the policy (the
+// launch digest is checked against the finished plan's prediction).
+void read_id_block(const std::map<std::string, std::string>& options, LaunchConfig& c) {
+    std::string block_file, auth_file;
+    if (auto it = options.find("id-block"); it != options.end()) block_file = it->second;
+    if (auto it = options.find("id-auth"); it != options.end()) auth_file = it->second;
+    if (block_file.empty() && auth_file.empty()) return;
+    if (block_file.empty() || auth_file.empty())
+        throw Error("options id-block and id-auth go together: SNP_LAUNCH_FINISH takes the ID block with its "
+                    "authentication structure", 0, block_file.empty() ? "option id-block" : "option id-auth");
+    c.id_block = read_input_file(block_file, kSnpIdBlockSize);
+    c.id_auth = read_input_file(auth_file, kSnpIdAuthSize);
+    const auto block = parse_snp_id_block(c.id_block, block_file);
+    const auto auth = parse_snp_id_auth(c.id_auth, auth_file);
+    if (block.policy != c.policy)
+        throw Error(fmt::format("{}: the ID block's POLICY is {:#x}, the launch's SNP guest policy {:#x}; the firmware "
+                                "refuses SNP_LAUNCH_FINISH unless they are equal", block_file, block.policy, c.policy),
+                    0, "option id-block");
+    if (auto why = check_snp_id_signatures(c.id_block, auth, auth.has_author_key()); !why.empty())
+        throw Error(fmt::format("{} with {}: {}", block_file, auth_file, why), 0, "option id-auth");
+}
 
 LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::string>& options) {
     LaunchConfig c;
@@ -56,6 +85,7 @@ LaunchConfig config_from_options(Mode mode, const std::map<std::string, std::str
         if ((c.policy & (1ull << 17)) == 0)
             throw Error(fmt::format("option policy {:#x}: SNP guest policy bit 17 is reserved and must be 1", c.policy), 0,
                         "policy");
+        read_id_block(options, c);
         if (auto it = options.find("host-data"); it != options.end() && !it->second.empty()) {
             c.host_data = from_hex(it->second, "option host-data");
             if (c.host_data.size() != kSnpHostDataSize)
@@ -230,6 +260,17 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
             plan.add(reset_registers(i, i == 0 ? kBspResetEip : *ovmf.reset_address, config.vmm, *signature));
     }
     plan.add(op::Finalize{});
+    if (!config.id_block.empty()) {
+        // The firmware refuses an ID block whose LD is not the launch digest
+        // it computed (BAD_MEASUREMENT): say so now, with both values.
+        const auto block = parse_snp_id_block(config.id_block, "the ID block");
+        const auto predicted = predict_launch_digest(plan);
+        if (!std::equal(block.launch_digest.begin(), block.launch_digest.end(), predicted.value.bytes().begin(),
+                        predicted.value.bytes().end()))
+            throw Error(fmt::format("the ID block's launch digest {} is not this launch's {} (the firmware would refuse "
+                                    "SNP_LAUNCH_FINISH with BAD_MEASUREMENT); make the ID block for this spec",
+                                    to_hex(block.launch_digest), predicted.value.hex()), 0, "option id-block");
+    }
     return plan;
 }
 

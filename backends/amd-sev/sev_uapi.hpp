@@ -167,6 +167,11 @@ enum SnpPageType : std::uint8_t {
     kSnpPageCpuid = 6,
 };
 
+// include/uapi/linux/kvm.h (x86): what snp_launch_finish copies from
+// id_block_uaddr and id_auth_uaddr when id_block_en is set.
+constexpr std::size_t kSnpIdBlockSize = 96;    // KVM_SEV_SNP_ID_BLOCK_SIZE
+constexpr std::size_t kSnpIdAuthSize = 4096;   // KVM_SEV_SNP_ID_AUTH_SIZE
+
 struct SnpLaunchFinish {    // struct kvm_sev_snp_launch_finish
     std::uint64_t id_block_uaddr;
     std::uint64_t id_auth_uaddr;

@@ -12,42 +12,10 @@
 #include "cvm/sev_cert.hpp"
 #include "cvm/spec.hpp"
 #include "exit_codes.hpp"
+#include "key_files.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
-namespace {
-
-// A PEM key is a few hundred bytes; the cap keeps a wrong path from being
-// read without end.
-constexpr std::uint64_t kMaxKeyFile = 64 * 1024;
-
-// The owner's private key, checked as ssh checks one: a key others can
-// replace is refused, one others can read is used with a warning. The
-// copy is wiped when it goes out of scope.
-struct PrivatePem {
-    std::string text;
-    explicit PrivatePem(const std::string& path) {
-        cvm::InputFile file(path, kMaxKeyFile);
-        if (file.mode() & 022)
-            throw cvm::Error(fmt::format("the key file is writable by group or others (mode {:04o}): refusing a key "
-                                         "that others could replace; chmod 600 it", file.mode()), 0, path);
-        if (file.mode() & 044)
-            fmt::print(stderr, "cvm-launch: warning: the key file {} is readable by group or others (mode {:04o}); "
-                               "keep the owner's key private (chmod 600)\n", path, file.mode());
-        text.resize(file.size());
-        file.read_all({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
-    }
-    ~PrivatePem() { OPENSSL_cleanse(text.data(), text.size()); }
-};
-
-void write_all(const std::string& path, cvm::ByteSpan bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw cvm::Error("cannot write", errno, path);
-}
-
-} // namespace
 
 void CertCommands::add_to(CLI::App& app) {
     verify_ = app.add_subcommand("verify-pdh-chain",

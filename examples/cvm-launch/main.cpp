@@ -19,6 +19,7 @@
 #include "cvm/reference_values.hpp"
 #include "cvm/sev_reference.hpp"
 #include "cert_commands.hpp"
+#include "id_block_commands.hpp"
 #include "exit_codes.hpp"
 #include "log_commands.hpp"
 #include "report_commands.hpp"
@@ -255,6 +256,8 @@ int main(int argc, char** argv) {
     report_commands.add_to(app);
     cvmlaunch::CertCommands cert_commands;
     cert_commands.add_to(app);
+    cvmlaunch::IdBlockCommands id_block_commands;
+    id_block_commands.add_to(app);
 
     // Under --json every outcome is one JSON object on stdout, errors too.
     const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::strcmp(a, "--json") == 0; });
@@ -279,7 +282,8 @@ int main(int argc, char** argv) {
 
     try {
         int code = 0;
-        if (sev_owner.run_if_parsed(code) || report_commands.run_if_parsed(code) || cert_commands.run_if_parsed(code)) {
+        if (sev_owner.run_if_parsed(code) || report_commands.run_if_parsed(code) || cert_commands.run_if_parsed(code) ||
+            id_block_commands.run_if_parsed(code)) {
         } else if (run->parsed()) {
             code = cmd_run(run_options, owner, timeout);
         } else if (plan->parsed()) {

@@ -7,7 +7,9 @@
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"
 #include "cvm/snp_report.hpp"
+#include "cvm/snp_id_block.hpp"
 #include "exit_codes.hpp"
+#include "key_files.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -25,6 +27,10 @@ void ReportCommands::add_to(CLI::App& app) {
                         "The expected measurement (hex or base64, \"sha384:\" prefix allowed) instead of predicting it "
                         "from --tech amd-sev-snp --firmware ...");
     verify_->add_option("--report-data", report_data, "Also require REPORT_DATA to be these 64 bytes (hex)");
+    verify_->add_option("--id-key-pub", id_key_pub,
+                        "Also require ID_KEY_DIGEST to be this key's (PEM, public or private; the ID block's signer)");
+    verify_->add_option("--author-key-pub", author_key_pub,
+                        "Also require AUTHOR_KEY_EN and AUTHOR_KEY_DIGEST to be this key's (PEM)");
     verify_->footer(kExitCodeHelp);
 }
 
@@ -67,6 +73,22 @@ int ReportCommands::verify() const {
     if (auto it = spec_.backend_options.find("host-data"); it != spec_.backend_options.end() && !it->second.empty())
         compare("HOST_DATA", report.host_data, cvm::from_hex(it->second, "--host-data"));
     if (!report_data.empty()) compare("REPORT_DATA", report.report_data, cvm::from_hex(report_data, "--report-data"));
+    // The firmware puts SHA-384 of the 0x404-byte SNP public key structure of
+    // the keys that signed the ID block at launch (cvm/snp_id_block.hpp).
+    auto key_digest = [](const std::string& file) {
+        const auto digest = cvm::sev::snp_key_digest(cvm::sev::snp_public_key_from_pem(read_public_pem(file), file));
+        return std::vector<std::uint8_t>(digest.begin(), digest.end());
+    };
+    if (!id_key_pub.empty()) compare("ID_KEY_DIGEST", report.id_key_digest, key_digest(id_key_pub));
+    if (!author_key_pub.empty()) {
+        // FLAGS bit 0: the launch's AUTHOR_KEY_EN; without it the digest is zeros.
+        if (report.flags & 1)
+            checked.push_back("AUTHOR_KEY_EN is set");
+        else
+            failures.push_back(fmt::format("AUTHOR_KEY_EN (FLAGS bit 0) is clear: the ID key was not signed by an "
+                                           "author key (FLAGS {:#x})", report.flags));
+        compare("AUTHOR_KEY_DIGEST", report.author_key_digest, key_digest(author_key_pub));
+    }
     const bool match = failures.empty();
     if (spec_.json) {
         nlohmann::ordered_json j;
@@ -76,6 +98,11 @@ int ReportCommands::verify() const {
         j["vmpl"] = report.vmpl;
         j["measurement"] = cvm::to_hex(report.measurement);
         j["host_data"] = cvm::to_hex(report.host_data);
+        j["id_key_digest"] = cvm::to_hex(report.id_key_digest);
+        j["author_key_digest"] = cvm::to_hex(report.author_key_digest);
+        j["family_id"] = cvm::to_hex(report.family_id);
+        j["image_id"] = cvm::to_hex(report.image_id);
+        j["guest_svn"] = report.guest_svn;
         j["report_data"] = cvm::to_hex(report.report_data);
         j["chip_id"] = cvm::to_hex(report.chip_id);
         j["reported_tcb"] = fmt::format("{:#018x}", report.reported_tcb);

@@ -1,7 +1,8 @@
 // `verify-report`: an SEV-SNP attestation report checked as a verifier
 // checks it: the VCEK chain up to the ARK the user trusts, the report's
 // signature, then the measurement (given, or predicted from the same spec
-// as `measure`) and optionally HOST_DATA and REPORT_DATA.
+// as `measure`) and optionally HOST_DATA, REPORT_DATA and the ID block's
+// ID_KEY_DIGEST and AUTHOR_KEY_DIGEST against the public keys.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,7 +22,7 @@ private:
 
     CLI::App* verify_ = nullptr;
     SpecOptions spec_;
-    std::string report_file, vcek, ask, ark, expect, report_data;
+    std::string report_file, vcek, ask, ark, expect, report_data, id_key_pub, author_key_pub;
 };
 
 } // namespace cvmlaunch

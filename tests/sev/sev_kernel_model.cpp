@@ -10,6 +10,8 @@
 #include <linux/psp-sev.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/sha.h>
 
 #include "backends/amd-sev/sev_uapi.hpp"
@@ -702,11 +704,90 @@ int SevKernelModel::command(std::uint32_t id, void* data, std::uint32_t& error, 
             v.protected_state = true;
             ++seen_.vmsas;
         }
+        // With id_block_en the kernel copies KVM_SEV_SNP_ID_BLOCK_SIZE bytes
+        // and then always KVM_SEV_SNP_ID_AUTH_SIZE bytes (psp_copy_user_blob:
+        // -EINVAL for a zero address); auth_key_en counts only with an ID
+        // block. Without id_block_en neither address is read.
+        if (a->id_block_en) {
+            if (!a->id_block_uaddr || !a->id_auth_uaddr) return refuse(name, EINVAL);
+            const auto* block = reinterpret_cast<const std::uint8_t*>(a->id_block_uaddr);
+            const auto* auth = reinterpret_cast<const std::uint8_t*>(a->id_auth_uaddr);
+            seen_.id_block_en = true;
+            seen_.auth_key_en = a->auth_key_en != 0;
+            seen_.id_block.assign(block, block + uapi::kSnpIdBlockSize);
+            seen_.id_auth.assign(auth, auth + uapi::kSnpIdAuthSize);
+            if (std::uint32_t status = snp_check_id_block(block, auth, a->auth_key_en != 0)) return firmware(status);
+        }
         guest_ = Guest::running;
         return 0;
     }
     default: return refuse(name, EINVAL);
     }
+}
+
+namespace {
+
+// ECDSA P-384 / SHA-384 over `message` with the public key and signature
+// in the SNP ABI's layout (72-byte little-endian fields: a key is CURVE,
+// QX, QY; a signature R, S), checked with OpenSSL alone.
+bool snp_ecdsa_verifies(const std::uint8_t* key, const std::uint8_t* sig, const std::uint8_t* message, std::size_t size) {
+    std::uint32_t curve = 0;
+    std::memcpy(&curve, key, 4);
+    if (curve != 2) return false;
+    std::uint8_t point[97] = {0x04};  // SEC 1 uncompressed: X, Y big-endian, 48 bytes each
+    for (int i = 0; i < 48; ++i) {
+        point[1 + i] = key[4 + 47 - i];
+        point[49 + i] = key[4 + 72 + 47 - i];
+    }
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("secp384r1"), 0),
+        OSSL_PARAM_construct_octet_string("pub", point, sizeof point), OSSL_PARAM_construct_end()};
+    EVP_PKEY_CTX* from = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+    EVP_PKEY* pkey = nullptr;
+    const bool made = from && EVP_PKEY_fromdata_init(from) == 1 &&
+                      EVP_PKEY_fromdata(from, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    EVP_PKEY_CTX_free(from);
+    if (!made) return false;
+    ECDSA_SIG* ecdsa = ECDSA_SIG_new();
+    ECDSA_SIG_set0(ecdsa, BN_lebin2bn(sig, 72, nullptr), BN_lebin2bn(sig + 72, 72, nullptr));
+    unsigned char* der = nullptr;
+    const int der_size = i2d_ECDSA_SIG(ecdsa, &der);
+    ECDSA_SIG_free(ecdsa);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok = der_size > 0 && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha384(), nullptr, pkey) == 1 &&
+                    EVP_DigestVerify(ctx, der, static_cast<std::size_t>(der_size), message, size) == 1;
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    EVP_PKEY_free(pkey);
+    return ok;
+}
+
+} // namespace
+
+std::uint32_t SevKernelModel::snp_check_id_block(const std::uint8_t* block, const std::uint8_t* auth,
+                                                 bool author_key_en) {
+    // The model's reading of the SNP firmware ABI's SNP_LAUNCH_FINISH: the
+    // ID block is signed by ID_KEY (ID_BLOCK_SIG at 0x40, ID_KEY at 0x240 of
+    // the ID auth), and with AUTHOR_KEY_EN the ID key by AUTHOR_KEY
+    // (ID_KEY_SIG at 0x680 over the 0x404-byte ID_KEY, AUTHOR_KEY at 0x880);
+    // a bad signature is BAD_SIGNATURE; the block's LD (0x00) must be the
+    // guest's launch digest (BAD_MEASUREMENT) and its POLICY (0x58) the
+    // guest's policy (POLICY_FAILURE). The model answers INVALID_PARAM for an
+    // algorithm other than 1 (ECDSA P-384 with SHA-384).
+    std::uint32_t id_algo = 0, author_algo = 0;
+    std::memcpy(&id_algo, auth, 4);
+    std::memcpy(&author_algo, auth + 4, 4);
+    if (id_algo != 1 || (author_key_en && author_algo != 1)) return SEV_RET_INVALID_PARAM;
+    if (!snp_ecdsa_verifies(auth + 0x240, auth + 0x40, block, 0x60)) return SEV_RET_BAD_SIGNATURE;
+    if (author_key_en && !snp_ecdsa_verifies(auth + 0x880, auth + 0x680, auth + 0x240, 0x404))
+        return SEV_RET_BAD_SIGNATURE;
+    if (launch_digest && std::memcmp(block, launch_digest->data(), 48) != 0) return SEV_RET_BAD_MEASUREMENT;
+    std::uint64_t policy = 0;
+    std::memcpy(&policy, block + 0x58, 8);
+    if (policy != seen_.policy) return SEV_RET_POLICY_FAILURE;
+    SHA384(auth + 0x240, 0x404, seen_.id_key_digest.data());
+    if (author_key_en) SHA384(auth + 0x880, 0x404, seen_.author_key_digest.data());
+    return 0;
 }
 
 int SevKernelModel::snp_validate_cpuid(std::uint8_t* page) {

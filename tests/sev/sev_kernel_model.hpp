@@ -77,6 +77,12 @@ public:
         std::array<std::uint8_t, 16> tek{}, tik{};
     };
     std::optional<TransportKeys> transport_keys;
+    // The launch digest (GCTX.LD) the SNP firmware computed by
+    // SNP_LAUNCH_FINISH. The model does not hash the pages and build the
+    // VMSAs itself, so a test gives it the digest an outside tool computed for
+    // the same launch; with it, an ID block's LD is checked (BAD_MEASUREMENT),
+    // without it only the ID block's signatures and policy are.
+    std::optional<std::array<std::uint8_t, 48>> launch_digest;
 
     // ---- the guest ----
     void script(std::deque<GuestStep> steps);
@@ -103,6 +109,12 @@ public:
         std::vector<std::uint8_t> launch_start_session;  // what psp_copy_user_blob copied for LAUNCH_START
         std::vector<std::uint8_t> secret_plaintext;      // what LAUNCH_SECRET decrypted (with transport_keys)
         std::uint64_t secret_uaddr = 0;                  // the host address it went to
+        // SNP_LAUNCH_FINISH: the flags, the bytes the kernel copied, and the
+        // identities the firmware took into the guest context (what every
+        // report carries: SHA-384 of the 0x404-byte public keys).
+        bool id_block_en = false, auth_key_en = false;
+        std::vector<std::uint8_t> id_block, id_auth;
+        std::array<std::uint8_t, 48> id_key_digest{}, author_key_digest{};
     };
     Observed seen() const;
     std::vector<SevCall> sev_calls() const;
@@ -144,6 +156,7 @@ private:
     int command(std::uint32_t id, void* data, std::uint32_t& error, SevCall& call);
     int snp_launch_update(void* data, std::uint32_t& error, SevCall& call);
     int snp_validate_cpuid(std::uint8_t* page);
+    std::uint32_t snp_check_id_block(const std::uint8_t* block, const std::uint8_t* auth, bool author_key_en);
     int run(Vcpu& vcpu, int fd);
     const Slot* slot_at(std::uint64_t gfn) const;
     bool has_private_mem() const { return vm_type_ == 4; }

@@ -11,14 +11,18 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <linux/psp-sev.h>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "backends/amd-sev/launch_config.hpp"
 #include "backends/amd-sev/sev_uapi.hpp"
 #include "cvm/backend.hpp"
+#include "cvm/digest.hpp"
 #include "cvm/error.hpp"
+#include "cvm/snp_id_block.hpp"
 #include "seam_launch.hpp"
 #include "seam_recorder.hpp"
 #include "sev_kernel_model.hpp"
@@ -564,4 +568,126 @@ TEST(SevLaunchSeam, SnpHostDataReachesLaunchFinish) {
     // Only 32 bytes, and only for SNP.
     EXPECT_THROW(plan_for("amd-sev-snp", 1, {{"host-data", "00"}}), Error);
     EXPECT_THROW(plan_for("amd-sev-es", 1, {{"host-data", hex}}), Error);
+}
+
+namespace {
+
+// sev-snp-measure's digest for this file's SNP plan (FW_SYN + K_SYN, 1 vCPU,
+// EPYC-v4, golden.tsv): the LD an ID block for it must carry, and what the
+// model's firmware computed.
+const char* kGoldenSnpKsyn =
+    "e235cdef758aab9c7be82b76219e810208ca4ffb1f551a6d5a560a025eac4f6181e447a3767645c50091dfaacf81408d";
+// sev-snp-measure's published digests of its test keys (tests/vectors/sev/idblock/PROVENANCE.md).
+const char* kIdKeyDigest =
+    "870b7e35c53f8a72d0d322f75ab2af8262792aaf6579622ce4131c3f21f289e77cb0560a5e3b90b3932e674ec709cb14";
+const char* kAuthorKeyDigest =
+    "63111c34bbfc0a4938f9a009bd074980d8172323e61599c9fd336da8673248e1dca98d0be8f76376a106b8afd4c0a057";
+
+std::string pem_of(const std::string& relative) {
+    std::ifstream in(cvmtest::vector_path(relative));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+template <std::size_t N> std::string write_bytes(const std::string& name, const std::array<std::uint8_t, N>& bytes) {
+    std::string path = ::testing::TempDir() + name;
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return path;
+}
+
+struct IdFiles {
+    std::string block, auth;
+    std::array<std::uint8_t, sev::kSnpIdBlockSize> block_bytes;
+    std::array<std::uint8_t, sev::kSnpIdAuthSize> auth_bytes;
+};
+
+IdFiles id_files(const std::string& tag, const char* ld_hex, std::uint64_t policy, bool author) {
+    sev::SnpIdBlock block;
+    auto ld = from_hex(ld_hex, "ld");
+    std::copy(ld.begin(), ld.end(), block.launch_digest.begin());
+    block.policy = policy;
+    block.guest_svn = 7;
+    auto s = sev::sign_snp_id_block(block, pem_of("sev/idblock/id_key_test.pem"),
+                                    author ? std::optional(pem_of("sev/idblock/author_key_test.pem")) : std::nullopt);
+    return {write_bytes(tag + "-id-block.bin", s.id_block), write_bytes(tag + "-id-auth.bin", s.id_auth), s.id_block,
+            s.id_auth};
+}
+
+} // namespace
+
+// The ID block and ID auth reach SNP_LAUNCH_FINISH (sev.c snp_launch_finish:
+// id_block_en, both addresses, auth_key_en), the model's firmware checks
+// both signatures, the LD against the digest sev-snp-measure computed and
+// the policy, and takes the key digests the reports will carry: the values
+// sev-snp-measure published for these keys.
+TEST(SevLaunchSeam, SnpIdBlockReachesLaunchFinish) {
+    for (bool author : {true, false}) {
+        SCOPED_TRACE(author ? "with author key" : "ID key only");
+        auto files = id_files(author ? "author" : "alone", kGoldenSnpKsyn, 0x30000, author);
+        SevKernelModel model;
+        auto golden = from_hex(kGoldenSnpKsyn, "golden");
+        model.launch_digest.emplace();
+        std::copy(golden.begin(), golden.end(), model.launch_digest->begin());
+        model.script(hello_and_off());
+        auto [result, console] = launch(model, plan_for("amd-sev-snp", 1, {{"id-block", files.block}, {"id-auth", files.auth}}));
+        EXPECT_EQ(result.reason, ExitReason::power_off) << result.detail;
+        const auto calls = model.sev_calls();
+        ASSERT_EQ(calls.back().id, uapi::kSnpLaunchFinish);
+        const auto finish = args_of<uapi::SnpLaunchFinish>(calls.back());
+        EXPECT_EQ(finish.id_block_en, 1);
+        EXPECT_EQ(finish.auth_key_en, author ? 1 : 0);
+        EXPECT_NE(finish.id_block_uaddr, 0u);
+        EXPECT_NE(finish.id_auth_uaddr, 0u);
+        const auto seen = model.seen();
+        EXPECT_TRUE(seen.refused.empty()) << seen.refused.front();
+        EXPECT_EQ(seen.id_block, std::vector<std::uint8_t>(files.block_bytes.begin(), files.block_bytes.end()));
+        EXPECT_EQ(seen.id_auth, std::vector<std::uint8_t>(files.auth_bytes.begin(), files.auth_bytes.end()));
+        EXPECT_EQ(to_hex(seen.id_key_digest), kIdKeyDigest);
+        EXPECT_EQ(to_hex(seen.author_key_digest), author ? kAuthorKeyDigest : std::string(96, '0'));
+    }
+    // Without the options nothing is enabled and no address is passed.
+    SevKernelModel model;
+    model.script(hello_and_off());
+    launch(model, plan_for("amd-sev-snp", 1));
+    const auto finish = args_of<uapi::SnpLaunchFinish>(model.sev_calls().back());
+    EXPECT_EQ(finish.id_block_en, 0);
+    EXPECT_EQ(finish.auth_key_en, 0);
+    EXPECT_EQ(finish.id_block_uaddr, 0u);
+    EXPECT_EQ(finish.id_auth_uaddr, 0u);
+}
+
+// What the firmware would refuse is refused when the plan is made, naming
+// the cause; and when the firmware refuses anyway (here: the model's
+// firmware computed another digest), the launch fails with its status.
+TEST(SevLaunchSeam, SnpIdBlockRefusals) {
+    auto good = id_files("good", kGoldenSnpKsyn, 0x30000, true);
+    auto expect_plan_error = [](const std::map<std::string, std::string>& options, const std::string& tech,
+                                const std::string& needle) {
+        try {
+            plan_for(tech, 1, options);
+            ADD_FAILURE() << "planned; expected an error containing " << needle;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    const char* other_ld =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f";
+    auto wrong_ld = id_files("wrong-ld", other_ld, 0x30000, true);
+    expect_plan_error({{"id-block", wrong_ld.block}, {"id-auth", wrong_ld.auth}}, "amd-sev-snp", "BAD_MEASUREMENT");
+    auto wrong_policy = id_files("wrong-policy", kGoldenSnpKsyn, 0x70000, true);
+    expect_plan_error({{"id-block", wrong_policy.block}, {"id-auth", wrong_policy.auth}}, "amd-sev-snp", "0x70000");
+    expect_plan_error({{"id-block", good.block}}, "amd-sev-snp", "go together");
+    expect_plan_error({{"id-block", good.block}, {"id-auth", wrong_ld.auth}}, "amd-sev-snp", "ID_BLOCK_SIG");
+    expect_plan_error({{"id-block", good.block}, {"id-auth", good.auth}}, "amd-sev-es", "has no option");
+
+    SevKernelModel model;
+    model.launch_digest.emplace();
+    model.launch_digest->fill(0x11);
+    model.script(hello_and_off());
+    auto what = message_of(model, plan_for("amd-sev-snp", 1, {{"id-block", good.block}, {"id-auth", good.auth}}));
+    EXPECT_NE(what.find("KVM_SEV_SNP_LAUNCH_FINISH"), std::string::npos) << what;
+    EXPECT_NE(what.find(fmt::format("{:#x}", static_cast<unsigned>(SEV_RET_BAD_MEASUREMENT))), std::string::npos) << what;
 }
