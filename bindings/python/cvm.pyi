@@ -209,3 +209,7 @@ def sev_verify_pdh_chain(pdh: str, pek: str, oca: str, cek: str, ask: str, ark: 
 
 def sev_owner_dh_certificate(key_pem: str, self_sign: bool = True, api_major: int = 0, api_minor: int = 0) -> bytes:
     """The guest owner's Diffie-Hellman certificate for LAUNCH_START, SEV format."""
+
+def snp_sign_id_block(launch_digest: bytes, policy: int, id_key_pem: str, author_key_pem: Optional[str] = None,
+                      family_id: bytes = b"", image_id: bytes = b"", guest_svn: int = 0) -> Dict[str, Optional[bytes]]:
+    """The SNP ID block and ID auth for SNP_LAUNCH_FINISH, with the key digests the report carries."""

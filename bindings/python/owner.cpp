@@ -10,6 +10,7 @@
 #include "cvm/owner_channel.hpp"
 #include "cvm/sev_cert.hpp"
 #include "cvm/sev_owner.hpp"
+#include "cvm/snp_id_block.hpp"
 
 namespace cvm::python {
 namespace {
@@ -94,6 +95,35 @@ void bind_owner(py::module_& m) {
           },
           py::arg("key_pem"), py::arg("self_sign") = true, py::arg("api_major") = 0, py::arg("api_minor") = 0,
           "The guest owner's DH certificate for LAUNCH_START (0x824 bytes) from a P-384 private key in PEM.");
+    m.def("snp_sign_id_block",
+          [](const py::bytes& launch_digest, std::uint64_t policy, const std::string& id_key_pem,
+             const std::optional<std::string>& author_key_pem, const py::bytes& family_id, const py::bytes& image_id,
+             std::uint32_t guest_svn) {
+              auto fixed = [](const py::bytes& b, std::span<std::uint8_t> out, const char* what, bool may_be_empty) {
+                  const std::string v = b;
+                  if (v.empty() && may_be_empty) return;
+                  if (v.size() != out.size()) throw Error(fmt::format("{}: {} bytes, expected {}", what, v.size(), out.size()));
+                  std::memcpy(out.data(), v.data(), out.size());
+              };
+              sev::SnpIdBlock block;
+              fixed(launch_digest, block.launch_digest, "launch_digest", false);
+              fixed(family_id, block.family_id, "family_id", true);
+              fixed(image_id, block.image_id, "image_id", true);
+              block.policy = policy;
+              block.guest_svn = guest_svn;
+              const auto s = sev::sign_snp_id_block(block, id_key_pem, author_key_pem);
+              auto as_bytes = [](const auto& a) { return py::bytes(reinterpret_cast<const char*>(a.data()), a.size()); };
+              py::dict out;
+              out["id_block"] = as_bytes(s.id_block);
+              out["id_auth"] = as_bytes(s.id_auth);
+              out["id_key_digest"] = as_bytes(s.id_key_digest);
+              out["author_key_digest"] = s.author_key_digest ? py::object(as_bytes(*s.author_key_digest)) : py::none();
+              return out;
+          },
+          py::arg("launch_digest"), py::arg("policy"), py::arg("id_key_pem"), py::arg("author_key_pem") = py::none(),
+          py::arg("family_id") = py::bytes(), py::arg("image_id") = py::bytes(), py::arg("guest_svn") = 0,
+          "The SNP ID block for SNP_LAUNCH_FINISH, signed with the ID key (and the ID key with the author\n"
+          "key): {'id_block', 'id_auth', 'id_key_digest', 'author_key_digest'} as bytes.");
 }
 
 } // namespace cvm::python

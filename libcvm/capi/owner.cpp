@@ -1,6 +1,7 @@
 // The guest owner of an SEV launch for C callers: the round trip
 // (cvm_launch_set_owner*, cvm_sev_owner_reply; cvm/owner_channel.hpp,
-// cvm/sev_owner.hpp) and the certificates (cvm/sev_cert.hpp).
+// cvm/sev_owner.hpp), the certificates (cvm/sev_cert.hpp), and an SNP
+// owner's ID block (cvm/snp_id_block.hpp).
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "cvm/owner_channel.hpp"
 #include "cvm/sev_cert.hpp"
 #include "cvm/sev_owner.hpp"
+#include "cvm/snp_id_block.hpp"
 #include "libcvm/capi/handles.hpp"
 #include "libcvm/capi/status.hpp"
 
@@ -113,6 +115,35 @@ cvm_status cvm_sev_owner_dh_certificate(const char* key_pem, int self_sign, uint
         std::memcpy(copy, cert.data(), cert.size());
         *certificate = copy;
         *size = cert.size();
+    });
+}
+
+cvm_status cvm_snp_sign_id_block(const uint8_t* launch_digest, uint64_t policy, const uint8_t* family_id,
+                                 const uint8_t* image_id, uint32_t guest_svn, const char* id_key_pem,
+                                 const char* author_key_pem, uint8_t* id_block, uint8_t* id_auth,
+                                 uint8_t* id_key_digest, uint8_t* author_key_digest) {
+    CVM_REQUIRE(launch_digest);
+    CVM_REQUIRE(id_key_pem);
+    CVM_REQUIRE(id_block);
+    CVM_REQUIRE(id_auth);
+    CVM_REQUIRE(id_key_digest);
+    return guarded([&] {
+        cvm::sev::SnpIdBlock block;
+        std::memcpy(block.launch_digest.data(), launch_digest, block.launch_digest.size());
+        if (family_id) std::memcpy(block.family_id.data(), family_id, block.family_id.size());
+        if (image_id) std::memcpy(block.image_id.data(), image_id, block.image_id.size());
+        block.guest_svn = guest_svn;
+        block.policy = policy;
+        std::optional<std::string> author;
+        if (author_key_pem) author = author_key_pem;
+        const auto s = cvm::sev::sign_snp_id_block(block, id_key_pem, author);
+        std::memcpy(id_block, s.id_block.data(), s.id_block.size());
+        std::memcpy(id_auth, s.id_auth.data(), s.id_auth.size());
+        std::memcpy(id_key_digest, s.id_key_digest.data(), s.id_key_digest.size());
+        if (author_key_digest) {
+            std::memset(author_key_digest, 0, 48);
+            if (s.author_key_digest) std::memcpy(author_key_digest, s.author_key_digest->data(), 48);
+        }
     });
 }
 

@@ -585,3 +585,30 @@ TEST(CApi, TheOwnersDhCertificateHoldsTheKeysPointAsOpenSslPrintsIt) {
     EXPECT_EQ(be(0x5c), hex.substr(98, 96));
     std::system(("rm -rf " + std::string(dir)).c_str());
 }
+
+TEST(CApi, TheSnpIdBlockOfSevSnpMeasuresPublishedTest) {
+    // virtee/sev-snp-measure's tests/test_id_block.py: its LD, policy 0x30000
+    // and test keys give this ID block and these key digests
+    // (tests/vectors/sev/idblock/PROVENANCE.md).
+    auto pem = [](const char* name) {
+        std::ifstream in(cvmtest::vector_path(std::string("sev/idblock/") + name));
+        return std::string((std::istreambuf_iterator<char>(in)), {});
+    };
+    const auto ld = unhex("076f052d08bda7a700aa2a608c5caa6b00ebad297b6d68a85a45b1e669a558b6"
+                          "7e1b91d284a301fe63c4fa0750467eed");
+    std::uint8_t block[96], auth[4096], id_digest[48], author_digest[48];
+    ASSERT_EQ(cvm_snp_sign_id_block(ld.data(), 0x30000, nullptr, nullptr, 0, pem("id_key_test.pem").c_str(),
+                                    pem("author_key_test.pem").c_str(), block, auth, id_digest, author_digest),
+              CVM_OK) << cvm_last_error();
+    auto hex = [](const std::uint8_t* p, std::size_t n) { return cvm::to_hex(cvm::ByteSpan(p, n)); };
+    EXPECT_EQ(hex(block, 96), "076f052d08bda7a700aa2a608c5caa6b00ebad297b6d68a85a45b1e669a558b67e1b91d284a301fe63c4fa07"
+                              "50467eed0000000000000000000000000000000000000000000000000000000000000000010000000000"
+                              "00000000030000000000");
+    EXPECT_EQ(hex(id_digest, 48), "870b7e35c53f8a72d0d322f75ab2af8262792aaf6579622ce4131c3f21f289e77cb0560a5e3b90b3932e"
+                                  "674ec709cb14");
+    EXPECT_EQ(hex(author_digest, 48), "63111c34bbfc0a4938f9a009bd074980d8172323e61599c9fd336da8673248e1dca98d0be8f7637"
+                                      "6a106b8afd4c0a057");
+    // A key on another curve is refused by name.
+    EXPECT_EQ(cvm_snp_sign_id_block(ld.data(), 0x30000, nullptr, nullptr, 0, "not a key", nullptr, block, auth,
+                                    id_digest, nullptr), CVM_ERR_INPUT);
+}

@@ -366,3 +366,20 @@ def test_sev_owner_dh_certificate_holds_the_point_openssl_prints(tmp_path):
     assert cert[0x14:0x14 + 48][::-1] == point[1:49]
     assert cert[0x5C:0x5C + 48][::-1] == point[49:97]
     assert cert[4:6] == bytes([1, 55])
+
+
+def test_snp_id_block_of_sev_snp_measures_published_test():
+    # virtee/sev-snp-measure's tests/test_id_block.py (tests/vectors/sev/idblock/PROVENANCE.md).
+    keys = os.path.join(os.environ["CVM_VECTORS_DIR"], "sev", "idblock")
+    ld = bytes.fromhex("076f052d08bda7a700aa2a608c5caa6b00ebad297b6d68a85a45b1e669a558b6"
+                       "7e1b91d284a301fe63c4fa0750467eed")
+    out = cvm.snp_sign_id_block(ld, 0x30000, open(os.path.join(keys, "id_key_test.pem")).read(),
+                                author_key_pem=open(os.path.join(keys, "author_key_test.pem")).read())
+    assert out["id_block"] == ld + bytes(32) + (1).to_bytes(4, "little") + bytes(4) + (0x30000).to_bytes(8, "little")
+    assert out["id_key_digest"].hex() == ("870b7e35c53f8a72d0d322f75ab2af8262792aaf6579622ce4131c3f21f289e7"
+                                          "7cb0560a5e3b90b3932e674ec709cb14")
+    assert out["author_key_digest"].hex() == ("63111c34bbfc0a4938f9a009bd074980d8172323e61599c9fd336da8673248e1"
+                                              "dca98d0be8f76376a106b8afd4c0a057")
+    assert len(out["id_auth"]) == 4096
+    with pytest.raises(cvm.Error):
+        cvm.snp_sign_id_block(ld, 0x30000, "not a key")

@@ -306,6 +306,21 @@ CVM_API cvm_status cvm_sev_verify_pdh_chain(const char *pdh, const char *pek, co
 CVM_API cvm_status cvm_sev_owner_dh_certificate(const char *key_pem, int self_sign, uint8_t api_major,
                                                 uint8_t api_minor, uint8_t **certificate, size_t *size);
 
+/* ---- the SNP ID block (AMD SEV-SNP) ------------------------------------- */
+
+/* The ID block a guest owner signs for SNP_LAUNCH_FINISH and its ID
+   authentication structure: the block (0x60 bytes) holds the expected
+   `launch_digest` (48 bytes), `policy`, `family_id` and `image_id` (16 bytes
+   each, NULL: zeros) and `guest_svn`; it is signed (ECDSA P-384, SHA-384) with
+   the PEM private key `id_key_pem`, and the ID key with `author_key_pem`
+   (NULL: no author key). Writes id_block[96], id_auth[4096] and the digests
+   the attestation report carries: id_key_digest[48], and author_key_digest[48]
+   (may be NULL; zeros without an author key). */
+CVM_API cvm_status cvm_snp_sign_id_block(const uint8_t *launch_digest, uint64_t policy, const uint8_t *family_id,
+                                         const uint8_t *image_id, uint32_t guest_svn, const char *id_key_pem,
+                                         const char *author_key_pem, uint8_t *id_block, uint8_t *id_auth,
+                                         uint8_t *id_key_digest, uint8_t *author_key_digest);
+
 #ifdef __cplusplus
 }
 #endif
