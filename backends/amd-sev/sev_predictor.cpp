@@ -23,10 +23,9 @@ std::optional<uapi::SnpPageType> snp_page_type(std::string_view name) {
     return std::nullopt;
 }
 
-// Walks the plan once, in order, and reports every measured step to `sink`
-// as (kind, description, the digest of what the step adds).
-template <class Sink>
-Digest walk(const LaunchPlan& plan, Sink&& sink) {
+// Walks the plan once, in order, and returns the launch digest; every
+// payload is hashed once.
+Digest walk(const LaunchPlan& plan) {
     const LaunchConfig& config = config_of(plan);
     const bool snp = config.mode == Mode::snp;
     Hasher sha256(HashAlgorithm::sha256);
@@ -51,16 +50,12 @@ Digest walk(const LaunchPlan& plan, Sink&& sink) {
                     auto type = snp_page_type(o.page_type);
                     if (!type) fail(fmt::format("'{}' has SNP page type '{}'", o.label, o.page_type));
                     snp_digest.add_pages(o.gpa, *type, bytes, &o.data);
-                    sink("snp-launch-update", fmt::format("{} {} pages at {:#x}", o.label, o.page_type, o.gpa),
-                         snp_digest.value());
                 } else {
                     if (!o.page_type.empty()) fail(fmt::format("'{}' has a page type on a non-SNP VM", o.label));
                     if (bytes.size() % 16 != 0 || o.gpa % 16 != 0)
                         fail(fmt::format("'{}' at {:#x} (+{:#x}) is not 16-byte aligned, as LAUNCH_UPDATE_DATA needs",
                                          o.label, o.gpa, bytes.size()));
                     sha256.update(bytes);
-                    sink("launch-update-data", fmt::format("{} at {:#x}, {} bytes", o.label, o.gpa, bytes.size()),
-                         hash(HashAlgorithm::sha256, bytes));
                 }
             },
             [&](const op::CreateVcpus& o) {
@@ -87,10 +82,8 @@ Digest walk(const LaunchPlan& plan, Sink&& sink) {
                     VmsaPage vmsa = build_vmsa(*registers[i], config);
                     if (snp) {
                         snp_digest.add_page(kVmsaGpa, uapi::kSnpPageVmsa, vmsa);
-                        sink("snp-vmsa", fmt::format("VMSA of vCPU {}", i), snp_digest.value());
                     } else {
                         sha256.update(vmsa);
-                        sink("launch-update-vmsa", fmt::format("VMSA of vCPU {}", i), hash(HashAlgorithm::sha256, vmsa));
                     }
                 }
             },
@@ -106,7 +99,7 @@ Digest walk(const LaunchPlan& plan, Sink&& sink) {
 Measurement predict_launch_digest(const LaunchPlan& plan) {
     Measurement m;
     m.technology = plan.technology();
-    m.value = walk(plan, [](auto&&...) {});
+    m.value = walk(plan);
     return m;
 }
 
@@ -114,7 +107,7 @@ Measurement predict_launch_digest(const LaunchPlan& plan) {
 // hashes page contents, so the log records the parameters of every
 // operation and the verifier's replay runs this model again over them.
 std::vector<PlanEvent> launch_events(const LaunchPlan& plan) {
-    walk(plan, [](auto&&...) {});  // a plan the model refuses gets no log either
+    walk(plan);  // a plan the model refuses gets no log either
     return software_events(plan);
 }
 

@@ -16,6 +16,10 @@ namespace cvm {
 
 namespace {
 int copy_to_memfd(const InputFile& file);
+// Files up to this size are copied into memory libcvm owns with one read: a
+// memory file's creation, copy and mapping cost more than the whole
+// prediction of a firmware, and releasing pages of a few MiB gains nothing.
+constexpr std::size_t kOwnedCopyLimit = 8u << 20;
 }
 
 // One of: bytes libcvm owns; a sealed memory file's mapping; or an open
@@ -71,7 +75,7 @@ private:
     // cache of the same bytes).
     void copy() const {
         const auto size = static_cast<std::size_t>(source_->size());
-        int memfd = copy_to_memfd(*source_);
+        int memfd = size <= kOwnedCopyLimit ? -1 : copy_to_memfd(*source_);
         if (memfd < 0) {
             owned_.resize(size);
             source_->read_all(owned_);
@@ -188,9 +192,9 @@ Payload Payload::map_file(const std::string& path) {
     InputFile file(path, kMaxPayloadSize);
     auto size = static_cast<std::size_t>(file.size());
     if (size == 0) return Payload(std::make_shared<const Storage>(path, std::vector<std::uint8_t>{}));
-    int memfd = copy_to_memfd(file);
+    int memfd = size <= kOwnedCopyLimit ? -1 : copy_to_memfd(file);
     if (memfd < 0) {
-        // No memfd here (old kernel, sandbox): an owned copy is just as safe.
+        // Small, or no memfd here (old kernel, sandbox): an owned copy is just as safe.
         std::vector<std::uint8_t> bytes(size);
         file.read_all(bytes);
         return Payload(std::make_shared<const Storage>(path, std::move(bytes), true));
