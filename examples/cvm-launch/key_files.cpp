@@ -1,7 +1,10 @@
 #include "key_files.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -34,6 +37,29 @@ void write_all(const std::string& path, cvm::ByteSpan bytes) {
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) throw cvm::Error("cannot write", errno, path);
+}
+
+void write_private(const std::string& path, cvm::ByteSpan bytes) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw cvm::Error("cannot create", errno, path);
+    // An existing file keeps its mode through O_CREAT: make it private first.
+    if (::fchmod(fd, 0600) != 0) {
+        int err = errno;
+        ::close(fd);
+        throw cvm::Error("cannot make the key file private", err, path);
+    }
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            throw cvm::Error("cannot write", err, path);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0) throw cvm::Error("cannot write", errno, path);
 }
 
 } // namespace cvmlaunch

@@ -29,5 +29,8 @@ std::string read_public_pem(const std::string& path);
 
 // Writes `bytes` to `path`, replacing it; throws a cvm::Error naming it.
 void write_all(const std::string& path, cvm::ByteSpan bytes);
+// The same for key material: the file is created (or truncated) with mode
+// 0600 and never exists readable by others, whatever the umask.
+void write_private(const std::string& path, cvm::ByteSpan bytes);
 
 } // namespace cvmlaunch

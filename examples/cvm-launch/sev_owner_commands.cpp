@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
+#include "cvm/sev_cert.hpp"
 #include "cvm/sev_owner.hpp"
 #include "cvm/backend.hpp"
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"
 #include "exit_codes.hpp"
+#include "key_files.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -54,15 +56,6 @@ void read_key(const std::string& path, const char* what, Key128& key) {
     }
 }
 
-// ofstream reports a failed write only when it is flushed: close it and
-// check, so a full disk (/dev/full) is an error, not a "wrote" line.
-void write_all(const std::string& path, cvm::ByteSpan bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw cvm::Error("cannot write", errno, path);
-}
-
 std::uint32_t parse_u32(const std::string& text, const char* option) {
     return static_cast<std::uint32_t>(cvm::parse_unsigned(text, option, 0, 0xffffffff));
 }
@@ -100,6 +93,19 @@ void SevOwnerCommands::add_to(CLI::App& app) {
     secret_->add_option("--flags", flags, "Packet header flags (default 0)");
     secret_->add_option("--header-out", header_out, "Write the 52-byte packet header here")->required();
     secret_->add_option("--secret-out", secret_out, "Write the ciphertext here")->required();
+
+    session_ = app.add_subcommand("make-session",
+                                  "AMD SEV guest owner: make the LAUNCH_START session for a platform's PDH "
+                                  "(run's --owner-session) and the transport keys owner-reply needs");
+    session_->add_option("--pdh", pdh_file, "The platform's PDH certificate (check it with verify-pdh-chain first)")
+        ->required();
+    session_->add_option("--key", owner_key_file, "Your P-384 private key, PEM (the key of make-dh-cert's certificate)")
+        ->required();
+    session_->add_option("--policy", session_policy, "The guest policy the session is made for (default 0x1)");
+    session_->add_option("--session-out", session_out, "Write the 128-byte session blob here")->required();
+    session_->add_option("--tik-out", tik_out, "Write the new 16-byte TIK here (mode 0600)")->required();
+    session_->add_option("--tek-out", tek_out, "Write the new 16-byte TEK here (mode 0600)")->required();
+    session_->footer(kExitCodeHelp);
 
     reply_ = app.add_subcommand("owner-reply",
                                 "AMD SEV guest owner: answer a launch's round-trip request (run --owner-command): "
@@ -141,6 +147,7 @@ std::vector<std::uint8_t> SevOwnerCommands::expected_digest(const SpecOptions& s
 bool SevOwnerCommands::run_if_parsed(int& exit_code) const {
     if (verify_ && verify_->parsed()) { exit_code = verify(); return true; }
     if (reply_ && reply_->parsed()) { exit_code = owner_reply(); return true; }
+    if (session_ && session_->parsed()) { exit_code = make_session(); return true; }
     if (secret_ && secret_->parsed()) { exit_code = make_secret(); return true; }
     return false;
 }
@@ -228,6 +235,23 @@ int SevOwnerCommands::owner_reply() const {
         fmt::print(stderr, "cvm-launch: refused the launch: {}\n", reply.reason);
         return kExitMismatch;
     }
+    return 0;
+}
+
+int SevOwnerCommands::make_session() const {
+    const auto pdh_bytes = cvm::read_input_file(pdh_file, cvm::sev::kSevCertSize + 1);
+    const auto pdh = cvm::sev::parse_sev_certificate(pdh_bytes, pdh_file, cvm::sev::CertUsage::pdh);
+    const PrivatePem key(owner_key_file);
+    std::vector<std::uint8_t> shared = cvm::sev::ecdh_p384(key.text, cvm::sev::sev_certificate_public_key_pem(pdh));
+    Wipe wipe_shared{shared};
+    const auto keys = cvm::sev::TransportKeys::random();  // wiped by its destructor
+    const auto nonce = cvm::sev::TransportKeys::random().tek, wrap_iv = cvm::sev::TransportKeys::random().tek;
+    const auto session = cvm::sev::make_launch_session(keys, shared, parse_u32(session_policy, "--policy"), nonce, wrap_iv);
+    write_private(tik_out, keys.tik);
+    write_private(tek_out, keys.tek);
+    write_all(session_out, session);
+    fmt::print("wrote {} (the session for LAUNCH_START), {} and {} (the transport keys; keep them private)\n",
+               session_out, tik_out, tek_out);
     return 0;
 }
 
