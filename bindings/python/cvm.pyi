@@ -213,3 +213,14 @@ def sev_owner_dh_certificate(key_pem: str, self_sign: bool = True, api_major: in
 def snp_sign_id_block(launch_digest: bytes, policy: int, id_key_pem: str, author_key_pem: Optional[str] = None,
                       family_id: bytes = b"", image_id: bytes = b"", guest_svn: int = 0) -> Dict[str, Optional[bytes]]:
     """The SNP ID block and ID auth for SNP_LAUNCH_FINISH, with the key digests the report carries."""
+
+def sev_make_session(pdh_cert: bytes, owner_key_pem: str, policy: int = 1) -> Dict[str, bytes]:
+    """The LAUNCH_START session for a platform's PDH and fresh transport keys: {'session', 'tik', 'tek'}."""
+
+def snp_verify_report(report: bytes, vcek: str, ask: str, ark: str, measurement: bytes,
+                      host_data: Optional[bytes] = None, report_data: Optional[bytes] = None,
+                      id_key_digest: Optional[bytes] = None, author_key_digest: Optional[bytes] = None) -> Dict[str, object]:
+    """Checks an SEV-SNP attestation report as cvm-launch verify-report --json does."""
+
+def reference_values(spec: Union[Spec, Plan, None] = None, *, format: str = "corim", **spec_arguments: object) -> bytes:
+    """The predicted launch as reference values for a verifier service (corim, trustee or keybroker)."""

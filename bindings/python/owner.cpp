@@ -10,7 +10,9 @@
 #include "cvm/owner_channel.hpp"
 #include "cvm/sev_cert.hpp"
 #include "cvm/sev_owner.hpp"
+#include "cvm/reference_values.hpp"
 #include "cvm/snp_id_block.hpp"
+#include "cvm/snp_report.hpp"
 
 namespace cvm::python {
 namespace {
@@ -124,6 +126,63 @@ void bind_owner(py::module_& m) {
           py::arg("family_id") = py::bytes(), py::arg("image_id") = py::bytes(), py::arg("guest_svn") = 0,
           "The SNP ID block for SNP_LAUNCH_FINISH, signed with the ID key (and the ID key with the author\n"
           "key): {'id_block', 'id_auth', 'id_key_digest', 'author_key_digest'} as bytes.");
+    m.def("sev_make_session",
+          [](const py::bytes& pdh_cert, const std::string& owner_key_pem, std::uint32_t policy) {
+              const std::string cert = pdh_cert;
+              const auto pdh = sev::parse_sev_certificate(
+                  ByteSpan(reinterpret_cast<const std::uint8_t*>(cert.data()), cert.size()), "pdh_cert",
+                  sev::CertUsage::pdh);
+              auto shared = sev::ecdh_p384(owner_key_pem, sev::sev_certificate_public_key_pem(pdh));
+              const auto keys = sev::TransportKeys::random();
+              const auto nonce = sev::TransportKeys::random().tek, iv = sev::TransportKeys::random().tek;
+              const auto blob = sev::make_launch_session(keys, shared, policy, nonce, iv);
+              std::fill(shared.begin(), shared.end(), 0);
+              auto as_bytes = [](const auto& a) { return py::bytes(reinterpret_cast<const char*>(a.data()), a.size()); };
+              py::dict out;
+              out["session"] = as_bytes(blob);
+              out["tik"] = as_bytes(keys.tik);
+              out["tek"] = as_bytes(keys.tek);
+              return out;
+          },
+          py::arg("pdh_cert"), py::arg("owner_key_pem"), py::arg("policy") = 1,
+          "The LAUNCH_START session for a platform's PDH certificate (bytes) and fresh transport keys:\n"
+          "{'session', 'tik', 'tek'} (keep the keys secret).");
+    m.def("snp_verify_report",
+          [](const py::bytes& report, const std::string& vcek, const std::string& ask, const std::string& ark,
+             const py::bytes& measurement, const std::optional<py::bytes>& host_data,
+             const std::optional<py::bytes>& report_data, const std::optional<py::bytes>& id_key_digest,
+             const std::optional<py::bytes>& author_key_digest) {
+              const std::string r = report;
+              const auto parsed = sev::parse_snp_report(ByteSpan(reinterpret_cast<const std::uint8_t*>(r.data()), r.size()),
+                                                        "report");
+              auto bytes = [](const std::optional<py::bytes>& b) {
+                  if (!b) return std::vector<std::uint8_t>{};
+                  const std::string v = *b;
+                  return std::vector<std::uint8_t>(v.begin(), v.end());
+              };
+              sev::SnpReportExpectations want;
+              want.measurement = bytes(measurement);
+              want.host_data = bytes(host_data);
+              want.report_data = bytes(report_data);
+              want.id_key_digest = bytes(id_key_digest);
+              want.author_key_digest = bytes(author_key_digest);
+              return from_json_text(sev::snp_report_check_json(parsed, sev::check_snp_report(parsed, {vcek, ask, ark}, want)));
+          },
+          py::arg("report"), py::arg("vcek"), py::arg("ask"), py::arg("ark"), py::arg("measurement"),
+          py::arg("host_data") = py::none(), py::arg("report_data") = py::none(), py::arg("id_key_digest") = py::none(),
+          py::arg("author_key_digest") = py::none(),
+          "Checks an SEV-SNP attestation report (bytes) against the VCEK/ASK/ARK certificate files and the\n"
+          "expected measurement (and the optional fields); returns verify-report --json's object as a dict.");
+    m.def("reference_values",
+          [](const py::object& source, const std::string& format, const py::kwargs& kwargs) {
+              const LaunchPlan plan = plan_from(source, kwargs);
+              const auto measurement = find_backend(plan.technology()).predict(plan);
+              const auto out = reference::render(reference::parse_format(format), reference::launch_values(plan, measurement));
+              return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+          },
+          py::arg("spec") = py::none(), py::kw_only(), py::arg("format") = "corim",
+          "The predicted launch as reference values for a verifier service: format 'corim' (CBOR),\n"
+          "'trustee' or 'keybroker' (JSON), as cvm-launch measure --reference-format writes them.");
 }
 
 } // namespace cvm::python

@@ -55,63 +55,28 @@ int ReportCommands::verify() const {
         const auto predicted = backend.predict(backend.build_plan(spec));
         expected.assign(predicted.value.bytes().begin(), predicted.value.bytes().end());
     }
-    std::vector<std::string> checked, failures;
-    try {
-        checked = cvm::sev::verify_snp_report(report, {vcek, ask, ark});
-    } catch (const cvm::Error& e) {
-        failures.push_back(e.what());
-    }
-    auto compare = [&](const char* field, cvm::ByteSpan got, const std::vector<std::uint8_t>& want) {
-        if (std::equal(got.begin(), got.end(), want.begin(), want.end()))
-            checked.push_back(fmt::format("{} is the expected {}", field, cvm::to_hex(want)));
-        else
-            failures.push_back(fmt::format("{} is {}, not the expected {}", field, cvm::to_hex(got), cvm::to_hex(want)));
-    };
-    compare("MEASUREMENT", report.measurement, expected);
+    cvm::sev::SnpReportExpectations want;
+    want.measurement = expected;
     // --host-data is the launch's own option (amd-sev-snp): what the VMM gave
     // SNP_LAUNCH_FINISH is what the report must carry.
     if (auto it = spec_.backend_options.find("host-data"); it != spec_.backend_options.end() && !it->second.empty())
-        compare("HOST_DATA", report.host_data, cvm::from_hex(it->second, "--host-data"));
-    if (!report_data.empty()) compare("REPORT_DATA", report.report_data, cvm::from_hex(report_data, "--report-data"));
+        want.host_data = cvm::from_hex(it->second, "--host-data");
+    if (!report_data.empty()) want.report_data = cvm::from_hex(report_data, "--report-data");
     // The firmware puts SHA-384 of the 0x404-byte SNP public key structure of
     // the keys that signed the ID block at launch (cvm/snp_id_block.hpp).
     auto key_digest = [](const std::string& file) {
         const auto digest = cvm::sev::snp_key_digest(cvm::sev::snp_public_key_from_pem(read_public_pem(file), file));
         return std::vector<std::uint8_t>(digest.begin(), digest.end());
     };
-    if (!id_key_pub.empty()) compare("ID_KEY_DIGEST", report.id_key_digest, key_digest(id_key_pub));
-    if (!author_key_pub.empty()) {
-        // FLAGS bit 0: the launch's AUTHOR_KEY_EN; without it the digest is zeros.
-        if (report.flags & 1)
-            checked.push_back("AUTHOR_KEY_EN is set");
-        else
-            failures.push_back(fmt::format("AUTHOR_KEY_EN (FLAGS bit 0) is clear: the ID key was not signed by an "
-                                           "author key (FLAGS {:#x})", report.flags));
-        compare("AUTHOR_KEY_DIGEST", report.author_key_digest, key_digest(author_key_pub));
-    }
-    const bool match = failures.empty();
+    if (!id_key_pub.empty()) want.id_key_digest = key_digest(id_key_pub);
+    if (!author_key_pub.empty()) want.author_key_digest = key_digest(author_key_pub);
+    const auto check = cvm::sev::check_snp_report(report, {vcek, ask, ark}, want);
+    const bool match = check.match();
     if (spec_.json) {
-        nlohmann::ordered_json j;
-        j["match"] = match;
-        j["version"] = report.version;
-        j["policy"] = fmt::format("{:#x}", report.policy);
-        j["vmpl"] = report.vmpl;
-        j["measurement"] = cvm::to_hex(report.measurement);
-        j["host_data"] = cvm::to_hex(report.host_data);
-        j["id_key_digest"] = cvm::to_hex(report.id_key_digest);
-        j["author_key_digest"] = cvm::to_hex(report.author_key_digest);
-        j["family_id"] = cvm::to_hex(report.family_id);
-        j["image_id"] = cvm::to_hex(report.image_id);
-        j["guest_svn"] = report.guest_svn;
-        j["report_data"] = cvm::to_hex(report.report_data);
-        j["chip_id"] = cvm::to_hex(report.chip_id);
-        j["reported_tcb"] = fmt::format("{:#018x}", report.reported_tcb);
-        j["checked"] = checked;
-        j["failures"] = failures;
-        fmt::print("{}\n", j.dump(2));
+        fmt::print("{}\n", cvm::sev::snp_report_check_json(report, check));
     } else {
-        for (const auto& line : checked) fmt::print("ok    {}\n", line);
-        for (const auto& line : failures) fmt::print("FAIL  {}\n", line);
+        for (const auto& line : check.checked) fmt::print("ok    {}\n", line);
+        for (const auto& line : check.failures) fmt::print("FAIL  {}\n", line);
         fmt::print("{}: report of policy {:#x}, VMPL {}, measurement {}\n", match ? "MATCH" : "MISMATCH", report.policy,
                    report.vmpl, cvm::to_hex(report.measurement));
     }

@@ -147,4 +147,25 @@ cvm_status cvm_snp_sign_id_block(const uint8_t* launch_digest, uint64_t policy, 
     });
 }
 
+cvm_status cvm_sev_make_session(const uint8_t* pdh_cert, size_t pdh_cert_size, const char* owner_key_pem,
+                                uint32_t policy, uint8_t* session, uint8_t* tik, uint8_t* tek) {
+    CVM_REQUIRE(pdh_cert);
+    CVM_REQUIRE(owner_key_pem);
+    CVM_REQUIRE(session);
+    CVM_REQUIRE(tik);
+    CVM_REQUIRE(tek);
+    return guarded([&] {
+        const auto pdh = cvm::sev::parse_sev_certificate(cvm::ByteSpan(pdh_cert, pdh_cert_size), "PDH certificate",
+                                                         cvm::sev::CertUsage::pdh);
+        auto shared = cvm::sev::ecdh_p384(owner_key_pem, cvm::sev::sev_certificate_public_key_pem(pdh));
+        const auto keys = cvm::sev::TransportKeys::random();
+        const auto nonce = cvm::sev::TransportKeys::random().tek, iv = cvm::sev::TransportKeys::random().tek;
+        const auto blob = cvm::sev::make_launch_session(keys, shared, policy, nonce, iv);
+        OPENSSL_cleanse(shared.data(), shared.size());
+        std::memcpy(session, blob.data(), blob.size());
+        std::memcpy(tik, keys.tik.data(), 16);
+        std::memcpy(tek, keys.tek.data(), 16);
+    });
+}
+
 } // extern "C"

@@ -612,3 +612,33 @@ TEST(CApi, TheSnpIdBlockOfSevSnpMeasuresPublishedTest) {
     EXPECT_EQ(cvm_snp_sign_id_block(ld.data(), 0x30000, nullptr, nullptr, 0, "not a key", nullptr, block, auth,
                                     id_digest, nullptr), CVM_ERR_INPUT);
 }
+
+TEST(CApi, ReferenceValuesAreWhatTheCliWrites) {
+    // keybroker's JSON for the CCA vectors' firmware; the CLI test checks the
+    // RIM inside against cca-realm-measurements.
+    auto spec = c_spec("arm-cca");
+    ASSERT_EQ(cvm_spec_add_image_file(spec.get(), CVM_IMAGE_FIRMWARE, cvmtest::vector_path("cca/firmware").c_str(), 0, 0),
+              CVM_OK) << cvm_last_error();
+    ASSERT_EQ(cvm_spec_set_memory(spec.get(), 1ull << 30), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_vcpus(spec.get(), 2), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_option(spec.get(), "layout", "qemu"), CVM_OK);
+    ASSERT_EQ(cvm_spec_set_option(spec.get(), "hash", "sha256"), CVM_OK);
+    auto plan = c_plan(spec.get());
+    std::uint8_t* raw = nullptr;
+    std::size_t size = 0;
+    ASSERT_EQ(cvm_reference_values(plan.get(), "keybroker", &raw, &size), CVM_OK) << cvm_last_error();
+    std::unique_ptr<std::uint8_t, void (*)(void*)> bytes(raw, cvm_free);
+    const std::string cli_command = std::string(std::getenv("CVM_LAUNCH") ? std::getenv("CVM_LAUNCH") : "") +
+                                    " measure --tech arm-cca --layout qemu --hash sha256 --vcpus 2 --memory 1G --firmware " +
+                                    cvmtest::vector_path("cca/firmware") + " --reference-format keybroker";
+    if (std::getenv("CVM_LAUNCH")) {
+        FILE* p = popen(cli_command.c_str(), "r");
+        ASSERT_NE(p, nullptr);
+        std::string cli;
+        for (int c; (c = fgetc(p)) != EOF;) cli += static_cast<char>(c);
+        pclose(p);
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(raw), size), cli);
+    }
+    EXPECT_FALSE(nlohmann::json::parse(std::string(reinterpret_cast<const char*>(raw), size)).at("reference-values").empty());
+    EXPECT_EQ(cvm_reference_values(plan.get(), "yaml", &raw, &size), CVM_ERR_INPUT);
+}

@@ -383,3 +383,53 @@ def test_snp_id_block_of_sev_snp_measures_published_test():
     assert len(out["id_auth"]) == 4096
     with pytest.raises(cvm.Error):
         cvm.snp_sign_id_block(ld, 0x30000, "not a key")
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_snp_verify_report_as_the_cli_does(tmp_path, cvm_launch):
+    # A chain and a report signed by the openssl command line
+    # (tests/sev/snp_test_report.sh), of the launch predicted here.
+    fw = os.path.join(os.environ["CVM_VECTORS_DIR"], "sev", "synthetic_fw.bin")
+    m = cvm.measure(technology="amd-sev-snp", firmware=fw)
+    subprocess.run([os.path.join(HERE, "..", "..", "..", "tests", "sev", "snp_test_report.sh"), str(tmp_path),
+                    m.hex], check=True, capture_output=True)
+    chain = {k: str(tmp_path / f"{k}.pem") for k in ("vcek", "ask", "ark")}
+    report = (tmp_path / "report.bin").read_bytes()
+    got = cvm.snp_verify_report(report, measurement=bytes.fromhex(m.hex), host_data=b"\x11" * 32, **chain)
+    cli = json.loads(subprocess.run([cvm_launch, "verify-report", "--json", "--report", str(tmp_path / "report.bin"),
+                                     "--vcek", chain["vcek"], "--ask", chain["ask"], "--ark", chain["ark"],
+                                     "--mode", "snp", "--ovmf", fw, "--host-data", "11" * 32],
+                                    capture_output=True, text=True).stdout)
+    assert got["match"] and got == cli
+    changed = cvm.snp_verify_report((tmp_path / "changed.bin").read_bytes(), measurement=bytes.fromhex(m.hex), **chain)
+    assert not changed["match"] and changed["failures"]
+    other = cvm.snp_verify_report(report, measurement=bytes(48), **chain)
+    assert not other["match"] and any("MEASUREMENT" in f for f in other["failures"])
+    with pytest.raises(cvm.Error):
+        cvm.snp_verify_report((tmp_path / "short.bin").read_bytes(), measurement=bytes(48), **chain)
+
+
+def test_reference_values_as_the_cli_writes_them(cvm_launch):
+    fw = os.path.join(os.environ["CVM_VECTORS_DIR"], "cca", "firmware")
+    args = dict(technology="arm-cca", firmware=fw, memory="1G", vcpus=2, options={"layout": "qemu", "hash": "sha256"})
+    cli = subprocess.run([cvm_launch, "measure", "--tech", "arm-cca", "--firmware", fw, "--memory", "1G", "--vcpus", "2",
+                          "--layout", "qemu", "--hash", "sha256", "--reference-format", "keybroker"],
+                         check=True, capture_output=True).stdout
+    assert cvm.reference_values(format="keybroker", **args) == cli
+    assert json.loads(cvm.reference_values(format="keybroker", **args))["reference-values"]
+    with pytest.raises(cvm.Error):
+        cvm.reference_values(format="keybroker", technology="amd-sev-snp",
+                             firmware=os.path.join(os.environ["CVM_VECTORS_DIR"], "sev", "synthetic_fw.bin"))
+
+
+def test_sev_make_session_unwraps_with_the_keys_it_returns(tmp_path):
+    import hmac
+    pdh = open(os.path.join(os.environ["CVM_VECTORS_DIR"], "sev", "certs", "rome", "pdh.cert"), "rb").read()
+    key = tmp_path / "owner.pem"
+    subprocess.run(["openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", str(key)], check=True)
+    out = cvm.sev_make_session(pdh, key.read_text(), policy=1)
+    assert len(out["session"]) == 128 and len(out["tik"]) == 16 and len(out["tek"]) == 16
+    # POLICY_MAC = HMAC-SHA256(TIK, policy) closes the blob.
+    assert out["session"][96:] == hmac.new(out["tik"], (1).to_bytes(4, "little"), "sha256").digest()

@@ -321,6 +321,34 @@ CVM_API cvm_status cvm_snp_sign_id_block(const uint8_t *launch_digest, uint64_t 
                                          const char *author_key_pem, uint8_t *id_block, uint8_t *id_auth,
                                          uint8_t *id_key_digest, uint8_t *author_key_digest);
 
+/* The owner's LAUNCH_START session for a platform's PDH certificate
+   (`pdh_cert`, 0x824 bytes): ECDH of the P-384 private key `owner_key_pem`
+   with the PDH's key, fresh transport keys, wrapped for `policy`. Writes
+   session[128], tik[16] and tek[16] (keep the keys secret). */
+CVM_API cvm_status cvm_sev_make_session(const uint8_t *pdh_cert, size_t pdh_cert_size, const char *owner_key_pem,
+                                        uint32_t policy, uint8_t *session, uint8_t *tik, uint8_t *tek);
+
+/* ---- verifiers' formats and reports ---------------------------------------- */
+
+/* The plan's predicted launch as reference values for a verifier service:
+   `format` "corim" (CBOR), "trustee" or "keybroker" (JSON), as `cvm-launch
+   measure --reference-format` writes them (docs/reference-values.md).
+   *bytes is freed with cvm_free. A technology a format cannot describe is
+   CVM_ERR_INPUT. */
+CVM_API cvm_status cvm_reference_values(const cvm_plan *plan, const char *format, uint8_t **bytes, size_t *size);
+
+/* Checks an SEV-SNP attestation report (1184 bytes): the VCEK chain up to
+   the ARK the caller trusts (PEM or DER files), the report's signature, its
+   MEASUREMENT against `measurement` (48 bytes), and where given HOST_DATA
+   (32 bytes), REPORT_DATA (64) and the ID and author key digests (48 each;
+   NULL: not checked). *match is 1 when all hold; *report_json (NULL: not
+   wanted; free with cvm_free) is what `cvm-launch verify-report --json`
+   prints. A malformed report is CVM_ERR_INPUT. */
+CVM_API cvm_status cvm_snp_verify_report(const uint8_t *report, size_t report_size, const char *vcek, const char *ask,
+                                         const char *ark, const uint8_t *measurement, const uint8_t *host_data,
+                                         const uint8_t *report_data, const uint8_t *id_key_digest,
+                                         const uint8_t *author_key_digest, int *match, char **report_json);
+
 #ifdef __cplusplus
 }
 #endif

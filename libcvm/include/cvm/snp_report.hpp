@@ -57,4 +57,30 @@ struct SnpCertChain {
 // cvm::Error naming the step that failed (which certificate, or the report).
 std::vector<std::string> verify_snp_report(const SnpReport& report, const SnpCertChain& chain);
 
+// What a verifier expects of a report besides a valid signature: the
+// predicted MEASUREMENT and, where given, HOST_DATA, REPORT_DATA and the
+// digests of the keys that signed the launch's ID block (an expected author
+// key also requires FLAGS.AUTHOR_KEY_EN).
+struct SnpReportExpectations {
+    std::vector<std::uint8_t> measurement;
+    std::vector<std::uint8_t> host_data, report_data, id_key_digest, author_key_digest;  // empty: not checked
+};
+
+struct SnpReportCheck {
+    std::vector<std::string> checked;   // one line per fact established
+    std::vector<std::string> failures;  // one line per fact that does not hold
+    bool match() const { return failures.empty(); }
+};
+
+// The chain and signature (a failure line, not an exception, when they do
+// not hold), then every expectation, each a line.
+SnpReportCheck check_snp_report(const SnpReport& report, const SnpCertChain& chain, const SnpReportExpectations& expect);
+
+// The report's fields and the check as one JSON object: {"match",
+// "version", "policy", "vmpl", "measurement", "host_data", "id_key_digest",
+// "author_key_digest", "family_id", "image_id", "guest_svn", "report_data",
+// "chip_id", "reported_tcb", "checked", "failures"} (cvm-launch verify-report
+// --json, cvm_snp_verify_report, cvm.snp_verify_report).
+std::string snp_report_check_json(const SnpReport& report, const SnpReportCheck& check);
+
 } // namespace cvm::sev
