@@ -1,5 +1,7 @@
 #include "cvm/sev_owner.hpp"
 
+#include "backends/amd-sev/pem_keys.hpp"
+
 #include <array>
 #include <memory>
 #include <span>
@@ -34,19 +36,9 @@ void require_size(ByteSpan bytes, std::size_t size, const char* what) {
         throw Error(fmt::format("{}: {} bytes, expected {}", what, bytes.size(), size), 0, what);
 }
 
-struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
 struct CtxFree { void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); } };
 struct CipherFree { void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
 
-std::unique_ptr<EVP_PKEY, PkeyFree> read_key(const std::string& pem, bool is_private) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (!bio) throw Error("out of memory reading a PEM key");
-    EVP_PKEY* key = is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
-                               : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
-    if (!key) throw Error(is_private ? "not a PEM private key" : "not a PEM public key");
-    return std::unique_ptr<EVP_PKEY, PkeyFree>(key);
-}
 
 } // namespace
 
@@ -162,8 +154,8 @@ std::array<std::uint8_t, 128> make_launch_session(const TransportKeys& keys, Byt
 }
 
 std::vector<std::uint8_t> ecdh_p384(const std::string& private_pem, const std::string& peer_public_pem) {
-    auto ours = read_key(private_pem, true);
-    auto theirs = read_key(peer_public_pem, false);
+    auto ours = read_pem_key(private_pem, true, "our ECDH key");
+    auto theirs = read_pem_key(peer_public_pem, false, "the peer's ECDH key");
     std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(ours.get(), nullptr));
     std::size_t length = 0;
     if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), theirs.get()) != 1 ||

@@ -7,26 +7,12 @@
 
 #include "cvm/error.hpp"
 #include "cvm/sev_cert.hpp"
+#include "pem_keys.hpp"
 #include "sev_cert_keys.hpp"
 
 namespace cvm::sev {
 namespace {
 
-ossl::Pkey read_pem_key(const std::string& pem, bool need_private) {
-    ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (!bio) throw Error("out of memory reading a PEM key");
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-    if (!key && !need_private) {
-        // Not a private key: maybe a public one (an unsigned certificate
-        // needs no more).
-        ossl::Bio again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-        if (again) key = PEM_read_bio_PUBKEY(again.get(), nullptr, nullptr, nullptr);
-    }
-    if (!key)
-        throw Error(need_private ? "not a PEM private key (a self-signed certificate needs the private key)"
-                                 : "not a PEM private or public key");
-    return ossl::Pkey(key);
-}
 
 // The BIGNUM parameter `name` of `key`, little-endian in a 72-byte field.
 void get_le(EVP_PKEY* key, const char* name, std::array<std::uint8_t, kSevEcField>& out) {
@@ -41,13 +27,9 @@ void get_le(EVP_PKEY* key, const char* name, std::array<std::uint8_t, kSevEcFiel
 
 std::array<std::uint8_t, kSevCertSize> make_owner_dh_certificate(const std::string& key_pem,
                                                                  const OwnerCertOptions& options) {
-    const auto key = read_pem_key(key_pem, options.self_sign);
-    char group[64] = {};
-    if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC ||
-        EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, nullptr) != 1 ||
-        std::string(group) != "secp384r1")
-        throw Error(fmt::format("the owner's key must be an EC key on P-384 (secp384r1), not {}",
-                                group[0] ? group : "a key of another type"));
+    // A self-signed certificate needs the private key; an unsigned one only the point.
+    const auto key = read_pem_key(key_pem, options.self_sign, "the owner's key");
+    require_p384(key.get(), "the owner's key");
 
     // Usage PDH and algorithm ECDH-SHA256: what the PSP's own PDH carries
     // (PDH_CERT_EXPORT), and what sev-tool's create_godh_cert and

@@ -11,30 +11,16 @@
 #include "cvm/sev_cert.hpp"
 #include "cvm/snp_id_block.hpp"
 #include "openssl_ptr.hpp"
+#include "pem_keys.hpp"
 #include "sev_cert_keys.hpp"
 
 namespace cvm::sev {
 namespace {
 
 ossl::Pkey read_key(const std::string& pem, bool need_private, const std::string& what) {
-    ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (!bio) throw Error("out of memory reading a PEM key");
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-    if (!key && !need_private) {
-        ossl::Bio again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-        if (again) key = PEM_read_bio_PUBKEY(again.get(), nullptr, nullptr, nullptr);
-    }
-    if (!key)
-        throw Error(fmt::format("{}: not a PEM {}", what, need_private ? "private key (signing needs it)"
-                                                                       : "private or public key"));
-    ossl::Pkey owned(key);
-    char group[64] = {};
-    if (EVP_PKEY_get_base_id(owned.get()) != EVP_PKEY_EC ||
-        EVP_PKEY_get_utf8_string_param(owned.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, nullptr) != 1 ||
-        std::string(group) != "secp384r1")
-        throw Error(fmt::format("{}: the SNP ID block takes EC keys on P-384 (secp384r1) only, not {}", what,
-                                group[0] ? group : "a key of another type"));
-    return owned;
+    auto key = read_pem_key(pem, need_private, what);
+    require_p384(key.get(), what);  // the SNP ABI's only algorithm, ECDSA P-384 with SHA-384
+    return key;
 }
 
 void get_le(EVP_PKEY* key, const char* param, SnpEcValue& out) {

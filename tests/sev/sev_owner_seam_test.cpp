@@ -83,6 +83,16 @@ std::vector<std::string> sev_commands(const SevKernelModel& model) {
     return names;
 }
 
+// The error a launch that must fail ends with ("" if it did not fail).
+std::string launch_error(const LaunchPlan& plan, SevKernelModel& model, OwnerRoundTrip owner) {
+    try {
+        find_backend(plan.technology()).launch(plan, options_for(model, std::move(owner)));
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
 // The owner at the far end of a socket pair: reads one request line,
 // answers with what `answer` makes of it.
 class OwnerThread {
@@ -161,13 +171,8 @@ TEST(SevOwnerSeam, AnOwnerWithAnotherPredictionRefusesAndTheLaunchNeverFinishes)
         return sev::to_json(sev::answer_secret_request(sev::parse_secret_request(line), test_keys(), other_digest, 1,
                                                        secret_bytes(16)));
     });
-    try {
-        find_backend("amd-sev").launch(plan, options_for(model, owner_over_fds(owner.host_fd(), owner.host_fd())));
-        FAIL() << "the launch went on after the owner refused it";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("the guest owner refused the launch: LAUNCH_MEASURE does not prove"),
-                  std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(plan, model, owner_over_fds(owner.host_fd(), owner.host_fd()));
+    EXPECT_NE(error.find("the guest owner refused the launch: LAUNCH_MEASURE does not prove"), std::string::npos) << (error.empty() ? "the launch went on after the owner refused it" : error);
     EXPECT_EQ(model.seen().guest_state, "lsecret");
     EXPECT_TRUE(model.seen().secret_plaintext.empty());
 }
@@ -194,12 +199,8 @@ TEST(SevOwnerSeam, ATamperedPacketIsRefusedByTheFirmwaresMacCheck) {
         reply.packet.ciphertext[0] ^= 1;
         return sev::to_json(reply);
     });
-    try {
-        find_backend("amd-sev").launch(plan, options_for(model, owner_over_fds(owner.host_fd(), owner.host_fd())));
-        FAIL() << "a packet with a wrong MAC was accepted";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("KVM_SEV_LAUNCH_SECRET"), std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(plan, model, owner_over_fds(owner.host_fd(), owner.host_fd()));
+    EXPECT_NE(error.find("KVM_SEV_LAUNCH_SECRET"), std::string::npos) << (error.empty() ? "a packet with a wrong MAC was accepted" : error);
     EXPECT_EQ(model.seen().guest_state, "lsecret");
 }
 
@@ -233,12 +234,8 @@ TEST(SevOwnerSeam, TheKernelRefusesASecretAcrossAPageBoundary) {
         reply.gpa = 0x200000 - 16;
         return sev::to_json(reply);
     });
-    try {
-        find_backend("amd-sev").launch(plan, options_for(model, owner_over_fds(owner.host_fd(), owner.host_fd())));
-        FAIL() << "the model's kernel accepted a secret across two pages";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("KVM_SEV_LAUNCH_SECRET"), std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(plan, model, owner_over_fds(owner.host_fd(), owner.host_fd()));
+    EXPECT_NE(error.find("KVM_SEV_LAUNCH_SECRET"), std::string::npos) << (error.empty() ? "the model's kernel accepted a secret across two pages" : error);
     bool refused = false;
     for (const auto& r : model.seen().refused) refused |= r.rfind("KVM_SEV_LAUNCH_SECRET", 0) == 0;
     EXPECT_TRUE(refused);
@@ -250,12 +247,8 @@ TEST(SevOwnerSeam, AChannelClosedWithoutAReplyEndsTheLaunch) {
     int fds[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     close(fds[1]);
-    try {
-        find_backend("amd-sev").launch(plan_for("amd-sev"), options_for(model, owner_over_fds(fds[0], fds[0])));
-        FAIL() << "no reply, yet the launch went on";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("guest owner"), std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(plan_for("amd-sev"), model, owner_over_fds(fds[0], fds[0]));
+    EXPECT_NE(error.find("guest owner"), std::string::npos) << (error.empty() ? "no reply, yet the launch went on" : error);
     close(fds[0]);
     EXPECT_EQ(model.seen().guest_state, "lsecret");
 }
@@ -270,14 +263,8 @@ TEST(SevOwnerSeam, AnInterruptCancelsTheWaitForTheOwner) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         cancel = true;
     });
-    try {
-        find_backend("amd-sev").launch(
-            plan_for("amd-sev"),
-            options_for(model, owner_over_fds(fds[0], fds[0], std::chrono::milliseconds(0), [&] { return cancel.load(); })));
-        ADD_FAILURE() << "the launch went on without its owner";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(plan_for("amd-sev"), model, owner_over_fds(fds[0], fds[0], std::chrono::milliseconds(0), [&] { return cancel.load(); }));
+    EXPECT_NE(error.find("cancelled"), std::string::npos) << (error.empty() ? "the launch went on without its owner" : error);
     canceller.join();
     close(fds[0]);
     close(fds[1]);
@@ -292,12 +279,8 @@ TEST(SevOwnerSeam, TechnologiesWithoutTheRoundTripRefuseAnOwnerBeforeTouchingThe
     spec.vcpus.count = 1;
     spec.images.push_back({ImageRole::firmware, Payload::map_file(cvmtest::vector_path("sev/synthetic_fw.bin")), true, {}});
     auto snp = find_backend("amd-sev-snp").build_plan(spec);
-    try {
-        find_backend("amd-sev-snp").launch(snp, options_for(model, owner));
-        FAIL() << "an SNP launch took an owner round trip";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("has no guest-owner round trip"), std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(snp, model, owner);
+    EXPECT_NE(error.find("has no guest-owner round trip"), std::string::npos) << (error.empty() ? "an SNP launch took an owner round trip" : error);
     EXPECT_TRUE(model.log().empty());
 }
 
@@ -335,12 +318,8 @@ TEST(SevOwnerSeam, CvmLaunchOwnerReplyAsTheOwnerCommand) {
 TEST(SevOwnerSeam, AnOwnerCommandThatEndsWithoutAReplyIsNamed) {
     SevKernelModel model;
     give_keys(model);
-    try {
-        find_backend("amd-sev").launch(plan_for("amd-sev"), options_for(model, owner_over_command("read line; exit 7")));
-        FAIL() << "a command without a reply let the launch go on";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("exit status 7"), std::string::npos) << e.what();
-    }
+    const std::string error = launch_error(plan_for("amd-sev"), model, owner_over_command("read line; exit 7"));
+    EXPECT_NE(error.find("exit status 7"), std::string::npos) << (error.empty() ? "a command without a reply let the launch go on" : error);
     EXPECT_EQ(model.seen().guest_state, "lsecret");
 }
 
