@@ -110,6 +110,9 @@ MmioDevices::MmioDevices(const std::vector<const op::AddDevice*>& records, const
         case DeviceKind::x86_pit:
         case DeviceKind::i8042:
         case DeviceKind::acpi_pm1:
+        case DeviceKind::fw_cfg_io:
+        case DeviceKind::pci_i440fx:
+        case DeviceKind::acpi_pm_piix4:
         case DeviceKind::riscv_imsic:
             throw Error(fmt::format("{}: a {} is not a device of an arm64 machine", launcher,
                                     op::to_string(record->kind)));
