@@ -16,13 +16,16 @@ inline constexpr int kExitMismatch = 3;
 
 inline constexpr const char* kExitCodeHelp = R"(Exit codes:
   0   success: the guest powered off (run), the output was written (plan,
-      measure, log show, make-secret, make-dh-cert), or the evidence matches
-      (log verify, verify-measurement, verify-report, verify-pdh-chain)
-  1   error: bad input file or option, refused KVM call, unsupported configuration
+      measure, log show, make-secret, make-session, make-dh-cert, snp-id-block),
+      or the evidence matches (log verify, verify-measurement, verify-report,
+      verify-pdh-chain, owner-reply)
+  1   error: bad input file or option, refused KVM call, unsupported configuration,
+      a guest owner who refused the launch (run)
   2   usage error on the command line (unknown or conflicting options)
   3   mismatch: the evidence does not prove the expected measurement (log verify,
-      verify-measurement, verify-report), or a certificate chain does not link
-      up to the ARK given (verify-pdh-chain)
+      verify-measurement, verify-report, owner-reply, which then replies
+      "abort"), or a certificate chain does not link up to the ARK given
+      (verify-pdh-chain)
   10  the guest asked for a reset (reboot)
   11  the guest triple-faulted
   12  KVM could not run or emulate the guest, or it stopped in an unsupported way
