@@ -81,20 +81,6 @@ std::uint64_t named_information_id(HashAlgorithm algorithm) {
     throw Error("unknown hash algorithm");
 }
 
-CorimIds corim_ids_for(const LaunchValues& values) {
-    Hasher h(HashAlgorithm::sha256);
-    h.update(std::string_view("libcvm reference values\0", 24)).update(values.technology).update(values.measurement.bytes());
-    Digest d = h.finish();
-    CorimIds ids;
-    std::copy_n(d.bytes().begin(), 16, ids.tag_id.begin());
-    ids.tag_id[6] = static_cast<std::uint8_t>((ids.tag_id[6] & 0x0f) | 0x80);  // version 8
-    ids.tag_id[8] = static_cast<std::uint8_t>((ids.tag_id[8] & 0x3f) | 0x80);  // variant 10
-    std::string hex = to_hex(ids.tag_id);
-    ids.corim_id = fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
-                               hex.substr(16, 4), hex.substr(20));
-    return ids;
-}
-
 std::vector<std::uint8_t> realm_corim(const RealmFacts& realm, const CorimIds& ids) {
     if (!realm.rems.empty() && realm.rems.size() != 4)
         throw Error(fmt::format("a realm has 4 REMs, not {}", realm.rems.size()));
