@@ -279,7 +279,17 @@ private:
                   (0xfull << uapi::kDfr0CtxCmpsShift));
         dfr0 |= std::uint64_t{p.num_bps} << uapi::kDfr0BrpsShift | std::uint64_t{p.num_wps} << uapi::kDfr0WrpsShift |
                 std::uint64_t{ctx} << uapi::kDfr0CtxCmpsShift;
-        set_one_reg(vcpus_.front(), uapi::kIdAa64Dfr0El1, dfr0, "KVM_SET_ONE_REG(ID_AA64DFR0_EL1)");
+        try {
+            set_one_reg(vcpus_.front(), uapi::kIdAa64Dfr0El1, dfr0, "KVM_SET_ONE_REG(ID_AA64DFR0_EL1)");
+        } catch (const Error& e) {
+            // The series v7 kernel takes a lowered WRPs but refuses a lowered
+            // BRPs (seen under emulated RME, docs/arm-cca.md): say which
+            // option to change rather than leave a bare EINVAL.
+            if (e.err() != EINVAL || p.num_bps == host_bps) throw;
+            throw Error(fmt::format("this host's KVM refuses to give the realm {} breakpoints instead of the host's {} "
+                                    "(ID_AA64DFR0_EL1.BRPs); predict and launch with --num-bps {}", p.num_bps + 1,
+                                    host_bps + 1, host_bps + 1), e.err(), "kvm");
+        }
     }
 
     // The GIC and ITS the plan's records place (the qemu layout's second,

@@ -50,7 +50,8 @@ VmSpec spec_for(Host host, unsigned vcpus = 2) {
     spec.memory.size = 64ull << 20;
     spec.vcpus.count = vcpus;
     spec.options = {{"abi", cvmtest::cca::host_name(host)}, {"rmm", is_rme(host) ? "1.0" : "2.0"},
-                    {"num-bps", "2"}, {"num-wps", "2"}};
+                    // The v7 kernel keeps the host's breakpoints (6 in the model).
+                    {"num-bps", host == Host::rme_v7 ? "6" : "2"}, {"num-wps", "2"}};
     spec.images.push_back({ImageRole::kernel, Payload::from_bytes(cvmtest::synthetic_arm64_image(256, 0x2d10000), "Image"),
                            true, {}});
     spec.images.push_back({ImageRole::initrd, Payload::map_file(cvmtest::vector_path("cca/initrd-14B")), true, {}});
@@ -277,6 +278,22 @@ TEST(RealmLaunchSeam, Dfr0KeepsContextBreakpointsWithinBreakpoints) {
     EXPECT_EQ((dfr0 >> 20) & 0xf, 1u);  // 2 watchpoints
     EXPECT_LE((dfr0 >> 28) & 0xf, (dfr0 >> 12) & 0xf);
     EXPECT_EQ(dfr0 & 0xfff, 8u);         // the rest as the host has it
+}
+
+// The series v7 kernel refuses a lowered BRPs (seen under emulated RME):
+// the launch fails before the RD, naming the option that would work.
+TEST(RealmLaunchSeam, AV7HostThatKeepsItsBreakpointsIsNamed) {
+    RmeKernelModel model(Host::rme_v7);
+    power_off_at_once(model);
+    VmSpec spec = spec_for(Host::rme_v7);
+    spec.options["num-bps"] = "2";
+    try {
+        cvmtest::launch_through(model, find_backend("arm-cca").build_plan(spec));
+        FAIL() << "a lowered BRPs passed the v7 model";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("--num-bps 6"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(model.seen().dfr0_at_rd, 0u);
 }
 
 // A plan whose realm has one breakpoint (field 0, architecturally

@@ -527,6 +527,11 @@ int RmeKernelModel::vcpu_ioctl(VcpuState& vcpu, int, unsigned long request, void
                 return refuse("SET ID_AA64DFR0_EL1(above the host)", E2BIG);
             if (field(v, 28) > field(v, 12) || field(v, 12) == 0 || field(v, 20) == 0)
                 return refuse("SET ID_AA64DFR0_EL1(inconsistent)", EINVAL);
+            // Seen on the series v7 kernel (Linux 6.14-rc1 + cca-host/v7)
+            // under emulated RME, docs/arm-cca.md "A realm on emulated RME":
+            // a lowered BRPs is -EINVAL while a lowered WRPs is taken.
+            if (host_ == Host::rme_v7 && field(v, 12) != field(host_dfr0, 12))
+                return refuse("SET ID_AA64DFR0_EL1(BRPs changed, v7)", EINVAL);
             vm_dfr0_ = v;
             return 0;
         }
