@@ -66,6 +66,9 @@ public:
     }
     Measurement predict(const LaunchPlan& plan) const override { return sev::predict_launch_digest(plan); }
     std::vector<PlanEvent> events(const LaunchPlan& plan) const override { return sev::launch_events(plan); }
+    Prediction predict_with_events(const LaunchPlan& plan) const override {
+        return sev::predict_launch_digest_with_events(plan);
+    }
     RunResult launch(const LaunchPlan& plan, const RunOptions& options) const override {
         return sev::launch_sev(plan, options);
     }

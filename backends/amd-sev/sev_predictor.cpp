@@ -103,6 +103,13 @@ Measurement predict_launch_digest(const LaunchPlan& plan) {
     return m;
 }
 
+Prediction predict_launch_digest_with_events(const LaunchPlan& plan) {
+    Prediction p;
+    p.measurement = predict_launch_digest(plan);  // refuses what the model does not know, before any log
+    p.events = software_events(plan);
+    return p;
+}
+
 // The log is libcvm's operation log (docs/event-log.md): the launch digest
 // hashes page contents, so the log records the parameters of every
 // operation and the verifier's replay runs this model again over them.

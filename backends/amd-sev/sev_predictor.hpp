@@ -15,5 +15,8 @@ namespace cvm::sev {
 
 Measurement predict_launch_digest(const LaunchPlan& plan);
 std::vector<PlanEvent> launch_events(const LaunchPlan& plan);
+// Both from one walk of the model (a command that prints the digest and
+// writes the log hashes the launch's data once for the digest).
+Prediction predict_launch_digest_with_events(const LaunchPlan& plan);
 
 } // namespace cvm::sev
