@@ -9,6 +9,7 @@
 set -u
 cli=$(realpath "$1")
 vectors=${CVM_VECTORS_DIR:?}/sev
+here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -121,36 +122,10 @@ expect_error "a short family ID" 2 "16 bytes|expected 16" snp-id-block --id-key 
     --family-id 00 --id-block-out x --id-auth-out y
 
 # --- verify-report checks the report's key digests ---
-pss=(-sha384 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:48)
-quiet openssl req -x509 -newkey rsa:2048 -nodes -keyout ark.key -out ark.pem -subj /CN=ARK-test -days 2 "${pss[@]}"
-quiet openssl req -newkey rsa:2048 -nodes -keyout ask.key -out ask.csr -subj /CN=ASK-test
-quiet openssl x509 -req -in ask.csr -CA ark.pem -CAkey ark.key -set_serial 2 -out ask.pem -days 2 "${pss[@]}"
-quiet openssl ecparam -name secp384r1 -genkey -noout -out vcek.key
-quiet openssl req -new -key vcek.key -out vcek.csr -subj /CN=VCEK-test
-quiet openssl x509 -req -in vcek.csr -CA ask.pem -CAkey ask.key -set_serial 3 -out vcek.pem -days 2 "${pss[@]}"
-# Reports as the firmware makes them for this launch: ID_KEY_DIGEST at
-# 0xe0, AUTHOR_KEY_DIGEST at 0x110 (sha384sum's values), FLAGS bit 0
-# AUTHOR_KEY_EN; one without the author key. Signed by openssl.
-/usr/bin/python3 - "$golden" "$id_digest" "$author_digest" <<'PY' || exit 1
-import struct, subprocess, sys
-def report(name, author):
-    r = bytearray(0x4a0)
-    struct.pack_into("<IIQ", r, 0, 2, 9, 0x30000)
-    struct.pack_into("<II", r, 0x30, 0, 1)
-    struct.pack_into("<I", r, 0x48, 1 if author else 0)
-    r[0x90:0xc0] = bytes.fromhex(sys.argv[1])
-    r[0xe0:0x110] = bytes.fromhex(sys.argv[2])
-    if author: r[0x110:0x140] = bytes.fromhex(sys.argv[3])
-    open("tbs", "wb").write(r[:0x2a0])
-    der = subprocess.run(["openssl", "dgst", "-sha384", "-sign", "vcek.key", "tbs"], capture_output=True, check=True).stdout
-    i, out = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7f), []
-    while i < len(der):
-        n = der[i + 1]; out.append(int.from_bytes(der[i + 2:i + 2 + n], "big")); i += 2 + n
-    r[0x2a0:0x2e8] = out[0].to_bytes(72, "little"); r[0x2e8:0x330] = out[1].to_bytes(72, "little")
-    open(name, "wb").write(r)
-report("report.bin", True)
-report("report-no-author.bin", False)
-PY
+# Reports as the firmware makes them for this launch (tests/sev/snp_test_report.sh,
+# signed by openssl): ID_KEY_DIGEST at 0xe0, AUTHOR_KEY_DIGEST at 0x110
+# (sha384sum's values), FLAGS bit 0 AUTHOR_KEY_EN; one without the author key.
+"$here/snp_test_report.sh" "$PWD" "$golden" "$id_digest" "$author_digest" || exit 1
 chain=(--vcek vcek.pem --ask ask.pem --ark ark.pem --expect "$golden")
 expect_error "the report's key digests" 0 "ID_KEY_DIGEST is the expected" verify-report --report report.bin "${chain[@]}" \
     --id-key-pub id.pub --author-key-pub author.pub
