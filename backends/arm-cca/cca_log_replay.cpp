@@ -5,7 +5,6 @@
 // images; every RIM input is recomputed.
 #include "backends/arm-cca/cca_log_replay.hpp"
 
-#include <set>
 
 #include <fmt/format.h>
 
@@ -30,7 +29,7 @@ struct Replay {
 
     std::optional<Rim> rim;
     unsigned s2sz = 0;
-    std::set<std::uint64_t> populated;
+    PopulatedGranules populated;
     unsigned recs = 0;
 
     // The digests of a libcvm tagged event hash its data; the RFC's are empty.

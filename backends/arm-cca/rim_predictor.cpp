@@ -10,7 +10,6 @@
 #include <array>
 #include <cctype>
 #include <optional>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -59,7 +58,7 @@ Digest replay(const LaunchPlan& plan, After&& after) {
         throw Error(fmt::format("the arm-cca predictor cannot measure a '{}' plan", plan.technology()));
     std::optional<Rim> rim;
     std::optional<RealmConfig> realm;
-    std::set<std::uint64_t> populated;
+    PopulatedGranules populated;
     std::optional<BootRegisters> boot;
     unsigned vcpus = 0;
     bool finalized = false;
@@ -124,31 +123,39 @@ Digest replay(const LaunchPlan& plan, After&& after) {
 
 } // namespace
 
-void populate_granules(Rim& rim, std::set<std::uint64_t>& populated, std::uint64_t gpa, std::uint64_t size,
+void PopulatedGranules::claim(std::uint64_t first, std::uint64_t last, const std::string& what) {
+    // The first range starting after `first`, and the one before it, are
+    // the only ones that can overlap [first, last] among disjoint ranges.
+    auto next = ranges_.upper_bound(first);
+    if (next != ranges_.begin()) {
+        auto before = std::prev(next);
+        if (before->second >= first)
+            throw Error(fmt::format("{} reuses granule {:#x}; RMI_DATA_CREATE populates a granule once", what, first));
+    }
+    if (next != ranges_.end() && next->first <= last)
+        throw Error(fmt::format("{} reuses granule {:#x}; RMI_DATA_CREATE populates a granule once", what, next->first));
+    ranges_.emplace(first, last);
+}
+
+void populate_granules(Rim& rim, PopulatedGranules& populated, std::uint64_t gpa, std::uint64_t size,
                        const Payload* measured, const std::string& what) {
     if (size == 0 || gpa + size < gpa) throw Error(fmt::format("{} at {:#x}+{:#x}: an empty or wrapping range", what, gpa, size));
     const std::uint64_t first = gpa / kGranule * kGranule;
-    auto claim = [&](std::uint64_t granule) {
-        if (!populated.insert(granule).second)
-            throw Error(fmt::format("{} reuses granule {:#x}; RMI_DATA_CREATE populates a granule once", what, granule));
-    };
+    const std::uint64_t last = (gpa + size - 1) / kGranule * kGranule;
+    if (measured && measured->size() < size)
+        throw Error(fmt::format("{}: {} bytes to measure, {} given", what, size, measured->size()));
+    populated.claim(first, last, what);
     if (!measured) {
-        const std::uint64_t end = gpa + size;
-        for (std::uint64_t granule = first; granule < end; granule += kGranule) {
-            claim(granule);
+        for (std::uint64_t granule = first;; granule += kGranule) {
             rim.data_unmeasured(granule);
-            if (granule + kGranule < granule) break;  // the top of the address space
+            if (granule == last) break;
         }
         return;
     }
-    if (measured->size() < size)
-        throw Error(fmt::format("{}: {} bytes to measure, {} given", what, size, measured->size()));
     // The granules' bytes: the data placed at its offset, zeros around it.
     for_each_page_hash(rim.algorithm(), measured->slice(0, size), gpa - first,
                        [&](std::size_t index, const Digest& content_hash) {
-                           const std::uint64_t granule = first + index * kGranule;
-                           claim(granule);
-                           rim.data_measured_hash(granule, content_hash);
+                           rim.data_measured_hash(first + index * kGranule, content_hash);
                        });
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "libcvm/core/payload_chunks.hpp"
 
 namespace cvm::cove {
 namespace {
@@ -38,14 +39,8 @@ void SalusRegisters::add_measured_pages(std::uint64_t gpa, ByteSpan bytes) {
 
 void SalusRegisters::add_measured_pages(std::uint64_t gpa, const Payload& payload) {
     constexpr std::size_t kChunk = 4u << 20;  // a multiple of kPageSize
-    const ByteSpan bytes = payload.bytes();
-    if (bytes.empty()) add_measured_pages(gpa, bytes);  // the empty-region error
-    for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
-        const std::size_t n = std::min(kChunk, bytes.size() - at);
-        payload.prefetch(at, n);
-        add_measured_pages(gpa + at, bytes.subspan(at, n));
-        payload.release(at, n);
-    }
+    if (payload.size() == 0) add_measured_pages(gpa, ByteSpan());  // the empty-region error
+    for_each_chunk(payload, kChunk, [&](std::size_t at, ByteSpan bytes) { add_measured_pages(gpa + at, bytes); });
 }
 
 void SalusRegisters::finalize(std::uint64_t entry_pc, std::uint64_t entry_a1) {

@@ -45,9 +45,10 @@ public:
     // taken to be zero, which is what libcvm's launcher leaves there. `gpa`
     // must be page aligned; throws otherwise.
     void add_measured_pages(std::uint64_t gpa, ByteSpan bytes);
-    // The same for a whole payload, read in page-aligned chunks that are
-    // prefetched before and released after use (the chain runs page by
-    // page, so chunks change nothing but the resident footprint).
+    // The same for a whole payload, in page-aligned chunks (for_each_chunk:
+    // a file is read one chunk ahead on another thread, a mapping released
+    // behind). The chain runs page by page, so chunks change nothing but the
+    // resident footprint and the overlap of reading with hashing.
     void add_measured_pages(std::uint64_t gpa, const Payload& payload);
     // Finalize with the boot vCPU's entry pc and its a1 (the FDT address).
     // Locks the static registers; a second call throws.

@@ -1,8 +1,10 @@
 #include "cvm/digest.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -10,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cvm/error.hpp"
+#include "libcvm/core/payload_chunks.hpp"
 
 namespace cvm {
 namespace {
@@ -141,35 +144,24 @@ Digest Hasher::finish() {
 }
 
 Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
-    std::uint8_t out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), out, &len, evp_md(algorithm), nullptr) != 1)
-        openssl_failure("digest");
-    return Digest(algorithm, ByteSpan(out, len));
+    // One context per thread and algorithm, reset rather than reallocated:
+    // the measurement chains call this once per granule or page.
+    thread_local std::array<std::optional<Hasher>, 3> contexts;
+    auto& context = contexts.at(static_cast<std::size_t>(algorithm));
+    if (!context) context.emplace(algorithm);
+    try {
+        return context->update(bytes).finish();
+    } catch (...) {
+        context.reset();  // never reuse a context left mid-digest
+        throw;
+    }
 }
 
 Digest hash(HashAlgorithm algorithm, const Payload& payload) {
     constexpr std::size_t kChunk = 4u << 20;
-    if (payload.streams()) {
-        // From the file itself, a chunk at a time: no copy of the whole.
-        Hasher h(algorithm);
-        std::vector<std::uint8_t> chunk(std::min(kChunk, payload.size()));
-        for (std::size_t at = 0; at < payload.size(); at += kChunk) {
-            std::span<std::uint8_t> part(chunk.data(), std::min(kChunk, payload.size() - at));
-            payload.read(at, part);
-            h.update(part);
-        }
-        return h.finish();
-    }
-    auto bytes = payload.bytes();
-    if (bytes.size() <= kChunk) return hash(algorithm, bytes);
+    if (!payload.streams() && payload.size() <= kChunk) return hash(algorithm, payload.bytes());
     Hasher h(algorithm);
-    for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
-        std::size_t n = std::min(kChunk, bytes.size() - at);
-        payload.prefetch(at, n);
-        h.update(bytes.subspan(at, n));
-        payload.release(at, n);
-    }
+    for_each_chunk(payload, kChunk, [&](std::size_t, ByteSpan bytes) { h.update(bytes); });
     return h.finish();
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <exception>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -12,6 +14,8 @@ namespace {
 // Pages per window: 8 MiB in flight, enough for every core to have long
 // runs of work between the serial hand-overs.
 constexpr std::size_t kWindowPages = 2048;
+// Pages a streaming worker reads per call: 128 KiB, well inside a core's L2.
+constexpr std::size_t kBatchPages = 32;
 
 // Where a load's bytes come from: memory (perhaps a mapped payload, whose
 // pages are prefetched and released around each window), or a payload that
@@ -50,57 +54,135 @@ std::pair<std::size_t, std::size_t> byte_range(std::size_t first, std::size_t co
     return {lo, hi};
 }
 
+// One window's share of pages hashed by one worker into `out` (the
+// window's slot): a streaming worker reads its share with one call into its
+// own buffer; a mapped share is prefetched before and released after.
+class ShareHasher {
+public:
+    ShareHasher(HashAlgorithm algorithm, const Source& source, std::size_t lead)
+        : hasher_(algorithm), source_(source), lead_(lead) {}
+
+    void hash(std::size_t first, std::size_t begin, std::size_t end, std::vector<Digest>& out) {
+        if (begin >= end) return;
+        const auto [lo, hi] = byte_range(first + begin, end - begin, lead_, source_.size);
+        if (source_.mapped) source_.mapped->prefetch(source_.mapped_at + lo, hi - lo);
+        // A file is read a batch at a time into a buffer that stays in the
+        // core's cache, so the hash reads what the copy has just written
+        // there rather than fetching it back from memory.
+        for (std::size_t batch = begin; batch < end; batch += kBatchPages) {
+            const std::size_t batch_end = std::min(end, batch + kBatchPages);
+            const auto [batch_lo, batch_hi] = byte_range(first + batch, batch_end - batch, lead_, source_.size);
+            ByteSpan chunk;
+            if (source_.file) {
+                buffer_.resize(batch_hi - batch_lo);
+                source_.file->read(batch_lo, buffer_);
+                chunk = ByteSpan(buffer_);
+            } else {
+                chunk = source_.memory.subspan(batch_lo, batch_hi - batch_lo);
+            }
+            for (std::size_t i = batch; i < batch_end; ++i)
+                out[i] = hasher_.update(page_bytes(chunk, batch_lo, source_.size, lead_, first + i, scratch_)).finish();
+        }
+        if (source_.mapped) source_.mapped->release(source_.mapped_at + lo, hi - lo);
+    }
+
+private:
+    Hasher hasher_;
+    const Source& source_;
+    std::size_t lead_;
+    std::vector<std::uint8_t> buffer_;
+    std::array<std::uint8_t, kPageSize> scratch_;
+};
+
+constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+// Waits until `counter` reaches `target` (or is kNone: the walk stops).
+void wait_for(const std::atomic<std::size_t>& counter, std::size_t target) {
+    for (std::size_t seen = counter.load(std::memory_order_acquire); seen < target && seen != kNone;
+         seen = counter.load(std::memory_order_acquire))
+        counter.wait(seen, std::memory_order_acquire);
+}
+
+// The pipeline: every worker hashes its share of window k into slot k % 2
+// while the calling thread chains window k - 1 from the other slot, so the
+// serial chain overlaps the parallel content hashes instead of leaving the
+// cores idle between windows.
 void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
           const std::function<void(std::size_t, const Digest&)>& consume) {
     const std::size_t pages = pages_covered(lead, source.size);
-    const unsigned workers = pages >= 64 ? worker_count() : 1;  // small loads: no threads
-    std::vector<Hasher> hashers;
-    for (unsigned w = 0; w < workers; ++w) hashers.emplace_back(algorithm);
-    std::vector<Digest> window(std::min(pages, kWindowPages));
-    std::vector<std::vector<std::uint8_t>> buffers(source.file ? workers : 0);
+    const std::size_t windows = (pages + kWindowPages - 1) / kWindowPages;
+    const std::size_t window_size = std::min(pages, kWindowPages);
+    std::array<std::vector<Digest>, 2> slots{std::vector<Digest>(window_size),
+                                             windows > 1 ? std::vector<Digest>(window_size) : std::vector<Digest>()};
+    auto window_pages = [&](std::size_t k) { return std::min(kWindowPages, pages - k * kWindowPages); };
+    auto consume_window = [&](std::size_t k) {
+        for (std::size_t i = 0, n = window_pages(k); i < n; ++i) consume(k * kWindowPages + i, slots[k % 2][i]);
+    };
 
-    for (std::size_t first = 0; first < pages; first += kWindowPages) {
-        const std::size_t count = std::min(kWindowPages, pages - first);
-        const auto [byte_lo, byte_hi] = byte_range(first, count, lead, source.size);
-        if (source.mapped) source.mapped->prefetch(source.mapped_at + byte_lo, byte_hi - byte_lo);
-        // Worker w hashes a contiguous share of the window's pages, which a
-        // streaming worker reads with one call.
-        const std::size_t share = (count + workers - 1) / workers;
-        auto hash_share = [&](unsigned w) {
-            const std::size_t begin = std::min(count, w * share), end = std::min(count, begin + share);
-            if (begin == end) return;
-            const auto [lo, hi] = byte_range(first + begin, end - begin, lead, source.size);
-            ByteSpan chunk = source.memory.empty() ? ByteSpan() : source.memory.subspan(lo, hi - lo);
-            if (source.file) {
-                buffers[w].resize(hi - lo);
-                source.file->read(lo, buffers[w]);
-                chunk = ByteSpan(buffers[w]);
-            }
-            std::array<std::uint8_t, kPageSize> scratch;
-            for (std::size_t i = begin; i < end; ++i)
-                window[i] = hashers[w].update(page_bytes(chunk, lo, source.size, lead, first + i, scratch)).finish();
-        };
-        std::vector<std::thread> threads;
-        std::vector<std::exception_ptr> errors(workers);
-        for (unsigned w = 1; w < workers; ++w)
-            threads.emplace_back([&, w] {
-                try {
-                    hash_share(w);
-                } catch (...) {
-                    errors[w] = std::current_exception();
-                }
-            });
-        try {
-            hash_share(0);
-        } catch (...) {
-            errors[0] = std::current_exception();
+    if (pages < 64) {  // small loads: no threads
+        ShareHasher hasher(algorithm, source, lead);
+        for (std::size_t k = 0; k < windows; ++k) {
+            hasher.hash(k * kWindowPages, 0, window_pages(k), slots[k % 2]);
+            consume_window(k);
         }
-        for (auto& t : threads) t.join();
-        for (auto& e : errors)
-            if (e) std::rethrow_exception(e);
-        if (source.mapped) source.mapped->release(source.mapped_at + byte_lo, byte_hi - byte_lo);
-        for (std::size_t i = 0; i < count; ++i) consume(first + i, window[i]);
+        return;
     }
+
+    const unsigned workers = worker_count();
+    std::vector<std::atomic<std::size_t>> finished(workers);  // windows each worker has hashed
+    std::atomic<std::size_t> consumed{0};                     // windows the chain has taken
+    std::vector<std::exception_ptr> errors(workers);
+    auto stop = [&] {
+        consumed.store(kNone, std::memory_order_release);
+        consumed.notify_all();
+    };
+    auto work = [&](unsigned w) {
+        try {
+            ShareHasher hasher(algorithm, source, lead);
+            for (std::size_t k = 0; k < windows; ++k) {
+                wait_for(consumed, k < 2 ? 0 : k - 1);  // slot k % 2 is free once window k - 2 is chained
+                if (consumed.load(std::memory_order_acquire) == kNone) return;
+                const std::size_t count = window_pages(k), share = (count + workers - 1) / workers;
+                const std::size_t begin = std::min(count, w * share);
+                hasher.hash(k * kWindowPages, begin, std::min(count, begin + share), slots[k % 2]);
+                finished[w].store(k + 1, std::memory_order_release);
+                finished[w].notify_one();
+            }
+        } catch (...) {
+            errors[w] = std::current_exception();
+            finished[w].store(kNone, std::memory_order_release);
+            finished[w].notify_one();
+        }
+    };
+
+    std::vector<std::thread> threads;
+    // Joined on every way out: a failing chain or worker stops the others first.
+    struct Joiner {
+        std::vector<std::thread>& threads;
+        std::function<void()> stop;
+        ~Joiner() {
+            stop();
+            for (auto& t : threads) t.join();
+        }
+    } joiner{threads, stop};
+    for (unsigned w = 0; w < workers; ++w) threads.emplace_back(work, w);
+
+    for (std::size_t k = 0; k < windows; ++k) {
+        bool failed = false;
+        for (auto& f : finished) {
+            wait_for(f, k + 1);
+            failed = failed || f.load(std::memory_order_acquire) == kNone;
+        }
+        if (failed) break;
+        consume_window(k);
+        consumed.store(k + 1, std::memory_order_release);
+        consumed.notify_all();
+    }
+    stop();
+    for (auto& t : threads) t.join();
+    threads.clear();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
 }
 
 } // namespace

@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include "cvm/bytes.hpp"
 #include "cvm/digest.hpp"
+#include "cvm/error.hpp"
 #include "libcvm/digest/page_hashes.hpp"
 
 namespace {
@@ -120,6 +123,31 @@ TEST(PageHashes, AnExceptionFromTheConsumerStopsTheWalk) {
                                          }),
                  std::runtime_error);
     EXPECT_EQ(seen, 2101u);
+}
+
+
+TEST(PageHashes, AWorkerThatCannotReadStopsTheWalkWithItsError) {
+    // The file shrinks after it was opened: a worker's read fails in the
+    // third window while the chain has taken the first; the walk ends with
+    // the read's error, not a hang, and hands over nothing past the failure.
+    auto data = pattern(5 * 2048 * 4096);
+    std::string path = testing::TempDir() + "page-hashes-truncated";
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_TRUE(f);
+    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
+    std::fclose(f);
+    auto payload = cvm::Payload::open_file(path);
+    ASSERT_TRUE(payload.streams());
+    ASSERT_EQ(::truncate(path.c_str(), 2 * 2048 * 4096 + 100 * 4096), 0);
+    std::size_t seen = 0;
+    try {
+        cvm::for_each_page_hash(HashAlgorithm::sha256, payload, 0, [&](std::size_t, const cvm::Digest&) { ++seen; });
+        ADD_FAILURE() << "a truncated file hashed without an error";
+    } catch (const cvm::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("page-hashes-truncated"), std::string::npos) << e.what();
+    }
+    EXPECT_LE(seen, 2u * 2048u);
+    std::remove(path.c_str());
 }
 
 } // namespace
