@@ -20,6 +20,9 @@ int copy_to_memfd(const InputFile& file);
 // memory file's creation, copy and mapping cost more than the whole
 // prediction of a firmware, and releasing pages of a few MiB gains nothing.
 constexpr std::size_t kOwnedCopyLimit = 8u << 20;
+// Copies from this size on go to populated anonymous memory, smaller ones
+// to a vector.
+constexpr std::size_t kPopulatedCopyMin = 256u << 10;
 }
 
 // One of: bytes libcvm owns; a sealed memory file's mapping; or an open
@@ -40,6 +43,7 @@ public:
         : name_(file->path()), source_(std::move(file)), file_(true) {}
     ~Storage() {
         if (map_) ::munmap(map_, map_size_);
+        if (owned_map_) ::munmap(owned_map_, owned_map_size_);
     }
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
@@ -76,7 +80,9 @@ private:
     void copy() const {
         const auto size = static_cast<std::size_t>(source_->size());
         int memfd = size <= kOwnedCopyLimit ? -1 : copy_to_memfd(*source_);
-        if (memfd < 0) {
+        if (memfd < 0 && size >= kPopulatedCopyMin) {
+            copy_to_populated_memory(size);
+        } else if (memfd < 0) {
             owned_.resize(size);
             source_->read_all(owned_);
             view_ = ByteSpan(owned_);
@@ -92,13 +98,40 @@ private:
         copied_.store(true, std::memory_order_release);
     }
 
+    // A firmware-sized copy goes to anonymous memory populated with one call
+    // (a huge page where the kernel gives one) rather than a vector: zeroing
+    // a vector and then faulting in its pages one by one under the read
+    // cost more than the read itself. Read-only once filled.
+    void copy_to_populated_memory(std::size_t size) const {
+        const std::size_t length = (size + 4095) & ~std::size_t{4095};
+        void* map = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (map == MAP_FAILED) throw Error("cannot allocate memory for a copy of", errno, name_);
+        struct Unmap {
+            void* address;
+            std::size_t length;
+            ~Unmap() {
+                if (address) ::munmap(address, length);
+            }
+        } unmap_on_failure{map, length};  // a failed read may be retried: nothing is kept
+        ::madvise(map, length, MADV_HUGEPAGE);        // best effort: fewer pages to populate
+        ::madvise(map, length, MADV_POPULATE_WRITE);  // best effort: otherwise faulted in by the read
+        source_->read_all(std::span<std::uint8_t>(static_cast<std::uint8_t*>(map), size));
+        ::mprotect(map, length, PROT_READ);
+        unmap_on_failure.address = nullptr;
+        owned_map_ = map;
+        owned_map_size_ = length;
+        view_ = ByteSpan(static_cast<const std::uint8_t*>(map), size);
+    }
+
     std::string name_;
     std::unique_ptr<InputFile> source_;  // open_file's file; read until copied
     mutable std::once_flag once_;
     mutable std::atomic<bool> copied_{false};
     mutable std::vector<std::uint8_t> owned_;
-    mutable void* map_ = nullptr;
+    mutable void* map_ = nullptr;  // a sealed memory file's mapping: its pages may be released
     mutable std::size_t map_size_ = 0;
+    mutable void* owned_map_ = nullptr;  // anonymous memory holding the copy: never released
+    mutable std::size_t owned_map_size_ = 0;
     mutable ByteSpan view_;
     bool file_ = false;
 };

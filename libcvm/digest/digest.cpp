@@ -1,13 +1,16 @@
 #include "cvm/digest.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstring>
-#include <optional>
 
+// The SHA-2 functions are deprecated in OpenSSL 3 in favour of EVP, which
+// costs more per call than the predictors' small hashes (Hasher::Context).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <fmt/format.h>
 
@@ -16,27 +19,6 @@
 
 namespace cvm {
 namespace {
-
-// Each implementation is fetched once: given the legacy EVP_sha256()
-// handle, OpenSSL 3 fetches the implementation again at every digest init
-// (a lock and a lookup per 4 KiB granule on the predictors' paths). A
-// fetched EVP_MD may be shared by threads. Kept for the process's life.
-const EVP_MD* fetched(const char* name, const EVP_MD* legacy) {
-    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-    return md ? md : legacy;
-}
-
-const EVP_MD* evp_md(HashAlgorithm algorithm) {
-    static const EVP_MD* const sha256 = fetched("SHA2-256", EVP_sha256());
-    static const EVP_MD* const sha384 = fetched("SHA2-384", EVP_sha384());
-    static const EVP_MD* const sha512 = fetched("SHA2-512", EVP_sha512());
-    switch (algorithm) {
-    case HashAlgorithm::sha256: return sha256;
-    case HashAlgorithm::sha384: return sha384;
-    case HashAlgorithm::sha512: return sha512;
-    }
-    throw Error("unknown hash algorithm");
-}
 
 [[noreturn]] void openssl_failure(const char* what) {
     throw Error(fmt::format("OpenSSL {} failed", what));
@@ -98,23 +80,52 @@ bool Digest::operator==(const Digest& other) const noexcept {
            std::equal(data_.begin(), data_.begin() + size_, other.data_.begin());
 }
 
+// SHA-2 through OpenSSL's digest functions themselves, not EVP. The
+// predictors hash one 4 KiB page, then chain a 100-byte record, a quarter
+// of a million times for a 1 GiB payload: EVP's provider dispatch per call
+// costs more than the record's hash, and a process's first EVP digest
+// builds OpenSSL's whole name map (about 3.5 M instructions, a third of a
+// short prediction). The block functions are the same (SHA-NI, AVX2), and
+// the digest tests compare every result with EVP's.
 struct Hasher::Context {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Context() { EVP_MD_CTX_free(ctx); }
+    HashAlgorithm algorithm;
+    union {
+        SHA256_CTX sha256;
+        SHA512_CTX sha512;  // SHA-384 too: the same state, other initial values
+    };
+
+    explicit Context(HashAlgorithm a) : algorithm(a) { reset(); }
+    ~Context() { OPENSSL_cleanse(this, sizeof *this); }
+
+    void reset() {
+        switch (algorithm) {
+        case HashAlgorithm::sha256: SHA256_Init(&sha256); return;
+        case HashAlgorithm::sha384: SHA384_Init(&sha512); return;
+        case HashAlgorithm::sha512: SHA512_Init(&sha512); return;
+        }
+        throw Error("unknown hash algorithm");
+    }
+    void update(const std::uint8_t* data, std::size_t size) {
+        if (algorithm == HashAlgorithm::sha256) SHA256_Update(&sha256, data, size);
+        else SHA512_Update(&sha512, data, size);  // SHA384_Update is the same function
+    }
+    void final(std::uint8_t* out) {
+        switch (algorithm) {
+        case HashAlgorithm::sha256: SHA256_Final(out, &sha256); return;
+        case HashAlgorithm::sha384: SHA384_Final(out, &sha512); return;
+        case HashAlgorithm::sha512: SHA512_Final(out, &sha512); return;
+        }
+    }
 };
 
-Hasher::Hasher(HashAlgorithm algorithm) : algorithm_(algorithm), ctx_(std::make_unique<Context>()) {
-    if (!ctx_->ctx || EVP_DigestInit_ex(ctx_->ctx, evp_md(algorithm), nullptr) != 1)
-        openssl_failure("digest init");
-}
+Hasher::Hasher(HashAlgorithm algorithm) : algorithm_(algorithm), ctx_(std::make_unique<Context>(algorithm)) {}
 
 Hasher::~Hasher() = default;
 Hasher::Hasher(Hasher&&) noexcept = default;
 Hasher& Hasher::operator=(Hasher&&) noexcept = default;
 
 Hasher& Hasher::update(ByteSpan bytes) {
-    if (!bytes.empty() && EVP_DigestUpdate(ctx_->ctx, bytes.data(), bytes.size()) != 1)
-        openssl_failure("digest update");
+    if (!bytes.empty()) ctx_->update(bytes.data(), bytes.size());
     return *this;
 }
 
@@ -135,26 +146,15 @@ Hasher& Hasher::update_le32(std::uint32_t value) {
 }
 
 Digest Hasher::finish() {
-    std::uint8_t out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_->ctx, out, &len) != 1) openssl_failure("digest final");
-    if (EVP_DigestInit_ex(ctx_->ctx, evp_md(algorithm_), nullptr) != 1)
-        openssl_failure("digest init");
-    return Digest(algorithm_, ByteSpan(out, len));
+    std::uint8_t out[64];
+    ctx_->final(out);
+    ctx_->reset();
+    return Digest(algorithm_, ByteSpan(out, digest_size(algorithm_)));
 }
 
 Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
-    // One context per thread and algorithm, reset rather than reallocated:
-    // the measurement chains call this once per granule or page.
-    thread_local std::array<std::optional<Hasher>, 3> contexts;
-    auto& context = contexts.at(static_cast<std::size_t>(algorithm));
-    if (!context) context.emplace(algorithm);
-    try {
-        return context->update(bytes).finish();
-    } catch (...) {
-        context.reset();  // never reuse a context left mid-digest
-        throw;
-    }
+    Hasher h(algorithm);
+    return h.update(bytes).finish();
 }
 
 Digest hash(HashAlgorithm algorithm, const Payload& payload) {

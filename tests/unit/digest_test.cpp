@@ -1,6 +1,9 @@
 // Digests and HMAC against the published test vectors of FIPS 180-4
-// (examples "abc") and RFC 4231 (HMAC-SHA-2).
+// (examples "abc") and RFC 4231 (HMAC-SHA-2), and every length around the
+// block and padding boundaries against OpenSSL's EVP interface (libcvm
+// hashes through the SHA-2 functions directly, a different path).
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <string>
 
@@ -34,6 +37,28 @@ TEST(Digest, StreamingEqualsOneShot) {
         EXPECT_EQ(h.finish(), hash(algorithm, text(data)));
         // finish() resets: the hasher is reusable.
         EXPECT_EQ(h.update(text("abc")).finish(), hash(algorithm, text("abc")));
+    }
+}
+
+TEST(Digest, EveryLengthAroundTheBlocksEqualsEvp) {
+    // Lengths 0..300 cross SHA-256's 55/56-byte and SHA-512's 111/112-byte
+    // padding boundaries and several blocks; each is fed in two uneven
+    // parts through one reused hasher.
+    std::string data(300, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 97 + 11);
+    const std::pair<HashAlgorithm, const EVP_MD*> pairs[] = {
+        {HashAlgorithm::sha256, EVP_sha256()}, {HashAlgorithm::sha384, EVP_sha384()}, {HashAlgorithm::sha512, EVP_sha512()}};
+    for (const auto& [algorithm, md] : pairs) {
+        Hasher h(algorithm);
+        for (std::size_t n = 0; n <= data.size(); ++n) {
+            std::uint8_t want[EVP_MAX_MD_SIZE];
+            unsigned len = 0;
+            ASSERT_EQ(EVP_Digest(data.data(), n, want, &len, md, nullptr), 1);
+            const std::size_t cut = n / 3;
+            Digest got = h.update(text(data).subspan(0, cut)).update(text(data).subspan(cut, n - cut)).finish();
+            ASSERT_EQ(got.hex(), to_hex(ByteSpan(want, len))) << to_string(algorithm) << " of " << n << " bytes";
+            ASSERT_EQ(hash(algorithm, text(data).subspan(0, n)), got);
+        }
     }
 }
 
