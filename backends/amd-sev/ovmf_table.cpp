@@ -1,7 +1,8 @@
 #include "backends/amd-sev/ovmf_table.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <array>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -26,9 +27,52 @@ constexpr std::uint64_t kMaxImage = 16ull << 20;
 constexpr std::size_t kMetadataHeader = 16;
 constexpr std::size_t kMetadataDescriptor = 12;
 
-bool guid_at(ByteSpan bytes, std::size_t offset, const Guid& guid) {
-    return std::memcmp(bytes.data() + offset, guid.data(), guid.size()) == 0;
-}
+// The image as the parser reads it: its size, and little-endian fields and
+// GUIDs at offsets. Everything the parser reads but the metadata lies in
+// the table at the end, so the last kTail bytes are read once; anything
+// before them (the metadata, wherever its offset points) is read when
+// asked for. An image that streams from its file is thus never read whole.
+class ImageBytes {
+public:
+    static constexpr std::size_t kTail = (64u << 10) + 64;  // a u16-sized table and the footer
+
+    ImageBytes(std::size_t size, std::function<void(std::size_t, std::span<std::uint8_t>)> read)
+        : size_(size), read_(std::move(read)), tail_at_(size - std::min(size, kTail)), tail_(size - tail_at_) {
+        read_(tail_at_, tail_);
+    }
+
+    std::size_t size() const { return size_; }
+
+    template <class T>
+    T le(std::size_t offset) const {
+        std::array<std::uint8_t, sizeof(T)> b;
+        copy(offset, b);
+        return le::read<T>(b, 0);
+    }
+    bool has(std::size_t offset, ByteSpan expected) const {
+        std::array<std::uint8_t, 16> b;
+        if (expected.size() > b.size()) return false;
+        copy(offset, std::span<std::uint8_t>(b.data(), expected.size()));
+        return std::equal(expected.begin(), expected.end(), b.begin());
+    }
+    bool has(std::size_t offset, const Guid& guid) const { return has(offset, ByteSpan(guid.data(), guid.size())); }
+
+private:
+    void copy(std::size_t offset, std::span<std::uint8_t> out) const {
+        if (offset > size_ || out.size() > size_ - offset)
+            throw Error(fmt::format("OVMF parser: a read of {} bytes at {:#x} past the {:#x}-byte image", out.size(),
+                                    offset, size_));
+        if (offset >= tail_at_)
+            std::copy_n(tail_.begin() + static_cast<std::ptrdiff_t>(offset - tail_at_), out.size(), out.begin());
+        else
+            read_(offset, out);
+    }
+
+    std::size_t size_;
+    std::function<void(std::size_t, std::span<std::uint8_t>)> read_;
+    std::size_t tail_at_;
+    std::vector<std::uint8_t> tail_;
+};
 
 // The data of one table entry, located in the image for error messages.
 struct Entry {
@@ -36,30 +80,30 @@ struct Entry {
     std::size_t size;
 };
 
-GpaRange read_range(ByteSpan image, const std::string& file, const Entry& entry, const char* what) {
+GpaRange read_range(const ImageBytes& image, const std::string& file, const Entry& entry, const char* what) {
     if (entry.size < 8)
         throw_format_error(file, entry.offset, fmt::format("OVMF {} entry data", what), "at least 8 bytes",
                            fmt::format("{} bytes", entry.size));
-    return {le::read<std::uint32_t>(image, entry.offset), le::read<std::uint32_t>(image, entry.offset + 4)};
+    return {image.le<std::uint32_t>(entry.offset), image.le<std::uint32_t>(entry.offset + 4)};
 }
 
-std::vector<MetadataSection> parse_metadata(ByteSpan image, const std::string& file, const Entry& entry) {
+std::vector<MetadataSection> parse_metadata(const ImageBytes& image, const std::string& file, const Entry& entry) {
     if (entry.size < 4)
         throw_format_error(file, entry.offset, "OVMF SEV metadata offset entry data", "at least 4 bytes",
                            fmt::format("{} bytes", entry.size));
-    std::uint32_t from_end = le::read<std::uint32_t>(image, entry.offset);
+    std::uint32_t from_end = image.le<std::uint32_t>(entry.offset);
     if (from_end < kMetadataHeader || from_end > image.size())
         throw_format_error(file, entry.offset, "SEV metadata offset (from the end of the image)",
                            fmt::format("between {} and {:#x}", kMetadataHeader, image.size()),
                            fmt::format("{:#x}", from_end));
     std::size_t start = image.size() - from_end;
-    if (std::memcmp(image.data() + start, "ASEV", 4) != 0)
+    if (const std::uint32_t signature = image.le<std::uint32_t>(start); signature != 0x56455341)  // "ASEV"
         throw_format_error(file, start, "SEV metadata signature", "\"ASEV\"",
-                           fmt::format("{:02x} {:02x} {:02x} {:02x}", image[start], image[start + 1],
-                                       image[start + 2], image[start + 3]));
-    std::uint32_t length = le::read<std::uint32_t>(image, start + 4);
-    std::uint32_t version = le::read<std::uint32_t>(image, start + 8);
-    std::uint32_t count = le::read<std::uint32_t>(image, start + 12);
+                           fmt::format("{:02x} {:02x} {:02x} {:02x}", signature & 0xff, (signature >> 8) & 0xff,
+                                       (signature >> 16) & 0xff, signature >> 24));
+    std::uint32_t length = image.le<std::uint32_t>(start + 4);
+    std::uint32_t version = image.le<std::uint32_t>(start + 8);
+    std::uint32_t count = image.le<std::uint32_t>(start + 12);
     if (length < kMetadataHeader || length > from_end)
         throw_format_error(file, start + 4, "SEV metadata length",
                            fmt::format("between {} and {:#x} (the rest of the image)", kMetadataHeader, from_end),
@@ -75,9 +119,9 @@ std::vector<MetadataSection> parse_metadata(ByteSpan image, const std::string& f
     for (std::uint32_t i = 0; i < count; ++i) {
         std::size_t at = start + kMetadataHeader + i * kMetadataDescriptor;
         MetadataSection s;
-        s.gpa = le::read<std::uint32_t>(image, at);
-        s.size = le::read<std::uint32_t>(image, at + 4);
-        std::uint32_t type = le::read<std::uint32_t>(image, at + 8);
+        s.gpa = image.le<std::uint32_t>(at);
+        s.size = image.le<std::uint32_t>(at + 4);
+        std::uint32_t type = image.le<std::uint32_t>(at + 8);
         switch (type) {
         case 1: case 2: case 3: case 4: case 0x10: s.type = static_cast<SectionType>(type); break;
         default:
@@ -111,10 +155,15 @@ std::string_view to_string(SectionType type) {
     return "unknown";
 }
 
-OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
-    if (image.empty() || image.size() % 4096 != 0 || image.size() > kMaxImage)
+namespace {
+
+void check_image_size(std::size_t size, const std::string& file) {
+    if (size == 0 || size % 4096 != 0 || size > kMaxImage)
         throw_format_error(file, 0, "firmware image size", "a non-zero multiple of 4 KiB, at most 16 MiB",
-                           fmt::format("{} bytes", image.size()));
+                           fmt::format("{} bytes", size));
+}
+
+OvmfInfo parse(const ImageBytes& image, const std::string& file) {
     OvmfInfo info;
     info.file = file;
     info.size = image.size();
@@ -122,10 +171,10 @@ OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
 
     const std::size_t table_end = image.size() - kTableEndFromImageEnd;
     const std::size_t footer = table_end - kEntryTrailer;
-    if (!guid_at(image, footer + 2, kFooterGuid)) return info;  // not an OVMF with a table
+    if (!image.has(footer + 2, kFooterGuid)) return info;  // not an OVMF with a table
     info.has_table = true;
 
-    std::uint16_t table_size = le::read<std::uint16_t>(image, footer);
+    std::uint16_t table_size = image.le<std::uint16_t>(footer);
     if (table_size < kEntryTrailer || table_size > table_end)
         throw_format_error(file, footer, "OVMF footer table size",
                            fmt::format("between {} and {:#x}", kEntryTrailer, table_end), std::to_string(table_size));
@@ -135,7 +184,7 @@ OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
     std::size_t end = footer;  // entries are walked from the footer towards the start
     while (end - table_start >= kEntryTrailer) {
         std::size_t trailer = end - kEntryTrailer;
-        std::uint16_t length = le::read<std::uint16_t>(image, trailer);
+        std::uint16_t length = image.le<std::uint16_t>(trailer);
         if (length < kEntryTrailer || length > end - table_start)
             throw_format_error(file, trailer, "OVMF footer table entry length",
                                fmt::format("between {} and {} (the rest of the table)", kEntryTrailer, end - table_start),
@@ -147,10 +196,10 @@ OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
                                    "one entry", "a second one");
             slot = entry;
         };
-        if (guid_at(image, trailer + 2, kResetBlockGuid)) take(reset, "SEV-ES reset block");
-        else if (guid_at(image, trailer + 2, kHashTableGuid)) take(hashes, "SEV hash table");
-        else if (guid_at(image, trailer + 2, kSecretGuid)) take(secret, "SEV secret area");
-        else if (guid_at(image, trailer + 2, kMetadataGuid)) take(metadata, "SEV metadata");
+        if (image.has(trailer + 2, kResetBlockGuid)) take(reset, "SEV-ES reset block");
+        else if (image.has(trailer + 2, kHashTableGuid)) take(hashes, "SEV hash table");
+        else if (image.has(trailer + 2, kSecretGuid)) take(secret, "SEV secret area");
+        else if (image.has(trailer + 2, kMetadataGuid)) take(metadata, "SEV metadata");
         end -= length;
     }
     if (end != table_start)
@@ -161,7 +210,7 @@ OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
         if (reset->size < 4)
             throw_format_error(file, reset->offset, "OVMF SEV-ES reset block entry data", "at least 4 bytes",
                                fmt::format("{} bytes", reset->size));
-        std::uint32_t address = le::read<std::uint32_t>(image, reset->offset);
+        std::uint32_t address = image.le<std::uint32_t>(reset->offset);
         if (address == 0)
             throw_format_error(file, reset->offset, "SEV-ES AP reset address", "non-zero", "0");
         info.reset_address = address;
@@ -170,6 +219,23 @@ OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
     if (secret) info.secret_area = read_range(image, file, *secret, "SEV secret area");
     if (metadata) info.metadata = parse_metadata(image, file, *metadata);
     return info;
+}
+
+} // namespace
+
+OvmfInfo parse_ovmf(ByteSpan image, const std::string& file) {
+    check_image_size(image.size(), file);
+    return parse(ImageBytes(image.size(),
+                            [image](std::size_t offset, std::span<std::uint8_t> out) {
+                                std::copy_n(image.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
+                            }),
+                 file);
+}
+
+OvmfInfo parse_ovmf(const Payload& image, const std::string& file) {
+    check_image_size(image.size(), file);
+    return parse(ImageBytes(image.size(), [&image](std::size_t offset, std::span<std::uint8_t> out) { image.read(offset, out); }),
+                 file);
 }
 
 } // namespace cvm::sev

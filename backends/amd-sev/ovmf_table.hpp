@@ -53,5 +53,8 @@ struct OvmfInfo {
 // Parses `image` (named `file` in errors). Requires a non-empty image whose
 // size is a multiple of 4 KiB and at most 16 MiB (the flash window below 4 GiB).
 OvmfInfo parse_ovmf(ByteSpan image, const std::string& file);
+// The same from a payload, reading only the table at its end and the
+// metadata: a payload that streams from its file is not copied.
+OvmfInfo parse_ovmf(const Payload& image, const std::string& file);
 
 } // namespace cvm::sev

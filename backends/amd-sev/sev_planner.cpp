@@ -148,7 +148,7 @@ LaunchPlan build_sev_plan(const VmSpec& spec, Mode mode, const std::map<std::str
         throw Error(fmt::format("{}: an initrd or command line needs a kernel (they are measured as its companions)", tech));
 
     const std::string& fw_name = firmware->payload.name();
-    const OvmfInfo ovmf = parse_ovmf(firmware->payload.bytes(), fw_name);
+    const OvmfInfo ovmf = parse_ovmf(firmware->payload, fw_name);
 
     const std::uint64_t memory = spec.memory.size;
     if (memory == 0 || memory % kPage != 0)

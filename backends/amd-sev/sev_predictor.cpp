@@ -8,6 +8,7 @@
 #include "backends/amd-sev/snp_page_info.hpp"
 #include "backends/amd-sev/vmsa.hpp"
 #include "cvm/error.hpp"
+#include "libcvm/core/payload_chunks.hpp"
 #include "libcvm/plan/software_measurement.hpp"
 #include "libcvm/core/overloaded.hpp"
 
@@ -45,17 +46,18 @@ Digest walk(const LaunchPlan& plan) {
                 if (vcpus) fail(fmt::format("'{}' is loaded after the vCPUs are created", o.label));
                 if (!o.measured) fail(fmt::format("'{}' is unmeasured, which the {} model does not know",
                                                   o.label, plan.technology()));
-                auto bytes = o.data.bytes();
+                // The payload is read as it is hashed (a file is never
+                // copied whole for a prediction).
                 if (snp) {
                     auto type = snp_page_type(o.page_type);
                     if (!type) fail(fmt::format("'{}' has SNP page type '{}'", o.label, o.page_type));
-                    snp_digest.add_pages(o.gpa, *type, bytes, &o.data);
+                    snp_digest.add_pages(o.gpa, *type, o.data);
                 } else {
                     if (!o.page_type.empty()) fail(fmt::format("'{}' has a page type on a non-SNP VM", o.label));
-                    if (bytes.size() % 16 != 0 || o.gpa % 16 != 0)
+                    if (o.data.size() % 16 != 0 || o.gpa % 16 != 0)
                         fail(fmt::format("'{}' at {:#x} (+{:#x}) is not 16-byte aligned, as LAUNCH_UPDATE_DATA needs",
-                                         o.label, o.gpa, bytes.size()));
-                    sha256.update(bytes);
+                                         o.label, o.gpa, o.data.size()));
+                    for_each_chunk(o.data, 4u << 20, [&](std::size_t, ByteSpan bytes) { sha256.update(bytes); });
                 }
             },
             [&](const op::CreateVcpus& o) {

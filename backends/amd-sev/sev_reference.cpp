@@ -35,7 +35,7 @@ Digest snp_ovmf_hash(const Payload& firmware) {
         throw Error(fmt::format("a firmware of {} bytes: expected whole 4 KiB pages below 4 GiB", firmware.size()), 0,
                     firmware.name());
     SnpLaunchDigest digest;
-    digest.add_pages(kFourGiB - firmware.size(), uapi::kSnpPageNormal, firmware.bytes(), &firmware);
+    digest.add_pages(kFourGiB - firmware.size(), uapi::kSnpPageNormal, firmware);
     return digest.value();
 }
 

@@ -55,15 +55,15 @@ void SnpLaunchDigest::add_page(std::uint64_t gpa, uapi::SnpPageType type, ByteSp
     ld_ = sha384_.update(page_info(gpa, type, contents)).finish();
 }
 
-void SnpLaunchDigest::add_pages(std::uint64_t gpa, uapi::SnpPageType type, ByteSpan pages, const Payload* payload) {
-    if (pages.size() % kPage != 0 || pages.empty())
+void SnpLaunchDigest::add_pages(std::uint64_t gpa, uapi::SnpPageType type, const Payload& pages) {
+    if (pages.size() % kPage != 0 || pages.size() == 0)
         throw Error(fmt::format("SNP range at {:#x}: {} bytes is not a positive multiple of 4 KiB", gpa, pages.size()));
     if (gpa % kPage != 0) throw Error(fmt::format("SNP page GPA {:#x} is not 4 KiB-aligned", gpa));
     if (!has_contents(type)) {
         for (std::size_t at = 0; at < pages.size(); at += kPage) chain(gpa + at, type, nullptr);
         return;
     }
-    for_each_page_hash(HashAlgorithm::sha384, pages, 0, payload, [&](std::size_t index, const Digest& content) {
+    for_each_page_hash(HashAlgorithm::sha384, pages, 0, [&](std::size_t index, const Digest& content) {
         chain(gpa + index * kPage, type, &content);
     });
 }

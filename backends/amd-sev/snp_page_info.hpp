@@ -28,9 +28,9 @@ public:
     void add_page(std::uint64_t gpa, uapi::SnpPageType type, ByteSpan contents);
     // Every page of [gpa, gpa + pages.size()); the size must be a multiple of
     // 4 KiB. NORMAL pages' content hashes are computed on every core
-    // (for_each_page_hash), the chain here; `payload`, when `pages` views
-    // one, has its pages released as they are done.
-    void add_pages(std::uint64_t gpa, uapi::SnpPageType type, ByteSpan pages, const Payload* payload = nullptr);
+    // (for_each_page_hash: a file is read by the workers, a mapping released
+    // behind them), the chain here.
+    void add_pages(std::uint64_t gpa, uapi::SnpPageType type, const Payload& pages);
 
     const Digest& value() const noexcept { return ld_; }
     // The PAGE_INFO the next add_page would hash (for tests and tracing).

@@ -1,12 +1,80 @@
 #include "libcvm/core/payload_chunks.hpp"
 
+#include <algorithm>
 #include <array>
-#include <future>
+#include <atomic>
+#include <exception>
+#include <limits>
+#include <thread>
 #include <vector>
 
 #include "cvm/error.hpp"
 
 namespace cvm {
+namespace {
+
+// A file is read in pieces that stay in a core's cache between the copy out
+// of the page cache and the hash that reads them.
+constexpr std::size_t kPiece = 256u << 10;
+// Files up to this size are read on the calling thread: a second thread
+// costs more to start than it would save.
+constexpr std::size_t kReadAheadFrom = 4u << 20;
+constexpr std::size_t kRing = 4;  // pieces in flight
+constexpr std::size_t kStop = std::numeric_limits<std::size_t>::max();
+
+void wait_for(const std::atomic<std::size_t>& counter, std::size_t target) {
+    for (std::size_t seen = counter.load(std::memory_order_acquire); seen < target && seen != kStop;
+         seen = counter.load(std::memory_order_acquire))
+        counter.wait(seen, std::memory_order_acquire);
+}
+
+// One reader thread fills a ring of pieces ahead of the caller, which hands
+// each to `use` in order and gives its buffer back.
+void read_ahead(const Payload& payload, std::size_t piece, const std::function<void(std::size_t, ByteSpan)>& use) {
+    const std::size_t size = payload.size(), pieces = (size + piece - 1) / piece;
+    std::array<std::vector<std::uint8_t>, kRing> ring;
+    std::atomic<std::size_t> filled{0}, used{0};
+    std::exception_ptr read_error;
+    auto length = [&](std::size_t k) { return std::min(piece, size - k * piece); };
+    std::thread reader([&] {
+        try {
+            for (std::size_t k = 0; k < pieces; ++k) {
+                wait_for(used, k < kRing ? 0 : k - kRing + 1);  // its slot is free once piece k - kRing is used
+                if (used.load(std::memory_order_acquire) == kStop) return;
+                auto& buffer = ring[k % kRing];
+                buffer.resize(length(k));
+                payload.read(k * piece, buffer);
+                filled.store(k + 1, std::memory_order_release);
+                filled.notify_one();
+            }
+        } catch (...) {
+            read_error = std::current_exception();
+            filled.store(kStop, std::memory_order_release);
+            filled.notify_one();
+        }
+    });
+    auto stop_reader = [&] {
+        used.store(kStop, std::memory_order_release);  // a reader waiting for a slot gives up
+        used.notify_one();
+        if (reader.joinable()) reader.join();
+    };
+    // Joined on every way out, an exception from `use` included.
+    struct Join {
+        const std::function<void()> stop;
+        ~Join() { stop(); }
+    } join{stop_reader};
+    for (std::size_t k = 0; k < pieces; ++k) {
+        wait_for(filled, k + 1);
+        if (filled.load(std::memory_order_acquire) == kStop) break;
+        use(k * piece, ByteSpan(ring[k % kRing]));
+        used.store(k + 1, std::memory_order_release);
+        used.notify_one();
+    }
+    stop_reader();
+    if (read_error) std::rethrow_exception(read_error);
+}
+
+} // namespace
 
 void for_each_chunk(const Payload& payload, std::size_t chunk,
                     const std::function<void(std::size_t, ByteSpan)>& use) {
@@ -22,25 +90,13 @@ void for_each_chunk(const Payload& payload, std::size_t chunk,
         }
         return;
     }
-    // Two buffers: the reader fills one while `use` takes the other. They
-    // outlive `ahead`, whose destructor waits for a read still in flight.
-    std::array<std::vector<std::uint8_t>, 2> buffers;
-    auto read = [&](std::size_t k) {
-        auto& buffer = buffers[k % 2];
-        buffer.resize(std::min(chunk, size - k * chunk));
-        payload.read(k * chunk, buffer);
-    };
-    const std::size_t chunks = (size + chunk - 1) / chunk;
-    if (chunks == 1) {
-        read(0);
-        use(0, ByteSpan(buffers[0]));
-        return;
-    }
-    std::future<void> ahead = std::async(std::launch::async, read, 0);
-    for (std::size_t k = 0; k < chunks; ++k) {
-        ahead.get();
-        if (k + 1 < chunks) ahead = std::async(std::launch::async, read, k + 1);
-        use(k * chunk, ByteSpan(buffers[k % 2]));
+    const std::size_t piece = std::min(chunk, kPiece);
+    if (size >= kReadAheadFrom) return read_ahead(payload, piece, use);
+    std::vector<std::uint8_t> buffer;
+    for (std::size_t at = 0; at < size; at += piece) {
+        buffer.resize(std::min(piece, size - at));
+        payload.read(at, buffer);
+        use(at, ByteSpan(buffer));
     }
 }
 

@@ -14,6 +14,7 @@ namespace {
 // Pages per window: 8 MiB in flight, enough for every core to have long
 // runs of work between the serial hand-overs.
 constexpr std::size_t kWindowPages = 2048;
+constexpr std::size_t kMinWindowPages = 128;
 // Pages a streaming worker reads per call: 128 KiB, well inside a core's L2.
 constexpr std::size_t kBatchPages = 32;
 
@@ -110,19 +111,22 @@ void wait_for(const std::atomic<std::size_t>& counter, std::size_t target) {
 void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
           const std::function<void(std::size_t, const Digest&)>& consume) {
     const std::size_t pages = pages_covered(lead, source.size);
-    const std::size_t windows = (pages + kWindowPages - 1) / kWindowPages;
-    const std::size_t window_size = std::min(pages, kWindowPages);
+    // A load of a few MiB (a firmware) still gets a few windows, so that its
+    // chain overlaps the hashing too.
+    const std::size_t window = std::clamp<std::size_t>(pages / 4, kMinWindowPages, kWindowPages);
+    const std::size_t windows = (pages + window - 1) / window;
+    const std::size_t window_size = std::min(pages, window);
     std::array<std::vector<Digest>, 2> slots{std::vector<Digest>(window_size),
                                              windows > 1 ? std::vector<Digest>(window_size) : std::vector<Digest>()};
-    auto window_pages = [&](std::size_t k) { return std::min(kWindowPages, pages - k * kWindowPages); };
+    auto window_pages = [&](std::size_t k) { return std::min(window, pages - k * window); };
     auto consume_window = [&](std::size_t k) {
-        for (std::size_t i = 0, n = window_pages(k); i < n; ++i) consume(k * kWindowPages + i, slots[k % 2][i]);
+        for (std::size_t i = 0, n = window_pages(k); i < n; ++i) consume(k * window + i, slots[k % 2][i]);
     };
 
     if (pages < 64) {  // small loads: no threads
         ShareHasher hasher(algorithm, source, lead);
         for (std::size_t k = 0; k < windows; ++k) {
-            hasher.hash(k * kWindowPages, 0, window_pages(k), slots[k % 2]);
+            hasher.hash(k * window, 0, window_pages(k), slots[k % 2]);
             consume_window(k);
         }
         return;
@@ -144,7 +148,7 @@ void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
                 if (consumed.load(std::memory_order_acquire) == kNone) return;
                 const std::size_t count = window_pages(k), share = (count + workers - 1) / workers;
                 const std::size_t begin = std::min(count, w * share);
-                hasher.hash(k * kWindowPages, begin, std::min(count, begin + share), slots[k % 2]);
+                hasher.hash(k * window, begin, std::min(count, begin + share), slots[k % 2]);
                 finished[w].store(k + 1, std::memory_order_release);
                 finished[w].notify_one();
             }

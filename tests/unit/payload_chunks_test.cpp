@@ -1,5 +1,6 @@
-// for_each_chunk, the walk under every serial payload hash: a file read one
-// chunk ahead, a mapping released behind, owned bytes. The chunks must tile
+// for_each_chunk, the walk under every serial payload hash: a file read in
+// pieces (on the calling thread, or a few pieces ahead on a second thread
+// from 4 MiB on), a mapping released behind, owned bytes. The chunks must tile
 // the payload in order whatever its size; the whole file's SHA-256 must be
 // OpenSSL's (EVP over the bytes at once); a failing reader or consumer ends
 // the walk with its error.
@@ -81,33 +82,46 @@ TEST(PayloadChunks, AStreamedFilesHashIsOpenSsls) {
 }
 
 TEST(PayloadChunks, AShrunkFileEndsTheWalkWithItsName) {
-    auto data = pattern(8 * 65536);
-    std::string path = write_file("chunks-shrunk", data);
-    auto streamed = cvm::Payload::open_file(path);
-    ASSERT_EQ(::truncate(path.c_str(), 3 * 65536 + 5), 0);
-    std::size_t seen = 0;
-    try {
-        cvm::for_each_chunk(streamed, 65536, [&](std::size_t, ByteSpan) { ++seen; });
-        ADD_FAILURE() << "a shrunk file walked without an error";
-    } catch (const cvm::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("chunks-shrunk"), std::string::npos) << e.what();
+    // Read on the calling thread (1 MiB) and by the read-ahead thread (8 MiB).
+    for (std::size_t size : {16 * 65536ul, 128 * 65536ul}) {
+        auto data = pattern(size);
+        std::string path = write_file("chunks-shrunk", data);
+        auto streamed = cvm::Payload::open_file(path);
+        ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(size / 2 + 5)), 0);
+        std::size_t seen = 0;
+        try {
+            cvm::for_each_chunk(streamed, 65536, [&](std::size_t, ByteSpan) { ++seen; });
+            ADD_FAILURE() << "a shrunk file walked without an error";
+        } catch (const cvm::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("chunks-shrunk"), std::string::npos) << e.what();
+        }
+        EXPECT_LE(seen, size / 2 / 65536) << size;
+        std::remove(path.c_str());
     }
-    EXPECT_LE(seen, 3u);
-    std::remove(path.c_str());
 }
 
-TEST(PayloadChunks, AnExceptionFromTheConsumerWaitsForTheReadInFlight) {
-    auto data = pattern(16 * 65536);
-    std::string path = write_file("chunks-stop", data);
+TEST(PayloadChunks, AnExceptionFromTheConsumerStopsTheReader) {
+    for (std::size_t size : {16 * 65536ul, 128 * 65536ul}) {
+        auto data = pattern(size);
+        std::string path = write_file("chunks-stop", data);
+        auto streamed = cvm::Payload::open_file(path);
+        std::size_t seen = 0;
+        EXPECT_THROW(cvm::for_each_chunk(streamed, 65536,
+                                         [&](std::size_t, ByteSpan) {
+                                             if (++seen == 3) throw std::runtime_error("stop");
+                                         }),
+                     std::runtime_error);
+        EXPECT_EQ(seen, 3u) << size;
+        std::remove(path.c_str());
+    }
+    EXPECT_THROW(cvm::for_each_chunk(cvm::Payload::from_bytes({1}, "one"), 0, [](std::size_t, ByteSpan) {}), cvm::Error);
+}
+
+TEST(PayloadChunks, ALargeStreamedFileTilesInOrderThroughTheReadAhead) {
+    auto data = pattern(5 * (1u << 20) + 4096 * 3 + 7);
+    std::string path = write_file("chunks-ahead", data);
     auto streamed = cvm::Payload::open_file(path);
-    std::size_t seen = 0;
-    EXPECT_THROW(cvm::for_each_chunk(streamed, 65536,
-                                     [&](std::size_t, ByteSpan) {
-                                         if (++seen == 3) throw std::runtime_error("stop");
-                                     }),
-                 std::runtime_error);
-    EXPECT_EQ(seen, 3u);
-    EXPECT_THROW(cvm::for_each_chunk(streamed, 0, [](std::size_t, ByteSpan) {}), cvm::Error);
+    EXPECT_EQ(collect(streamed, 4u << 20), data);
     std::remove(path.c_str());
 }
 
