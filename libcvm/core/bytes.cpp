@@ -123,6 +123,29 @@ private:
         view_ = ByteSpan(static_cast<const std::uint8_t*>(map), size);
     }
 
+public:
+    struct Memo {
+        std::size_t offset, size;
+        unsigned kind;
+        std::vector<std::uint8_t> value;
+    };
+    std::vector<std::uint8_t> remembered(std::size_t offset, std::size_t size, unsigned kind) const {
+        std::lock_guard lock(memo_mutex_);
+        for (const auto& m : memo_)
+            if (m.offset == offset && m.size == size && m.kind == kind) return m.value;
+        return {};
+    }
+    void remember(std::size_t offset, std::size_t size, unsigned kind, ByteSpan value) const {
+        std::lock_guard lock(memo_mutex_);
+        for (const auto& m : memo_)
+            if (m.offset == offset && m.size == size && m.kind == kind) return;
+        memo_.push_back({offset, size, kind, std::vector<std::uint8_t>(value.begin(), value.end())});
+    }
+
+private:
+    mutable std::mutex memo_mutex_;
+    mutable std::vector<Memo> memo_;  // digests of views of these bytes
+
     std::string name_;
     std::unique_ptr<InputFile> source_;  // open_file's file; read until copied
     mutable std::once_flag once_;
@@ -307,6 +330,14 @@ Payload Payload::slice(std::size_t offset, std::size_t size) const {
     part.size_ = size;
     return part;
 }
+std::vector<std::uint8_t> Payload::remembered_digest(unsigned kind) const {
+    return storage_->remembered(offset_, size_, kind);
+}
+
+void Payload::remember_digest(unsigned kind, ByteSpan digest) const {
+    storage_->remember(offset_, size_, kind, digest);
+}
+
 const std::string& Payload::name() const noexcept { return storage_->name(); }
 bool Payload::is_file() const noexcept { return storage_->file(); }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 // The SHA-2 functions are deprecated in OpenSSL 3 in favour of EVP, which
 // costs more per call than the predictors' small hashes (Hasher::Context).
@@ -157,12 +159,35 @@ Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
     return h.update(bytes).finish();
 }
 
+std::vector<Digest> hash(const std::vector<HashAlgorithm>& algorithms, const Payload& payload) {
+    // The digests not remembered yet are computed in one pass over the bytes.
+    std::vector<std::optional<Digest>> known(algorithms.size());
+    std::vector<std::pair<std::size_t, Hasher>> pending;
+    for (std::size_t i = 0; i < algorithms.size(); ++i) {
+        if (auto d = payload.remembered_digest(static_cast<unsigned>(algorithms[i])); !d.empty())
+            known[i] = Digest(algorithms[i], d);
+        else
+            pending.emplace_back(i, Hasher(algorithms[i]));
+    }
+    if (!pending.empty()) {
+        constexpr std::size_t kChunk = 4u << 20;
+        auto feed = [&](ByteSpan bytes) {
+            for (auto& [i, h] : pending) h.update(bytes);
+        };
+        if (!payload.streams() && payload.size() <= kChunk) feed(payload.bytes());
+        else for_each_chunk(payload, kChunk, [&](std::size_t, ByteSpan bytes) { feed(bytes); });
+        for (auto& [i, h] : pending) {
+            known[i] = h.finish();
+            payload.remember_digest(static_cast<unsigned>(algorithms[i]), known[i]->bytes());
+        }
+    }
+    std::vector<Digest> out;
+    for (auto& d : known) out.push_back(*d);
+    return out;
+}
+
 Digest hash(HashAlgorithm algorithm, const Payload& payload) {
-    constexpr std::size_t kChunk = 4u << 20;
-    if (!payload.streams() && payload.size() <= kChunk) return hash(algorithm, payload.bytes());
-    Hasher h(algorithm);
-    for_each_chunk(payload, kChunk, [&](std::size_t, ByteSpan bytes) { h.update(bytes); });
-    return h.finish();
+    return hash(std::vector<HashAlgorithm>{algorithm}, payload).front();
 }
 
 struct Hmac::Context {

@@ -74,9 +74,10 @@ std::vector<std::uint8_t> write_log(const std::vector<PlanEvent>& events, const 
         out.u32(event.event_type);
         if (event.measured) {
             out.u32(static_cast<std::uint32_t>(banks.size()));
-            for (HashAlgorithm bank : banks) {
-                out.u16(tpm_alg(bank));
-                out.raw(hash(bank, *event.measured).bytes());  // streamed, chunks released
+            const auto digests = hash(banks, *event.measured);  // every bank from one pass over the bytes
+            for (std::size_t i = 0; i < banks.size(); ++i) {
+                out.u16(tpm_alg(banks[i]));
+                out.raw(digests[i].bytes());
             }
         } else if (event.event_type == EV_NO_ACTION) {
             out.u32(static_cast<std::uint32_t>(banks.size()));

@@ -125,4 +125,43 @@ TEST(PayloadChunks, ALargeStreamedFileTilesInOrderThroughTheReadAhead) {
     std::remove(path.c_str());
 }
 
+TEST(PayloadChunks, APayloadIsHashedOncePerAlgorithm) {
+    // hash() remembers a view's digest: after the file changes under an
+    // open_file payload, the same view and algorithm give the first result
+    // without reading, while another algorithm or another slice reads (and
+    // sees the new bytes).
+    auto data = pattern(3 * 65536);
+    std::string path = write_file("chunks-memo", data);
+    auto streamed = cvm::Payload::open_file(path);
+    const std::string first = cvm::hash(HashAlgorithm::sha256, streamed).hex();
+    EXPECT_EQ(first, openssl_sha256(data));
+    auto changed = data;
+    for (auto& b : changed) b ^= 0xff;
+    write_file("chunks-memo", changed);
+    EXPECT_EQ(cvm::hash(HashAlgorithm::sha256, streamed).hex(), first) << "the payload was read again";
+    EXPECT_EQ(cvm::hash(HashAlgorithm::sha256, streamed.slice(0, 65536)).hex(),
+              openssl_sha256(std::vector<std::uint8_t>(changed.begin(), changed.begin() + 65536)));
+    EXPECT_NE(cvm::hash(HashAlgorithm::sha384, streamed).hex(), cvm::hash(HashAlgorithm::sha384, ByteSpan(data)).hex());
+    std::remove(path.c_str());
+}
+
+TEST(PayloadChunks, EveryBankOfALogFromOnePass) {
+    auto data = pattern(5 * (1u << 20) + 333);
+    std::string path = write_file("chunks-banks", data);
+    auto streamed = cvm::Payload::open_file(path);
+    auto digests = cvm::hash({HashAlgorithm::sha512, HashAlgorithm::sha256, HashAlgorithm::sha384}, streamed);
+    ASSERT_EQ(digests.size(), 3u);
+    const EVP_MD* mds[] = {EVP_sha512(), EVP_sha256(), EVP_sha384()};
+    for (std::size_t i = 0; i < 3; ++i) {
+        std::uint8_t out[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        EVP_Digest(data.data(), data.size(), out, &n, mds[i], nullptr);
+        EXPECT_EQ(digests[i].hex(), cvm::to_hex(ByteSpan(out, n))) << i;
+    }
+    // Remembered: the single-algorithm call returns the same without a read.
+    ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+    EXPECT_EQ(cvm::hash(HashAlgorithm::sha384, streamed), digests[2]);
+    std::remove(path.c_str());
+}
+
 } // namespace

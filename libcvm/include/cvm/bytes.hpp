@@ -63,6 +63,13 @@ public:
     // go, before a sequential read: one call instead of a page fault per page.
     void prefetch(std::size_t offset, std::size_t size) const noexcept;
 
+    // Digests of this view computed before: cvm::hash over a payload keeps
+    // its result here, so that every reader of a plan (a prediction, a log,
+    // a kernel-hashes table) gets a payload's digest from one pass over its
+    // bytes. `kind` names the digest (the hash algorithm); empty if none.
+    std::vector<std::uint8_t> remembered_digest(unsigned kind) const;
+    void remember_digest(unsigned kind, ByteSpan digest) const;
+
     class Storage;
 
 private:

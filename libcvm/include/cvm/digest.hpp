@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "cvm/bytes.hpp"
@@ -67,8 +68,12 @@ private:
 Digest hash(HashAlgorithm algorithm, ByteSpan bytes);
 // Streams a payload through the hash in chunks, releasing each chunk of a
 // mapped file after use: the resident footprint stays a few MiB whatever the
-// payload's size.
+// payload's size. The result is remembered with the payload: a second call
+// for the same view and algorithm reads nothing.
 Digest hash(HashAlgorithm algorithm, const Payload& payload);
+// Several digests of one payload (an event log's banks) from one pass over
+// its bytes, in the order asked; remembered like the one above.
+std::vector<Digest> hash(const std::vector<HashAlgorithm>& algorithms, const Payload& payload);
 
 // Incremental HMAC keyed with `key`.
 class Hmac {
