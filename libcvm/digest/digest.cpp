@@ -1,6 +1,7 @@
 #include "cvm/digest.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 #include <optional>
@@ -155,8 +156,12 @@ Digest Hasher::finish() {
 }
 
 Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
-    Hasher h(algorithm);
-    return h.update(bytes).finish();
+    // One context per thread and algorithm, reset by finish() rather than
+    // allocated per call: the measurement chains call this once per granule.
+    thread_local std::array<std::optional<Hasher>, 3> contexts;
+    auto& context = contexts.at(static_cast<std::size_t>(algorithm));
+    if (!context) context.emplace(algorithm);
+    return context->update(bytes).finish();
 }
 
 std::vector<Digest> hash(const std::vector<HashAlgorithm>& algorithms, const Payload& payload) {
