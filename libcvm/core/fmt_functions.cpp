@@ -11,15 +11,18 @@
 //
 // format-inl.h defines fmt's FMT_FUNC functions; without FMT_HEADER_ONLY
 // they are ordinary (strong) definitions, so this one file provides them
-// all. The locale templates format.h declares `extern` are instantiated
-// here for char, the only character type libcvm formats.
+// all. The templates format.h declares `extern` are instantiated here for
+// char, the only character type libcvm formats.
 #include <fmt/format-inl.h>
 
-namespace fmt {
-inline namespace v9 {
+FMT_BEGIN_NAMESPACE
 namespace detail {
 template auto thousands_sep_impl<char>(locale_ref) -> thousands_sep_result<char>;
 template auto decimal_point_impl<char>(locale_ref) -> char;
+#if FMT_VERSION >= 100000
+// fmt 10 (Debian 13's, in the riscv64 sysroot) declares the formatting
+// loop for char extern as well; vformat above calls it.
+template void vformat_to(buffer<char>&, string_view, typename vformat_args<>::type, locale_ref);
+#endif
 } // namespace detail
-} // namespace v9
-} // namespace fmt
+FMT_END_NAMESPACE
