@@ -95,6 +95,54 @@ TEST(OvmfTable, MalformedTablesAreLocated) {
     expect_located(edit(0x112c, {0x00, 0x20}), 0x112c, "size");                        // a 2-page SECRETS
 }
 
+TEST(OvmfTable, AStreamedImageIsParsedFromItsEndAndItsMetadata) {
+    // The synthetic firmware behind 128 KiB of padding, with its "ASEV"
+    // block moved to 4 KiB from the start: 132 KiB from the end, outside the
+    // table's tail, which the payload overload reads on its own. Read from a
+    // file that streams, it must give what the in-memory parse gives, and a
+    // broken signature there must be located in the file.
+    auto syn = synthetic();
+    constexpr std::size_t kPad = 128u << 10;
+    std::vector<std::uint8_t> image(kPad, 0);
+    image.insert(image.end(), syn.begin(), syn.end());
+    const std::size_t moved = 0x1000;
+    std::copy(syn.begin() + 0x1100, syn.begin() + 0x1100 + 0x100, image.begin() + moved);
+    le::write<std::uint32_t>(image, kPad + 0x1fb8, static_cast<std::uint32_t>(image.size() - moved));
+    auto write = [](const std::vector<std::uint8_t>& bytes) {
+        std::string path = testing::TempDir() + "ovmf-streamed.fd";
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                     static_cast<std::streamsize>(bytes.size()));
+        return path;
+    };
+    auto path = write(image);
+    auto streamed = Payload::open_file(path);
+    auto from_file = parse_ovmf(streamed, path);
+    EXPECT_TRUE(streamed.streams()) << "the parse copied the image";
+    auto in_memory = parse_ovmf(image, "image");
+    auto original = parse_ovmf(syn, "syn");
+    ASSERT_TRUE(from_file.metadata && in_memory.metadata && original.metadata);
+    ASSERT_EQ(from_file.metadata->size(), original.metadata->size());
+    for (std::size_t i = 0; i < original.metadata->size(); ++i) {
+        EXPECT_EQ((*from_file.metadata)[i].gpa, (*original.metadata)[i].gpa);
+        EXPECT_EQ((*from_file.metadata)[i].size, (*in_memory.metadata)[i].size);
+        EXPECT_EQ((*from_file.metadata)[i].type, (*original.metadata)[i].type);
+    }
+    EXPECT_EQ(from_file.reset_address, original.reset_address);
+    EXPECT_EQ(from_file.hash_area->base, original.hash_area->base);
+    EXPECT_EQ(from_file.gpa, kFourGiB - image.size());
+
+    image[moved] = 'X';
+    path = write(image);
+    try {
+        parse_ovmf(Payload::open_file(path), path);
+        ADD_FAILURE() << "a broken signature was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.offset(), moved) << e.what();
+        EXPECT_NE(std::string(e.what()).find("signature"), std::string::npos) << e.what();
+    }
+    std::remove(path.c_str());
+}
+
 TEST(OvmfTable, NoFooterMeansNoTable) {
     std::vector<std::uint8_t> zeros(8192, 0);
     auto info = parse_ovmf(zeros, "zeros");
