@@ -51,9 +51,11 @@ BootRegisters boot_registers(const op::SetRegisters& o) {
 
 // Replays the plan once, calling `after(operation, realm, rim)` after each
 // operation has extended the RIM: the prediction and the event log are two
-// observers of the same walk, so a payload is hashed once for both.
+// observers of the same walk, so a payload is read once for both.
+// `image_digests`: whole-image digests to take from the same read of each
+// measured load (the log's image events carry them).
 template <class After>
-Digest replay(const LaunchPlan& plan, After&& after) {
+Digest replay(const LaunchPlan& plan, After&& after, const std::vector<HashAlgorithm>& image_digests = {}) {
     if (plan.technology() != kTechnology)
         throw Error(fmt::format("the arm-cca predictor cannot measure a '{}' plan", plan.technology()));
     std::optional<Rim> rim;
@@ -90,7 +92,7 @@ Digest replay(const LaunchPlan& plan, After&& after) {
                     throw Error(fmt::format("arm-cca plan: page type '{}' does not exist on CCA", o.page_type));
                 if (o.data.size() == 0) throw Error(fmt::format("arm-cca plan: empty {} at {:#x}", o.label, o.gpa));
                 populate_granules(*rim, populated, o.gpa, o.data.size(), o.measured ? &o.data : nullptr,
-                                  "the " + o.label);
+                                  "the " + o.label, image_digests);
                 after(operation, *realm, *rim);
             },
             [&](const op::CreateVcpus& o) {
@@ -138,7 +140,8 @@ void PopulatedGranules::claim(std::uint64_t first, std::uint64_t last, const std
 }
 
 void populate_granules(Rim& rim, PopulatedGranules& populated, std::uint64_t gpa, std::uint64_t size,
-                       const Payload* measured, const std::string& what) {
+                       const Payload* measured, const std::string& what,
+                       const std::vector<HashAlgorithm>& image_digests) {
     if (size == 0 || gpa + size < gpa) throw Error(fmt::format("{} at {:#x}+{:#x}: an empty or wrapping range", what, gpa, size));
     const std::uint64_t first = gpa / kGranule * kGranule;
     const std::uint64_t last = (gpa + size - 1) / kGranule * kGranule;
@@ -153,7 +156,7 @@ void populate_granules(Rim& rim, PopulatedGranules& populated, std::uint64_t gpa
         return;
     }
     // The granules' bytes: the data placed at its offset, zeros around it.
-    for_each_page_hash(rim.algorithm(), measured->slice(0, size), gpa - first,
+    for_each_page_hash(rim.algorithm(), measured->slice(0, size), gpa - first, image_digests,
                        [&](std::size_t index, const Digest& content_hash) {
                            rim.data_measured_hash(first + index * kGranule, content_hash);
                        });
@@ -256,7 +259,9 @@ Prediction predict_rim_with_events(const LaunchPlan& plan) {
     for (const auto& operation : plan.operations())
         if (const auto* o = std::get_if<op::SetRegisters>(&operation)) boot = boot_registers(*o);
     out.measurement.technology = kTechnology;
-    out.measurement.value = replay(plan, after);
+    // The log's image events carry each image's digest in the default bank,
+    // the RIM's algorithm: taken from the granule walk's read of the image.
+    out.measurement.value = replay(plan, after, {plan.algorithm()});
     return out;
 }
 

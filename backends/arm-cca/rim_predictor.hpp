@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/arm-cca/rim.hpp"
 #include "cvm/backend.hpp"
@@ -40,7 +41,10 @@ private:
 // `what` names the data in that error. The granules' content hashes are
 // computed on every core from `measured` (nullptr: unmeasured), read in
 // windows released after use, or streamed from its file (for_each_page_hash).
+// `image_digests`: digests of the measured bytes themselves to take from the
+// same read (remembered with the payload, where an event log finds them).
 void populate_granules(Rim& rim, PopulatedGranules& populated, std::uint64_t gpa, std::uint64_t size,
-                       const Payload* measured, const std::string& what);
+                       const Payload* measured, const std::string& what,
+                       const std::vector<HashAlgorithm>& image_digests = {});
 
 } // namespace cvm::cca

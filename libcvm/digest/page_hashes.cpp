@@ -5,6 +5,7 @@
 #include <atomic>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -55,15 +56,25 @@ std::pair<std::size_t, std::size_t> byte_range(std::size_t first, std::size_t co
     return {lo, hi};
 }
 
+// Where a window's bytes are kept for the stream digests (a file's, read by
+// the workers into one buffer per slot): `base` holds the window's data
+// bytes from `lo` on. Without stream digests, or for bytes in memory,
+// nothing is kept.
+struct Keep {
+    std::uint8_t* base = nullptr;
+    std::size_t lo = 0;
+};
+
 // One window's share of pages hashed by one worker into `out` (the
-// window's slot): a streaming worker reads its share with one call into its
-// own buffer; a mapped share is prefetched before and released after.
+// window's slot): a streaming worker reads its share a batch at a time; a
+// mapped share is prefetched before and released after (unless the caller
+// still reads it for stream digests).
 class ShareHasher {
 public:
-    ShareHasher(HashAlgorithm algorithm, const Source& source, std::size_t lead)
-        : hasher_(algorithm), source_(source), lead_(lead) {}
+    ShareHasher(HashAlgorithm algorithm, const Source& source, std::size_t lead, bool release)
+        : hasher_(algorithm), source_(source), lead_(lead), release_(release) {}
 
-    void hash(std::size_t first, std::size_t begin, std::size_t end, std::vector<Digest>& out) {
+    void hash(std::size_t first, std::size_t begin, std::size_t end, std::vector<Digest>& out, Keep keep = {}) {
         if (begin >= end) return;
         const auto [lo, hi] = byte_range(first + begin, end - begin, lead_, source_.size);
         if (source_.mapped) source_.mapped->prefetch(source_.mapped_at + lo, hi - lo);
@@ -75,22 +86,29 @@ public:
             const auto [batch_lo, batch_hi] = byte_range(first + batch, batch_end - batch, lead_, source_.size);
             ByteSpan chunk;
             if (source_.file) {
-                buffer_.resize(batch_hi - batch_lo);
-                source_.file->read(batch_lo, buffer_);
-                chunk = ByteSpan(buffer_);
+                std::span<std::uint8_t> into;
+                if (keep.base) {
+                    into = std::span<std::uint8_t>(keep.base + (batch_lo - keep.lo), batch_hi - batch_lo);
+                } else {
+                    buffer_.resize(batch_hi - batch_lo);
+                    into = buffer_;
+                }
+                source_.file->read(batch_lo, into);
+                chunk = into;
             } else {
                 chunk = source_.memory.subspan(batch_lo, batch_hi - batch_lo);
             }
             for (std::size_t i = batch; i < batch_end; ++i)
                 out[i] = hasher_.update(page_bytes(chunk, batch_lo, source_.size, lead_, first + i, scratch_)).finish();
         }
-        if (source_.mapped) source_.mapped->release(source_.mapped_at + lo, hi - lo);
+        if (source_.mapped && release_) source_.mapped->release(source_.mapped_at + lo, hi - lo);
     }
 
 private:
     Hasher hasher_;
     const Source& source_;
     std::size_t lead_;
+    bool release_;
     std::vector<std::uint8_t> buffer_;
     std::array<std::uint8_t, kPageSize> scratch_;
 };
@@ -108,8 +126,12 @@ void wait_for(const std::atomic<std::size_t>& counter, std::size_t target) {
 // while the calling thread chains window k - 1 from the other slot, so the
 // serial chain overlaps the parallel content hashes instead of leaving the
 // cores idle between windows.
+//
+// `stream`, when not empty, also gets the load's own bytes in order, from
+// the calling thread as it takes each window: a file's window is kept in
+// its slot's buffer by the workers that read it, so it is read only once.
 void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
-          const std::function<void(std::size_t, const Digest&)>& consume) {
+          const std::function<void(std::size_t, const Digest&)>& consume, std::vector<Hasher>& stream) {
     const std::size_t pages = pages_covered(lead, source.size);
     // A load of a few MiB (a firmware) still gets a few windows, so that its
     // chain overlaps the hashing too.
@@ -119,14 +141,30 @@ void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
     std::array<std::vector<Digest>, 2> slots{std::vector<Digest>(window_size),
                                              windows > 1 ? std::vector<Digest>(window_size) : std::vector<Digest>()};
     auto window_pages = [&](std::size_t k) { return std::min(window, pages - k * window); };
+    auto window_bytes = [&](std::size_t k) { return byte_range(k * window, window_pages(k), lead, source.size); };
+    const bool keep_file = !stream.empty() && source.file;
+    const bool release_in_workers = stream.empty();
+    std::array<std::vector<std::uint8_t>, 2> kept;
+    if (keep_file)  // a window holds at most `window` pages of data (the first one less by the lead)
+        for (std::size_t slot = 0; slot < std::min<std::size_t>(windows, 2); ++slot)
+            kept[slot].resize(std::min(source.size, window * kPageSize));
+    auto keep_for = [&](std::size_t k) {
+        return keep_file ? Keep{kept[k % 2].data(), window_bytes(k).first} : Keep{};
+    };
     auto consume_window = [&](std::size_t k) {
+        if (!stream.empty()) {
+            const auto [lo, hi] = window_bytes(k);
+            ByteSpan bytes = keep_file ? ByteSpan(kept[k % 2].data(), hi - lo) : source.memory.subspan(lo, hi - lo);
+            for (auto& h : stream) h.update(bytes);
+            if (source.mapped) source.mapped->release(source.mapped_at + lo, hi - lo);
+        }
         for (std::size_t i = 0, n = window_pages(k); i < n; ++i) consume(k * window + i, slots[k % 2][i]);
     };
 
     if (pages < 64) {  // small loads: no threads
-        ShareHasher hasher(algorithm, source, lead);
+        ShareHasher hasher(algorithm, source, lead, release_in_workers);
         for (std::size_t k = 0; k < windows; ++k) {
-            hasher.hash(k * window, 0, window_pages(k), slots[k % 2]);
+            hasher.hash(k * window, 0, window_pages(k), slots[k % 2], keep_for(k));
             consume_window(k);
         }
         return;
@@ -142,13 +180,13 @@ void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
     };
     auto work = [&](unsigned w) {
         try {
-            ShareHasher hasher(algorithm, source, lead);
+            ShareHasher hasher(algorithm, source, lead, release_in_workers);
             for (std::size_t k = 0; k < windows; ++k) {
                 wait_for(consumed, k < 2 ? 0 : k - 1);  // slot k % 2 is free once window k - 2 is chained
                 if (consumed.load(std::memory_order_acquire) == kNone) return;
                 const std::size_t count = window_pages(k), share = (count + workers - 1) / workers;
                 const std::size_t begin = std::min(count, w * share);
-                hasher.hash(k * window, begin, std::min(count, begin + share), slots[k % 2]);
+                hasher.hash(k * window, begin, std::min(count, begin + share), slots[k % 2], keep_for(k));
                 finished[w].store(k + 1, std::memory_order_release);
                 finished[w].notify_one();
             }
@@ -200,16 +238,46 @@ void for_each_page_hash(HashAlgorithm algorithm, ByteSpan data, std::size_t lead
         source.mapped = payload;
         source.mapped_at = static_cast<std::size_t>(data.data() - payload->bytes().data());
     }
-    walk(algorithm, source, lead, consume);
+    std::vector<Hasher> none;
+    walk(algorithm, source, lead, consume, none);
 }
 
 void for_each_page_hash(HashAlgorithm algorithm, const Payload& data, std::size_t lead,
                         const std::function<void(std::size_t, const Digest&)>& consume) {
-    if (!data.streams()) return for_each_page_hash(algorithm, data.bytes(), lead, &data, consume);
+    for_each_page_hash(algorithm, data, lead, {}, consume);
+}
+
+std::vector<Digest> for_each_page_hash(HashAlgorithm algorithm, const Payload& data, std::size_t lead,
+                                       const std::vector<HashAlgorithm>& stream,
+                                       const std::function<void(std::size_t, const Digest&)>& consume) {
+    // Digests the payload already remembers are not computed again.
+    std::vector<std::optional<Digest>> known(stream.size());
+    std::vector<Hasher> hashers;
+    std::vector<std::size_t> computed;
+    for (std::size_t i = 0; i < stream.size(); ++i) {
+        if (auto d = data.remembered_digest(static_cast<unsigned>(stream[i])); !d.empty()) {
+            known[i] = Digest(stream[i], d);
+        } else {
+            hashers.emplace_back(stream[i]);
+            computed.push_back(i);
+        }
+    }
     Source source;
     source.size = data.size();
-    source.file = &data;
-    walk(algorithm, source, lead, consume);
+    if (data.streams()) {
+        source.file = &data;
+    } else {
+        source.memory = data.bytes();
+        source.mapped = &data;
+    }
+    walk(algorithm, source, lead, consume, hashers);
+    for (std::size_t j = 0; j < computed.size(); ++j) {
+        known[computed[j]] = hashers[j].finish();
+        data.remember_digest(static_cast<unsigned>(stream[computed[j]]), known[computed[j]]->bytes());
+    }
+    std::vector<Digest> out;
+    for (auto& d : known) out.push_back(*d);
+    return out;
 }
 
 } // namespace cvm

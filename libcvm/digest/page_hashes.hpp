@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "cvm/bytes.hpp"
 #include "cvm/digest.hpp"
@@ -31,6 +32,16 @@ void for_each_page_hash(HashAlgorithm algorithm, ByteSpan data, std::size_t lead
 // window each, and never copied whole.
 void for_each_page_hash(HashAlgorithm algorithm, const Payload& data, std::size_t lead,
                         const std::function<void(std::size_t, const Digest&)>& consume);
+
+// The same, and also the digests of the payload's own bytes (the load
+// without its lead and padding) in each algorithm of `stream`, from the same
+// read: the calling thread hashes each window as it takes it, so a file is
+// read once for its pages' hashes and its whole digest (an event log's
+// image digest beside Arm CCA's granules). The digests come back in the
+// order asked and are remembered with `data` (cvm::hash finds them).
+std::vector<Digest> for_each_page_hash(HashAlgorithm algorithm, const Payload& data, std::size_t lead,
+                                       const std::vector<HashAlgorithm>& stream,
+                                       const std::function<void(std::size_t, const Digest&)>& consume);
 
 // Pages a load of `size` bytes starting `lead` bytes into a page covers.
 constexpr std::size_t pages_covered(std::size_t lead, std::size_t size) {

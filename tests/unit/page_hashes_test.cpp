@@ -150,4 +150,44 @@ TEST(PageHashes, AWorkerThatCannotReadStopsTheWalkWithItsError) {
     std::remove(path.c_str());
 }
 
+TEST(PageHashes, TheLoadsOwnDigestsComeFromTheSameRead) {
+    // Over several windows (the largest size the window scales to), for a
+    // file that streams, a mapped file and owned bytes, at two leads: the
+    // page hashes are OpenSSL's, and so are the digests of the data itself;
+    // a streamed file's digests are remembered, so hash() needs no read.
+    auto data = pattern(5 * 2048 * 4096 + 3 * 4096 + 5);
+    std::string path = testing::TempDir() + "page-hashes-stream-digests";
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_TRUE(f);
+    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
+    std::fclose(f);
+    const std::string want256 = cvm::to_hex(evp_hash(EVP_sha256(), data)), want512 = cvm::to_hex(evp_hash(EVP_sha512(), data));
+    for (std::size_t lead : {0ul, 300ul}) {
+        auto want = expected_pages(EVP_sha256(), data, lead);
+        cvm::Payload payloads[] = {cvm::Payload::open_file(path), cvm::Payload::map_file(path),
+                                   cvm::Payload::from_bytes(data, "owned")};
+        for (const auto& payload : payloads) {
+            std::size_t next = 0;
+            auto digests = cvm::for_each_page_hash(HashAlgorithm::sha256, payload, lead,
+                                                   {HashAlgorithm::sha256, HashAlgorithm::sha512},
+                                                   [&](std::size_t index, const cvm::Digest& d) {
+                                                       ASSERT_EQ(index, next);
+                                                       EXPECT_EQ(cvm::to_hex(d.bytes()), cvm::to_hex(want[index]));
+                                                       ++next;
+                                                   });
+            EXPECT_EQ(next, want.size());
+            ASSERT_EQ(digests.size(), 2u);
+            EXPECT_EQ(digests[0].hex(), want256) << payload.name() << " lead " << lead;
+            EXPECT_EQ(digests[1].hex(), want512) << payload.name() << " lead " << lead;
+        }
+        EXPECT_TRUE(payloads[0].streams());
+        ASSERT_EQ(::truncate(path.c_str(), 4096), 0);  // a read now would fail
+        EXPECT_EQ(cvm::hash(HashAlgorithm::sha512, payloads[0]).hex(), want512);
+        f = std::fopen(path.c_str(), "wb");
+        ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
+        std::fclose(f);
+    }
+    std::remove(path.c_str());
+}
+
 } // namespace
