@@ -13,6 +13,7 @@
 #include "cvm/spec.hpp"
 #include "exit_codes.hpp"
 #include "key_files.hpp"
+#include "lazy_options.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -21,28 +22,32 @@ void CertCommands::add_to(CLI::App& app) {
     verify_ = app.add_subcommand("verify-pdh-chain",
                                  "AMD SEV guest owner: check the platform's PDH certificate up to the ARK you trust "
                                  "(PDH <- PEK <- CEK <- ASK <- ARK, PEK <- OCA)");
-    verify_->add_option("--pdh", pdh, "The platform's PDH certificate (SEV format, 0x824 bytes)")->required();
-    verify_->add_option("--pek", pek, "The platform's PEK certificate (SEV format)")->required();
-    verify_->add_option("--oca", oca, "The platform owner's OCA certificate (SEV format)")->required();
-    verify_->add_option("--cek", cek, "The chip's CEK certificate (SEV format, e.g. from AMD's key server)")->required();
-    verify_->add_option("--ask", ask, "AMD's ASK certificate for the product (AMD signing-key format)")->required();
-    verify_->add_option("--ark", ark, "AMD's ARK certificate for the product, the root you trust")->required();
-    verify_->add_flag("--json", json, "Print one JSON object instead of text");
-    verify_->footer(kExitCodeHelp);
+    add_options_when_chosen(*verify_, [this](CLI::App& c) {
+        c.add_option("--pdh", pdh, "The platform's PDH certificate (SEV format, 0x824 bytes)")->required();
+        c.add_option("--pek", pek, "The platform's PEK certificate (SEV format)")->required();
+        c.add_option("--oca", oca, "The platform owner's OCA certificate (SEV format)")->required();
+        c.add_option("--cek", cek, "The chip's CEK certificate (SEV format, e.g. from AMD's key server)")->required();
+        c.add_option("--ask", ask, "AMD's ASK certificate for the product (AMD signing-key format)")->required();
+        c.add_option("--ark", ark, "AMD's ARK certificate for the product, the root you trust")->required();
+        c.add_flag("--json", json, "Print one JSON object instead of text");
+        c.footer(kExitCodeHelp);
+    });
 
     dh_cert_ = app.add_subcommand("make-dh-cert",
                                   "AMD SEV guest owner: write your Diffie-Hellman certificate (SEV format) for "
                                   "LAUNCH_START from a P-384 key in PEM (run's --owner-dh-cert)");
-    dh_cert_->add_option("--key", key_file,
-                         "The owner's P-384 private key, PEM (e.g. openssl ecparam -name secp384r1 -genkey); a public "
-                         "key with --unsigned")->required();
-    dh_cert_->add_option("--out", out_file, "Write the 0x824-byte certificate here")->required();
-    dh_cert_->add_option("--api", api_version, "API_MAJOR.API_MINOR written in the certificate (default 0.0)");
-    dh_cert_->add_flag("--unsigned", unsigned_cert,
-                       "Leave both signature slots unused (virtee/sev's form) instead of self-signing with the key "
-                       "(sev-tool's form); the firmware checks neither");
-    dh_cert_->add_flag("--json", json, "Print one JSON object instead of text");
-    dh_cert_->footer(kExitCodeHelp);
+    add_options_when_chosen(*dh_cert_, [this](CLI::App& c) {
+        c.add_option("--key", key_file,
+                     "The owner's P-384 private key, PEM (e.g. openssl ecparam -name secp384r1 -genkey); a public "
+                     "key with --unsigned")->required();
+        c.add_option("--out", out_file, "Write the 0x824-byte certificate here")->required();
+        c.add_option("--api", api_version, "API_MAJOR.API_MINOR written in the certificate (default 0.0)");
+        c.add_flag("--unsigned", unsigned_cert,
+                   "Leave both signature slots unused (virtee/sev's form) instead of self-signing with the key "
+                   "(sev-tool's form); the firmware checks neither");
+        c.add_flag("--json", json, "Print one JSON object instead of text");
+        c.footer(kExitCodeHelp);
+    });
 }
 
 bool CertCommands::run_if_parsed(int& exit_code) const {

@@ -10,6 +10,7 @@
 #include "cvm/spec.hpp"
 #include "exit_codes.hpp"
 #include "key_files.hpp"
+#include "lazy_options.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -33,18 +34,20 @@ void IdBlockCommands::add_to(CLI::App& app) {
                                "AMD SEV-SNP guest owner: sign an ID block for a launch (the digest predicted for the "
                                "spec, or --launch-digest) and write it with its ID auth for run --id-block --id-auth");
     spec_.add_to(*make_);
-    make_->add_option("--id-key", id_key, "The ID key: a P-384 private key in PEM (chmod 600)")->required();
-    make_->add_option("--author-key", author_key,
-                      "The author key, P-384 private key in PEM, which signs the ID key (sets AUTHOR_KEY_EN)");
-    make_->add_option("--family-id", family_id, "FAMILY_ID: 16 bytes (32 hex digits; default zeros)");
-    make_->add_option("--image-id", image_id, "IMAGE_ID: 16 bytes (32 hex digits; default zeros)");
-    make_->add_option("--guest-svn", guest_svn, "GUEST_SVN (u32, default 0)");
-    make_->add_option("--launch-digest", launch_digest,
-                      "The launch digest (48 bytes, hex or base64) instead of predicting it from --tech amd-sev-snp "
-                      "--firmware ...; the policy is then --policy (default 0x30000)");
-    make_->add_option("--id-block-out", block_out, "Where to write the 96-byte ID block")->required();
-    make_->add_option("--id-auth-out", auth_out, "Where to write the 4096-byte ID authentication structure")->required();
-    make_->footer(kExitCodeHelp);
+    add_options_when_chosen(*make_, [this](CLI::App& c) {
+        c.add_option("--id-key", id_key, "The ID key: a P-384 private key in PEM (chmod 600)")->required();
+        c.add_option("--author-key", author_key,
+                     "The author key, P-384 private key in PEM, which signs the ID key (sets AUTHOR_KEY_EN)");
+        c.add_option("--family-id", family_id, "FAMILY_ID: 16 bytes (32 hex digits; default zeros)");
+        c.add_option("--image-id", image_id, "IMAGE_ID: 16 bytes (32 hex digits; default zeros)");
+        c.add_option("--guest-svn", guest_svn, "GUEST_SVN (u32, default 0)");
+        c.add_option("--launch-digest", launch_digest,
+                     "The launch digest (48 bytes, hex or base64) instead of predicting it from --tech amd-sev-snp "
+                     "--firmware ...; the policy is then --policy (default 0x30000)");
+        c.add_option("--id-block-out", block_out, "Where to write the 96-byte ID block")->required();
+        c.add_option("--id-auth-out", auth_out, "Where to write the 4096-byte ID authentication structure")->required();
+        c.footer(kExitCodeHelp);
+    });
 }
 
 bool IdBlockCommands::run_if_parsed(int& exit_code) const {

@@ -11,6 +11,7 @@
 
 #include "cvm/error.hpp"
 #include "cvm/eventlog.hpp"
+#include "lazy_options.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -64,24 +65,28 @@ void LogCommands::add_to(CLI::App& app) {
     auto* log = app.add_subcommand("log", "Show or verify a TCG crypto-agile event log");
     log->require_subcommand(1);
     show_ = log->add_subcommand("show", "Print every event of a log and the PCR values it replays to");
-    show_->add_option("FILE", file_, "The event log")->required();
-    show_->add_flag("--json", json_, "Print one JSON object instead of text");
-    show_->add_flag("--padded", padded_, "The log fills a fixed buffer: accept an all-zero tail");
+    add_options_when_chosen(*show_, [this](CLI::App& c) {
+        c.add_option("FILE", file_, "The event log")->required();
+        c.add_flag("--json", json_, "Print one JSON object instead of text");
+        c.add_flag("--padded", padded_, "The log fills a fixed buffer: accept an all-zero tail");
+    });
     verify_ = log->add_subcommand("verify",
                                   "Replay a log against known-good images and the expected measurement "
                                   "(exit 0 only on a match, 3 on a mismatch)");
-    verify_->footer(kExitCodeHelp);
-    verify_->add_option("FILE", file_, "The event log")->required();
-    verify_->add_option("--images", images_, "Known-good images: sha256sum/sha384sum/sha512sum output")->required();
-    verify_->add_option("--expect", expect_,
-                        "The expected measurement: hex or base64, optionally prefixed \"sha256:\" (as run prints it); "
-                        "a SHA-256 RIM padded to 64 bytes is read as the RIM")
-        ->required();
-    verify_->add_option("--expect-register", expect_registers_,
-                        "NAME=HEX: also compare a further register the replay computes (riscv-cove: pcr3, tci); "
-                        "repeatable");
-    verify_->add_flag("--json", json_, "Print one JSON object instead of text");
-    verify_->add_flag("--padded", padded_, "The log fills a fixed buffer: accept an all-zero tail");
+    add_options_when_chosen(*verify_, [this](CLI::App& c) {
+        c.footer(kExitCodeHelp);
+        c.add_option("FILE", file_, "The event log")->required();
+        c.add_option("--images", images_, "Known-good images: sha256sum/sha384sum/sha512sum output")->required();
+        c.add_option("--expect", expect_,
+                     "The expected measurement: hex or base64, optionally prefixed \"sha256:\" (as run prints it); "
+                     "a SHA-256 RIM padded to 64 bytes is read as the RIM")
+            ->required();
+        c.add_option("--expect-register", expect_registers_,
+                     "NAME=HEX: also compare a further register the replay computes (riscv-cove: pcr3, tci); "
+                     "repeatable");
+        c.add_flag("--json", json_, "Print one JSON object instead of text");
+        c.add_flag("--padded", padded_, "The log fills a fixed buffer: accept an all-zero tail");
+    });
 }
 
 bool LogCommands::parsed() const { return show_->parsed() || verify_->parsed(); }

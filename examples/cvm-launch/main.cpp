@@ -22,6 +22,7 @@
 #include "cert_commands.hpp"
 #include "id_block_commands.hpp"
 #include "exit_codes.hpp"
+#include "lazy_options.hpp"
 #include "log_commands.hpp"
 #include "report_commands.hpp"
 #include "sev_owner_commands.hpp"
@@ -224,37 +225,41 @@ int main(int argc, char** argv) {
     double timeout = 0;
     auto* run = app.add_subcommand("run", "Boot the guest and stream its console to stdout until it stops");
     run_options.add_to(*run);
-    run->add_option("--timeout", timeout, "Stop the guest after SEC seconds (default: no limit)")
-        ->check(CLI::Validator(
-            [](std::string& text) -> std::string {
-                // nan passes ">= 0" checks and 1e300 s overflows the milliseconds
-                // (undefined behaviour): a finite number up to a year.
-                double value = 0;
-                try {
-                    std::size_t used = 0;
-                    value = std::stod(text, &used);
-                    if (used != text.size()) return "expected a number of seconds";
-                } catch (const std::exception&) {
-                    return "expected a number of seconds";
-                }
-                if (!std::isfinite(value) || value < 0 || value > kMaxTimeoutSeconds)
-                    return fmt::format("expected seconds from 0 to {}", kMaxTimeoutSeconds);
-                return {};
-            },
-            "SEC"));
     OwnerOptions owner;
-    owner.add_to(*run);
-    run->footer(kExitCodeHelp);
+    cvmlaunch::add_options_when_chosen(*run, [&](CLI::App& r) {
+        r.add_option("--timeout", timeout, "Stop the guest after SEC seconds (default: no limit)")
+            ->check(CLI::Validator(
+                [](std::string& text) -> std::string {
+                    // nan passes ">= 0" checks and 1e300 s overflows the milliseconds
+                    // (undefined behaviour): a finite number up to a year.
+                    double value = 0;
+                    try {
+                        std::size_t used = 0;
+                        value = std::stod(text, &used);
+                        if (used != text.size()) return "expected a number of seconds";
+                    } catch (const std::exception&) {
+                        return "expected a number of seconds";
+                    }
+                    if (!std::isfinite(value) || value < 0 || value > kMaxTimeoutSeconds)
+                        return fmt::format("expected seconds from 0 to {}", kMaxTimeoutSeconds);
+                    return {};
+                },
+                "SEC"));
+        owner.add_to(r);
+        r.footer(kExitCodeHelp);
+    });
     auto* plan = app.add_subcommand("plan", "Print the launch plan: every operation the launch performs, in order");
     plan_options.add_to(*plan);
     auto* measure = app.add_subcommand("measure", "Predict the launch measurement, without any hardware");
     measure_options.add_to(*measure);
     MeasureOptions measure_extra;
-    measure_extra.add_to(*measure);
+    cvmlaunch::EventLogOutput event_log;
+    cvmlaunch::add_options_when_chosen(*measure, [&](CLI::App& m) {
+        measure_extra.add_to(m);
+        event_log.add_to(m);
+    });
     cvmlaunch::SevOwnerCommands sev_owner;
     sev_owner.add_to(app);
-    cvmlaunch::EventLogOutput event_log;
-    event_log.add_to(*measure);
     cvmlaunch::LogCommands log_commands;
     log_commands.add_to(app);
     cvmlaunch::ReportCommands report_commands;

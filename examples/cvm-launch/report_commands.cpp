@@ -10,6 +10,7 @@
 #include "cvm/snp_id_block.hpp"
 #include "exit_codes.hpp"
 #include "key_files.hpp"
+#include "lazy_options.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -19,19 +20,21 @@ void ReportCommands::add_to(CLI::App& app) {
                                  "AMD SEV-SNP verifier: check an attestation report's VCEK chain and signature, and "
                                  "its measurement against the one predicted for the spec (or --expect)");
     spec_.add_to(*verify_);
-    verify_->add_option("--report", report_file, "The 1184-byte attestation report")->required();
-    verify_->add_option("--vcek", vcek, "The chip's VCEK certificate (PEM or DER)")->required();
-    verify_->add_option("--ask", ask, "The product's ASK certificate (PEM or DER)")->required();
-    verify_->add_option("--ark", ark, "The product's ARK certificate, the root you trust (PEM or DER)")->required();
-    verify_->add_option("--expect", expect,
-                        "The expected measurement (hex or base64, \"sha384:\" prefix allowed) instead of predicting it "
-                        "from --tech amd-sev-snp --firmware ...");
-    verify_->add_option("--report-data", report_data, "Also require REPORT_DATA to be these 64 bytes (hex)");
-    verify_->add_option("--id-key-pub", id_key_pub,
-                        "Also require ID_KEY_DIGEST to be this key's (PEM, public or private; the ID block's signer)");
-    verify_->add_option("--author-key-pub", author_key_pub,
-                        "Also require AUTHOR_KEY_EN and AUTHOR_KEY_DIGEST to be this key's (PEM)");
-    verify_->footer(kExitCodeHelp);
+    add_options_when_chosen(*verify_, [this](CLI::App& c) {
+        c.add_option("--report", report_file, "The 1184-byte attestation report")->required();
+        c.add_option("--vcek", vcek, "The chip's VCEK certificate (PEM or DER)")->required();
+        c.add_option("--ask", ask, "The product's ASK certificate (PEM or DER)")->required();
+        c.add_option("--ark", ark, "The product's ARK certificate, the root you trust (PEM or DER)")->required();
+        c.add_option("--expect", expect,
+                     "The expected measurement (hex or base64, \"sha384:\" prefix allowed) instead of predicting it "
+                     "from --tech amd-sev-snp --firmware ...");
+        c.add_option("--report-data", report_data, "Also require REPORT_DATA to be these 64 bytes (hex)");
+        c.add_option("--id-key-pub", id_key_pub,
+                     "Also require ID_KEY_DIGEST to be this key's (PEM, public or private; the ID block's signer)");
+        c.add_option("--author-key-pub", author_key_pub,
+                     "Also require AUTHOR_KEY_EN and AUTHOR_KEY_DIGEST to be this key's (PEM)");
+        c.footer(kExitCodeHelp);
+    });
 }
 
 bool ReportCommands::run_if_parsed(int& exit_code) const {

@@ -17,6 +17,7 @@
 #include "cvm/error.hpp"
 #include "exit_codes.hpp"
 #include "key_files.hpp"
+#include "lazy_options.hpp"
 #include "value_format.hpp"
 
 namespace cvmlaunch {
@@ -74,55 +75,63 @@ void SevOwnerCommands::add_to(CLI::App& app) {
     verify_ = app.add_subcommand("verify-measurement",
                                  "AMD SEV guest owner: check a LAUNCH_MEASURE blob against the predicted launch digest");
     spec_.add_to(*verify_);
-    verify_->footer(kExitCodeHelp);
-    verify_->add_option("--measurement", measurement, "The 48-byte LAUNCH_MEASURE blob (MEASURE || MNONCE), hex")->required();
-    verify_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
-    verify_->add_option("--api", api_version, "SEV API version of the platform, MAJOR.MINOR (PLATFORM_STATUS)")->required();
-    verify_->add_option("--build", build, "SEV firmware build (PLATFORM_STATUS)")->required();
-    verify_->add_option("--launch-digest", launch_digest,
-                        "Expected launch digest (hex or base64) instead of predicting it from --tech/--firmware/...");
+    add_options_when_chosen(*verify_, [this](CLI::App& c) {
+        c.footer(kExitCodeHelp);
+        c.add_option("--measurement", measurement, "The 48-byte LAUNCH_MEASURE blob (MEASURE || MNONCE), hex")->required();
+        c.add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
+        c.add_option("--api", api_version, "SEV API version of the platform, MAJOR.MINOR (PLATFORM_STATUS)")->required();
+        c.add_option("--build", build, "SEV firmware build (PLATFORM_STATUS)")->required();
+        c.add_option("--launch-digest", launch_digest,
+                     "Expected launch digest (hex or base64) instead of predicting it from --tech/--firmware/...");
+    });
 
     secret_ = app.add_subcommand("make-secret", "AMD SEV guest owner: wrap a secret into a LAUNCH_SECRET packet");
-    secret_->add_option("--measurement", measurement, "The verified LAUNCH_MEASURE blob (48 bytes) or MEASURE (32), hex")
-        ->required();
-    secret_->add_option("--tek-file", tek_file, "File with the 16-byte transport encryption key")->required();
-    secret_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
-    secret_->add_option("--secret-file", secret_file, "The secret (a multiple of 16 bytes, e.g. an OVMF secret table)")
-        ->required();
-    secret_->add_option("--iv", iv, "16-byte IV, hex (default: random)");
-    secret_->add_option("--flags", flags, "Packet header flags (default 0)");
-    secret_->add_option("--header-out", header_out, "Write the 52-byte packet header here")->required();
-    secret_->add_option("--secret-out", secret_out, "Write the ciphertext here")->required();
+    add_options_when_chosen(*secret_, [this](CLI::App& c) {
+        c.add_option("--measurement", measurement, "The verified LAUNCH_MEASURE blob (48 bytes) or MEASURE (32), hex")
+            ->required();
+        c.add_option("--tek-file", tek_file, "File with the 16-byte transport encryption key")->required();
+        c.add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
+        c.add_option("--secret-file", secret_file, "The secret (a multiple of 16 bytes, e.g. an OVMF secret table)")
+            ->required();
+        c.add_option("--iv", iv, "16-byte IV, hex (default: random)");
+        c.add_option("--flags", flags, "Packet header flags (default 0)");
+        c.add_option("--header-out", header_out, "Write the 52-byte packet header here")->required();
+        c.add_option("--secret-out", secret_out, "Write the ciphertext here")->required();
+    });
 
     session_ = app.add_subcommand("make-session",
                                   "AMD SEV guest owner: make the LAUNCH_START session for a platform's PDH "
                                   "(run's --owner-session) and the transport keys owner-reply needs");
-    session_->add_option("--pdh", pdh_file, "The platform's PDH certificate (check it with verify-pdh-chain first)")
-        ->required();
-    session_->add_option("--key", owner_key_file, "Your P-384 private key, PEM (the key of make-dh-cert's certificate)")
-        ->required();
-    session_->add_option("--policy", session_policy, "The guest policy the session is made for (default 0x1)");
-    session_->add_option("--session-out", session_out, "Write the 128-byte session blob here")->required();
-    session_->add_option("--tik-out", tik_out, "Write the new 16-byte TIK here (mode 0600)")->required();
-    session_->add_option("--tek-out", tek_out, "Write the new 16-byte TEK here (mode 0600)")->required();
-    session_->footer(kExitCodeHelp);
+    add_options_when_chosen(*session_, [this](CLI::App& c) {
+        c.add_option("--pdh", pdh_file, "The platform's PDH certificate (check it with verify-pdh-chain first)")
+            ->required();
+        c.add_option("--key", owner_key_file, "Your P-384 private key, PEM (the key of make-dh-cert's certificate)")
+            ->required();
+        c.add_option("--policy", session_policy, "The guest policy the session is made for (default 0x1)");
+        c.add_option("--session-out", session_out, "Write the 128-byte session blob here")->required();
+        c.add_option("--tik-out", tik_out, "Write the new 16-byte TIK here (mode 0600)")->required();
+        c.add_option("--tek-out", tek_out, "Write the new 16-byte TEK here (mode 0600)")->required();
+        c.footer(kExitCodeHelp);
+    });
 
     reply_ = app.add_subcommand("owner-reply",
                                 "AMD SEV guest owner: answer a launch's round-trip request (run --owner-command): "
                                 "verify its LAUNCH_MEASURE, then wrap the secret for it, or refuse");
     reply_spec_.add_to(*reply_);
-    reply_->footer("Prints one JSON line, the reply: {\"action\":\"inject\",...} or \"finish\" when the launch is "
-                   "proven (exit 0), {\"action\":\"abort\",...} when it is not (exit 3). docs/amd-sev.md, \"The owner "
-                   "round trip\".\n\n" + std::string(kExitCodeHelp));
-    reply_->add_option("--request", request_file, "File with the launch's JSON request line ('-': stdin, the default)");
-    reply_->add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
-    reply_->add_option("--tek-file", tek_file, "File with the 16-byte transport encryption key (needed with a secret)");
-    reply_->add_option("--secret-file", secret_file,
-                       "The secret (a multiple of 16 bytes); without it a proven launch finishes without one");
-    reply_->add_option("--launch-digest", launch_digest,
-                       "Expected launch digest (hex or base64) instead of predicting it from --tech/--firmware/...");
-    reply_->add_option("--iv", iv, "16-byte IV, hex (default: random)");
-    reply_->add_option("--flags", flags, "Packet header flags (default 0)");
+    add_options_when_chosen(*reply_, [this](CLI::App& c) {
+        c.footer("Prints one JSON line, the reply: {\"action\":\"inject\",...} or \"finish\" when the launch is "
+                 "proven (exit 0), {\"action\":\"abort\",...} when it is not (exit 3). docs/amd-sev.md, \"The owner "
+                 "round trip\".\n\n" + std::string(kExitCodeHelp));
+        c.add_option("--request", request_file, "File with the launch's JSON request line ('-': stdin, the default)");
+        c.add_option("--tik-file", tik_file, "File with the 16-byte transport integrity key")->required();
+        c.add_option("--tek-file", tek_file, "File with the 16-byte transport encryption key (needed with a secret)");
+        c.add_option("--secret-file", secret_file,
+                     "The secret (a multiple of 16 bytes); without it a proven launch finishes without one");
+        c.add_option("--launch-digest", launch_digest,
+                     "Expected launch digest (hex or base64) instead of predicting it from --tech/--firmware/...");
+        c.add_option("--iv", iv, "16-byte IV, hex (default: random)");
+        c.add_option("--flags", flags, "Packet header flags (default 0)");
+    });
 }
 
 // The digest and policy a launch must prove: given, or predicted from the spec.

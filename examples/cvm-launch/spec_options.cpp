@@ -7,16 +7,12 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "exit_codes.hpp"
+#include "lazy_options.hpp"
 
 namespace cvmlaunch {
 
 void SpecOptions::add_to(CLI::App& app) {
-    // Dozens of options on each of several subcommands cost CLI11 more than
-    // a short command's whole work (each new option is checked against every
-    // one before it): they are added when the subcommand is chosen, before
-    // its arguments are parsed. The subcommand must set no other pre-parse
-    // callback.
-    app.preparse_callback([this, &app](std::size_t) { populate(app); });
+    add_options_when_chosen(app, [this](CLI::App& chosen) { populate(chosen); });
 }
 
 void SpecOptions::populate(CLI::App& app) {

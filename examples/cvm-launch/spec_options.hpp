@@ -24,7 +24,8 @@ struct SpecOptions {
     std::map<std::string, std::string> backend_options;   // --<backend option>
     bool json = false;
 
-    // The options appear on `app` once it is the subcommand being parsed.
+    // The options appear on `app` once it is the subcommand being parsed
+    // (add_options_when_chosen).
     void add_to(CLI::App& app);
     // What the spec's files are read for: a prediction reads each once, as it
     // goes (Payload::open_file); a launch loads the very bytes it predicted,
