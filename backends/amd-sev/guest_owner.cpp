@@ -84,11 +84,17 @@ std::vector<std::uint8_t> aes128_ctr(const Key128& key, const Key128& iv, ByteSp
     return out;
 }
 
+void check_launch_secret(ByteSpan secret) {
+    if (secret.empty() || secret.size() % 16 != 0 || secret.size() > kMaxLaunchSecretBytes)
+        throw Error(fmt::format("a LAUNCH_SECRET payload is a positive multiple of 16 bytes up to {} (the kernel's "
+                                "SEV_FW_BLOB_MAX_SIZE), not {}",
+                                kMaxLaunchSecretBytes, secret.size()));
+}
+
 SecretPacket make_secret_packet(const TransportKeys& keys, ByteSpan measure, ByteSpan secret, std::uint32_t flags,
                                 const Key128& iv) {
     require_size(measure, 32, "MEASURE");
-    if (secret.empty() || secret.size() % 16 != 0)
-        throw Error(fmt::format("a LAUNCH_SECRET payload is a positive multiple of 16 bytes, not {}", secret.size()));
+    check_launch_secret(secret);
     SecretPacket packet;
     packet.ciphertext = aes128_ctr(keys.tek, iv, secret);
     std::vector<std::uint8_t> message{0x01};

@@ -18,11 +18,6 @@ namespace {
 using Json = nlohmann::json;
 constexpr const char* kWhere = "owner message";
 
-// A LAUNCH_SECRET blob is copied by psp_copy_user_blob, which takes at most
-// SEV_FW_BLOB_MAX_SIZE (16 KiB, include/linux/psp-sev.h); anything larger
-// could never be injected.
-constexpr std::size_t kMaxSecretBytes = 16 * 1024;
-
 [[noreturn]] void refuse(const std::string& what) { throw Error(what, 0, kWhere); }
 
 Json parse_object(std::string_view text, const char* what, const std::set<std::string>& allowed,
@@ -145,8 +140,8 @@ SecretReply parse_secret_reply(std::string_view text) {
         r.packet.header = fixed_hex<52>(j, "header");
         r.packet.ciphertext = hex_field(j, "secret");
         auto n = r.packet.ciphertext.size();
-        if (n == 0 || n % 16 != 0 || n > kMaxSecretBytes)
-            refuse(fmt::format("'secret' holds {} bytes, expected a positive multiple of 16 up to {}", n, kMaxSecretBytes));
+        if (n == 0 || n % 16 != 0 || n > kMaxLaunchSecretBytes)
+            refuse(fmt::format("'secret' holds {} bytes, expected a positive multiple of 16 up to {}", n, kMaxLaunchSecretBytes));
         if (j.contains("gpa")) r.gpa = unsigned_field(j, "gpa", ~std::uint64_t{0} - n);
     } else {
         refuse(fmt::format("'action' is '{}', expected finish, inject or abort", action));
@@ -157,6 +152,9 @@ SecretReply parse_secret_reply(std::string_view text) {
 SecretReply answer_secret_request(const SecretRequest& request, const TransportKeys& keys, ByteSpan launch_digest,
                                   std::uint32_t expected_policy, ByteSpan secret, std::uint32_t flags,
                                   std::optional<Key128> iv) {
+    // A secret that could never be injected is the owner's mistake, whatever
+    // the launch proves.
+    if (!secret.empty()) check_launch_secret(secret);
     SecretReply reply;
     if (request.policy != expected_policy) {
         reply.action = SecretReply::Action::abort;

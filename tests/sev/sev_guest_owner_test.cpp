@@ -84,6 +84,26 @@ TEST(GuestOwner, SecretPacketMatchesTheFormula) {
     EXPECT_THROW(make_secret_packet(keys, measure, ByteSpan(secret).first(17), 0, iv), Error);
 }
 
+TEST(GuestOwner, ASecretLargerThanTheKernelCopiesIsRefused) {
+    // psp_copy_user_blob refuses more than SEV_FW_BLOB_MAX_SIZE, 16 KiB
+    // (include/linux/psp-sev.h): such a packet could never be injected.
+    TransportKeys keys;
+    keys.tek = key_from_hex("101112131415161718191a1b1c1d1e1f");
+    keys.tik = key_from_hex("202122232425262728292a2b2c2d2e2f");
+    auto iv = key_from_hex("303132333435363738393a3b3c3d3e3f");
+    std::vector<std::uint8_t> measure(32, 0x5a);
+    std::vector<std::uint8_t> secret(16 * 1024 + 16, 0x33);
+    EXPECT_EQ(make_secret_packet(keys, measure, ByteSpan(secret).first(16 * 1024), 0, iv).ciphertext.size(), 16u * 1024);
+    EXPECT_THROW(make_secret_packet(keys, measure, secret, 0, iv), Error);
+    // The owner's reply refuses it before it looks at the launch.
+    SecretRequest request;
+    request.policy = 0x1;
+    std::vector<std::uint8_t> digest(32, 0);
+    EXPECT_THROW(answer_secret_request(request, keys, digest, 0x1, secret), Error);
+    EXPECT_EQ(answer_secret_request(request, keys, digest, 0x1, ByteSpan(secret).first(32)).action,
+              SecretReply::Action::abort);
+}
+
 // SP 800-108 counter mode, one block, written out here from the spec.
 std::vector<std::uint8_t> kdf16(ByteSpan key, std::string_view label, ByteSpan context) {
     std::vector<std::uint8_t> m{1, 0, 0, 0};

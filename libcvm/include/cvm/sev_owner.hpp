@@ -49,9 +49,19 @@ struct SecretPacket {
     std::vector<std::uint8_t> ciphertext;
 };
 
+// The largest LAUNCH_SECRET payload: KVM copies the packet with
+// psp_copy_user_blob, which refuses more than SEV_FW_BLOB_MAX_SIZE (16 KiB,
+// include/linux/psp-sev.h), so a larger secret could never be injected.
+inline constexpr std::size_t kMaxLaunchSecretBytes = 16 * 1024;
+
+// Throws unless `secret` is a positive multiple of 16 bytes of at most
+// kMaxLaunchSecretBytes.
+void check_launch_secret(ByteSpan secret);
+
 // ciphertext = AES-128-CTR(TEK, iv, secret); mac = HMAC-SHA256(TIK, 0x01 ||
 // flags || iv || len(secret) || len(ciphertext) || ciphertext || MEASURE).
-// `measure` is the 32-byte MEASURE of the launch the secret is for.
+// `measure` is the 32-byte MEASURE of the launch the secret is for; the
+// secret is a positive multiple of 16 bytes, at most kMaxLaunchSecretBytes.
 SecretPacket make_secret_packet(const TransportKeys& keys, ByteSpan measure, ByteSpan secret, std::uint32_t flags,
                                 const Key128& iv);
 
