@@ -12,6 +12,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "synthetic_images.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -19,8 +20,7 @@ using namespace cvm;
 namespace {
 
 std::vector<std::uint8_t> file_bytes(const std::string& name) {
-    std::ifstream in(cvmtest::vector_path("cca/" + name), std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return cvmtest::read_file(cvmtest::vector_path("cca/" + name));
 }
 
 VmSpec spec_with(std::vector<std::uint8_t> kernel, const std::string& layout = "libcvm") {

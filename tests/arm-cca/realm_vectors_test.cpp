@@ -10,6 +10,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "synthetic_images.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -187,8 +188,7 @@ TEST(RealmVectors, Q1DebianQemu) {
 }
 
 std::vector<std::uint8_t> file_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return cvmtest::read_file(path);
 }
 
 TEST(RealmDtb, KvmtoolTreesMatchReference) {

@@ -24,6 +24,7 @@
 #include "cvm/eventlog.hpp"
 #include "libcvm/eventlog/software_log.hpp"
 #include "synthetic_images.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -44,10 +45,7 @@ std::string hex512(ByteSpan b) {
     return to_hex(out);
 }
 
-Bytes read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(in), {});
-}
+using cvmtest::read_file;
 
 // A scratch directory with the verifier's files and its images list.
 class Scratch {

@@ -11,6 +11,7 @@
 #include "cvm/bytes.hpp"
 #include "cvm/error.hpp"
 #include "cvm/sev_cert.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -23,8 +24,7 @@ std::string cert_path(const std::string& product, const std::string& role) {
 }
 
 std::vector<std::uint8_t> read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return cvmtest::read_file(path);
 }
 
 PdhChainFiles files(const std::string& product) {

@@ -18,6 +18,7 @@
 #include "cvm/backend.hpp"
 #include "cvm/error.hpp"
 #include "cvm/sev_reference.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -34,11 +35,7 @@ std::string firmware_file(const std::string& symbol) { return cvmtest::vector_pa
 // Why firmware `symbol` (an external input, for two of them) is absent, or "".
 std::string firmware_missing(const std::string& symbol) { return cvmtest::vector_missing(kFirmwares.at(symbol)); }
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in) << path;
-    return {std::istreambuf_iterator<char>(in), {}};
-}
+using cvmtest::read_file;
 
 struct Row {
     std::string firmware, mode, vcpus, vcpu_type, inputs, expected;

@@ -11,6 +11,7 @@
 #include "backends/amd-sev/ovmf_table.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/core/le.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -19,8 +20,7 @@ using namespace cvm::sev;
 namespace {
 
 std::vector<std::uint8_t> synthetic() {
-    std::ifstream in(cvmtest::vector_path("sev/synthetic_fw.bin"), std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return cvmtest::read_file(cvmtest::vector_path("sev/synthetic_fw.bin"));
 }
 
 TEST(OvmfTable, SyntheticFirmware) {

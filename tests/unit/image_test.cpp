@@ -10,6 +10,7 @@
 #include "cvm/error.hpp"
 #include "cvm/image.hpp"
 #include "synthetic_images.hpp"
+#include "test_files.hpp"
 #include "test_paths.hpp"
 
 using namespace cvm;
@@ -137,8 +138,7 @@ TEST(Arm64Image, ReadsTheReferenceToolsTestHeader) {
     // Published with the vectors: text_offset 0, image_size 0x2d10000, flags 0xa.
     if (auto why = cvmtest::vector_missing("cca/crm-testdata-linux.bin"); !why.empty()) GTEST_SKIP() << why;
     auto path = cvmtest::vector_path("cca/crm-testdata-linux.bin");
-    std::ifstream in(path, std::ios::binary);
-    std::vector<std::uint8_t> b((std::istreambuf_iterator<char>(in)), {});
+    std::vector<std::uint8_t> b = cvmtest::read_file(path);
     auto img = parse_arm64_image(b, path);
     EXPECT_EQ(img.text_offset, 0u);
     EXPECT_EQ(img.image_size, 0x2d10000u);

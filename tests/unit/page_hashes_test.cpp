@@ -151,11 +151,12 @@ TEST(PageHashes, AWorkerThatCannotReadStopsTheWalkWithItsError) {
 }
 
 TEST(PageHashes, TheLoadsOwnDigestsComeFromTheSameRead) {
-    // Over several windows (the largest size the window scales to), for a
-    // file that streams, a mapped file and owned bytes, at two leads: the
-    // page hashes are OpenSSL's, and so are the digests of the data itself;
-    // a streamed file's digests are remembered, so hash() needs no read.
-    auto data = pattern(5 * 2048 * 4096 + 3 * 4096 + 5);
+    // Over five windows (a window is a quarter of the load, 128 pages at
+    // least: 160 here), so each slot's kept buffer is refilled, for a file
+    // that streams, a mapped file and owned bytes, at two leads: the page
+    // hashes are OpenSSL's, and so are the digests of the data itself; a
+    // streamed file's digests are remembered, so hash() needs no read.
+    auto data = pattern(5 * 128 * 4096 + 3 * 4096 + 5);
     std::string path = testing::TempDir() + "page-hashes-stream-digests";
     FILE* f = std::fopen(path.c_str(), "wb");
     ASSERT_TRUE(f);
