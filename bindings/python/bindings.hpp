@@ -12,6 +12,9 @@ namespace cvm::python {
 
 namespace py = pybind11;
 
+// Bytes for Python: a copy of `bytes` as a bytes object.
+inline py::bytes to_bytes(ByteSpan bytes) { return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
+
 // cvm.Error, and the translation of cvm::Error into it.
 void bind_errors(py::module_& m);
 // cvm.Spec, cvm.Image and cvm.technologies().

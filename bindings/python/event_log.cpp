@@ -10,8 +10,6 @@
 namespace cvm::python {
 namespace {
 
-py::bytes to_bytes(ByteSpan bytes) { return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
-
 py::bytes write(const LaunchPlan& plan, const std::optional<std::vector<std::string>>& banks) {
     eventlog::WriteOptions options;
     options.banks.clear();

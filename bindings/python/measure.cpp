@@ -12,8 +12,6 @@
 namespace cvm::python {
 namespace {
 
-py::bytes to_bytes(ByteSpan bytes) { return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
-
 Measurement predict(const LaunchPlan& plan) {
     const auto& backend = find_backend(plan.technology());
     py::gil_scoped_release unlocked;

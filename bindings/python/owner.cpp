@@ -93,7 +93,7 @@ void bind_owner(py::module_& m) {
               options.api_major = api_major;
               options.api_minor = api_minor;
               const auto cert = sev::make_owner_dh_certificate(key_pem, options);
-              return py::bytes(reinterpret_cast<const char*>(cert.data()), cert.size());
+              return to_bytes(cert);
           },
           py::arg("key_pem"), py::arg("self_sign") = true, py::arg("api_major") = 0, py::arg("api_minor") = 0,
           "The guest owner's DH certificate for LAUNCH_START (0x824 bytes) from a P-384 private key in PEM.");
@@ -178,7 +178,7 @@ void bind_owner(py::module_& m) {
               const LaunchPlan plan = plan_from(source, kwargs);
               const auto measurement = find_backend(plan.technology()).predict(plan);
               const auto out = reference::render(reference::parse_format(format), reference::launch_values(plan, measurement));
-              return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+              return to_bytes(out);
           },
           py::arg("spec") = py::none(), py::kw_only(), py::arg("format") = "corim",
           "The predicted launch as reference values for a verifier service: format 'corim' (CBOR),\n"

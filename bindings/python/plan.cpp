@@ -11,8 +11,6 @@
 namespace cvm::python {
 namespace {
 
-py::bytes to_bytes(ByteSpan bytes) { return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
-
 py::list operations_of(const LaunchPlan& plan) {
     py::list list;
     for (const auto& operation : plan.operations())
@@ -107,7 +105,7 @@ void bind_plan(py::module_& m) {
             std::vector<std::pair<std::string, py::bytes>> files;
             for (const auto& f : o.files) {
                 auto b = f.data.bytes();
-                files.emplace_back(f.name, py::bytes(reinterpret_cast<const char*>(b.data()), b.size()));
+                files.emplace_back(f.name, to_bytes(b));
             }
             return files;
         }, "(name, bytes) of each file it serves the guest (fw_cfg: kernel, initrd, cmdline, ...)")

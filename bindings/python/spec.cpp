@@ -108,7 +108,7 @@ void bind_spec(py::module_& m) {
             };
             Digest old_digest(algorithm_of_digest_size(old_bytes.size()), as_span(old_bytes));
             Digest updated = b.runtime_extend(old_digest, as_span(value_bytes));
-            return py::bytes(reinterpret_cast<const char*>(updated.bytes().data()), updated.size());
+            return to_bytes(updated.bytes());
         }, py::arg("old_value"), py::arg("value"),
            "A running guest's extend of one of its measurement registers (Arm CCA: a REM; RISC-V CoVE:\n"
            "a runtime register), by the technology's rule. The register's size names its hash (32, 48\n"
