@@ -19,6 +19,7 @@
 
 #include "cvm/error.hpp"
 #include "libcvm/core/payload_chunks.hpp"
+#include "libcvm/digest/payload_digests.hpp"
 
 namespace cvm {
 namespace {
@@ -166,29 +167,13 @@ Digest hash(HashAlgorithm algorithm, ByteSpan bytes) {
 
 std::vector<Digest> hash(const std::vector<HashAlgorithm>& algorithms, const Payload& payload) {
     // The digests not remembered yet are computed in one pass over the bytes.
-    std::vector<std::optional<Digest>> known(algorithms.size());
-    std::vector<std::pair<std::size_t, Hasher>> pending;
-    for (std::size_t i = 0; i < algorithms.size(); ++i) {
-        if (auto d = payload.remembered_digest(static_cast<unsigned>(algorithms[i])); !d.empty())
-            known[i] = Digest(algorithms[i], d);
-        else
-            pending.emplace_back(i, Hasher(algorithms[i]));
-    }
-    if (!pending.empty()) {
+    PayloadDigests digests(payload, algorithms);
+    if (digests.pending()) {
         constexpr std::size_t kChunk = 4u << 20;
-        auto feed = [&](ByteSpan bytes) {
-            for (auto& [i, h] : pending) h.update(bytes);
-        };
-        if (!payload.streams() && payload.size() <= kChunk) feed(payload.bytes());
-        else for_each_chunk(payload, kChunk, [&](std::size_t, ByteSpan bytes) { feed(bytes); });
-        for (auto& [i, h] : pending) {
-            known[i] = h.finish();
-            payload.remember_digest(static_cast<unsigned>(algorithms[i]), known[i]->bytes());
-        }
+        if (!payload.streams() && payload.size() <= kChunk) digests.update(payload.bytes());
+        else for_each_chunk(payload, kChunk, [&](std::size_t, ByteSpan bytes) { digests.update(bytes); });
     }
-    std::vector<Digest> out;
-    for (auto& d : known) out.push_back(*d);
-    return out;
+    return digests.finish();
 }
 
 Digest hash(HashAlgorithm algorithm, const Payload& payload) {

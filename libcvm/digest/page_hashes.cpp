@@ -5,9 +5,11 @@
 #include <atomic>
 #include <exception>
 #include <limits>
-#include <optional>
+#include <memory>
 #include <thread>
 #include <vector>
+
+#include "libcvm/digest/payload_digests.hpp"
 
 namespace cvm {
 namespace {
@@ -127,11 +129,11 @@ void wait_for(const std::atomic<std::size_t>& counter, std::size_t target) {
 // serial chain overlaps the parallel content hashes instead of leaving the
 // cores idle between windows.
 //
-// `stream`, when not empty, also gets the load's own bytes in order, from
+// `stream`, when given, also gets the load's own bytes in order, from
 // the calling thread as it takes each window: a file's window is kept in
 // its slot's buffer by the workers that read it, so it is read only once.
 void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
-          const std::function<void(std::size_t, const Digest&)>& consume, std::vector<Hasher>& stream) {
+          const std::function<void(std::size_t, const Digest&)>& consume, PayloadDigests* stream) {
     const std::size_t pages = pages_covered(lead, source.size);
     // A load of a few MiB (a firmware) still gets a few windows, so that its
     // chain overlaps the hashing too.
@@ -142,20 +144,20 @@ void walk(HashAlgorithm algorithm, const Source& source, std::size_t lead,
                                              windows > 1 ? std::vector<Digest>(window_size) : std::vector<Digest>()};
     auto window_pages = [&](std::size_t k) { return std::min(window, pages - k * window); };
     auto window_bytes = [&](std::size_t k) { return byte_range(k * window, window_pages(k), lead, source.size); };
-    const bool keep_file = !stream.empty() && source.file;
-    const bool release_in_workers = stream.empty();
-    std::array<std::vector<std::uint8_t>, 2> kept;
+    const bool keep_file = stream && source.file;
+    const bool release_in_workers = !stream;
+    // Filled by the workers' reads before anyone looks: not zeroed first.
+    std::array<std::unique_ptr<std::uint8_t[]>, 2> kept;
     if (keep_file)  // a window holds at most `window` pages of data (the first one less by the lead)
         for (std::size_t slot = 0; slot < std::min<std::size_t>(windows, 2); ++slot)
-            kept[slot].resize(std::min(source.size, window * kPageSize));
+            kept[slot] = std::make_unique_for_overwrite<std::uint8_t[]>(std::min(source.size, window * kPageSize));
     auto keep_for = [&](std::size_t k) {
-        return keep_file ? Keep{kept[k % 2].data(), window_bytes(k).first} : Keep{};
+        return keep_file ? Keep{kept[k % 2].get(), window_bytes(k).first} : Keep{};
     };
     auto consume_window = [&](std::size_t k) {
-        if (!stream.empty()) {
+        if (stream) {
             const auto [lo, hi] = window_bytes(k);
-            ByteSpan bytes = keep_file ? ByteSpan(kept[k % 2].data(), hi - lo) : source.memory.subspan(lo, hi - lo);
-            for (auto& h : stream) h.update(bytes);
+            stream->update(keep_file ? ByteSpan(kept[k % 2].get(), hi - lo) : source.memory.subspan(lo, hi - lo));
             if (source.mapped) source.mapped->release(source.mapped_at + lo, hi - lo);
         }
         for (std::size_t i = 0, n = window_pages(k); i < n; ++i) consume(k * window + i, slots[k % 2][i]);
@@ -238,8 +240,7 @@ void for_each_page_hash(HashAlgorithm algorithm, ByteSpan data, std::size_t lead
         source.mapped = payload;
         source.mapped_at = static_cast<std::size_t>(data.data() - payload->bytes().data());
     }
-    std::vector<Hasher> none;
-    walk(algorithm, source, lead, consume, none);
+    walk(algorithm, source, lead, consume, nullptr);
 }
 
 void for_each_page_hash(HashAlgorithm algorithm, const Payload& data, std::size_t lead,
@@ -251,17 +252,7 @@ std::vector<Digest> for_each_page_hash(HashAlgorithm algorithm, const Payload& d
                                        const std::vector<HashAlgorithm>& stream,
                                        const std::function<void(std::size_t, const Digest&)>& consume) {
     // Digests the payload already remembers are not computed again.
-    std::vector<std::optional<Digest>> known(stream.size());
-    std::vector<Hasher> hashers;
-    std::vector<std::size_t> computed;
-    for (std::size_t i = 0; i < stream.size(); ++i) {
-        if (auto d = data.remembered_digest(static_cast<unsigned>(stream[i])); !d.empty()) {
-            known[i] = Digest(stream[i], d);
-        } else {
-            hashers.emplace_back(stream[i]);
-            computed.push_back(i);
-        }
-    }
+    PayloadDigests digests(data, stream);
     Source source;
     source.size = data.size();
     if (data.streams()) {
@@ -270,14 +261,8 @@ std::vector<Digest> for_each_page_hash(HashAlgorithm algorithm, const Payload& d
         source.memory = data.bytes();
         source.mapped = &data;
     }
-    walk(algorithm, source, lead, consume, hashers);
-    for (std::size_t j = 0; j < computed.size(); ++j) {
-        known[computed[j]] = hashers[j].finish();
-        data.remember_digest(static_cast<unsigned>(stream[computed[j]]), known[computed[j]]->bytes());
-    }
-    std::vector<Digest> out;
-    for (auto& d : known) out.push_back(*d);
-    return out;
+    walk(algorithm, source, lead, consume, digests.pending() ? &digests : nullptr);
+    return digests.finish();
 }
 
 } // namespace cvm

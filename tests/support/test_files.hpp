@@ -1,4 +1,4 @@
-// Reading a test's input file whole.
+// A test's files, read and written whole.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,15 @@ inline std::vector<std::uint8_t> read_file(const std::string& path) {
     in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (!in) throw std::runtime_error("cannot read " + path);
     return bytes;
+}
+
+// Writes `bytes` as the whole of `path`; a file that cannot be written fails
+// the test, naming it.
+inline void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + path);
 }
 
 } // namespace cvmtest

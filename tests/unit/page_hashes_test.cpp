@@ -17,6 +17,7 @@
 #include "cvm/digest.hpp"
 #include "cvm/error.hpp"
 #include "libcvm/digest/page_hashes.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -75,10 +76,7 @@ TEST(PageHashes, AcrossWindowsOfAMappedFileReleasedAfterUse) {
     // Three windows and a bit, from a mapped payload that is released as it goes.
     auto data = pattern(2 * 2048 * 4096 + 777 * 4096 + 99);
     std::string path = testing::TempDir() + "page-hashes-payload";
-    FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_TRUE(f);
-    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
-    std::fclose(f);
+    cvmtest::write_file(path, data);
     auto payload = cvm::Payload::map_file(path);
     std::remove(path.c_str());
     expect_same(HashAlgorithm::sha384, EVP_sha384(), data, 0, &payload, payload.bytes());
@@ -94,10 +92,7 @@ TEST(PageHashes, AFileReadAsItGoesGivesTheSamePages) {
     // Payload::open_file: the workers read their shares from the file.
     auto data = pattern(2 * 2048 * 4096 + 555 * 4096 + 17);
     std::string path = testing::TempDir() + "page-hashes-streamed";
-    FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_TRUE(f);
-    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
-    std::fclose(f);
+    cvmtest::write_file(path, data);
     auto payload = cvm::Payload::open_file(path);
     for (std::size_t lead : {0ul, 300ul}) {
         auto want = expected_pages(EVP_sha256(), data, lead);
@@ -132,10 +127,7 @@ TEST(PageHashes, AWorkerThatCannotReadStopsTheWalkWithItsError) {
     // the read's error, not a hang, and hands over nothing past the failure.
     auto data = pattern(5 * 2048 * 4096);
     std::string path = testing::TempDir() + "page-hashes-truncated";
-    FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_TRUE(f);
-    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
-    std::fclose(f);
+    cvmtest::write_file(path, data);
     auto payload = cvm::Payload::open_file(path);
     ASSERT_TRUE(payload.streams());
     ASSERT_EQ(::truncate(path.c_str(), 2 * 2048 * 4096 + 100 * 4096), 0);
@@ -158,10 +150,7 @@ TEST(PageHashes, TheLoadsOwnDigestsComeFromTheSameRead) {
     // streamed file's digests are remembered, so hash() needs no read.
     auto data = pattern(5 * 128 * 4096 + 3 * 4096 + 5);
     std::string path = testing::TempDir() + "page-hashes-stream-digests";
-    FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_TRUE(f);
-    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
-    std::fclose(f);
+    cvmtest::write_file(path, data);
     const std::string want256 = cvm::to_hex(evp_hash(EVP_sha256(), data)), want512 = cvm::to_hex(evp_hash(EVP_sha512(), data));
     for (std::size_t lead : {0ul, 300ul}) {
         auto want = expected_pages(EVP_sha256(), data, lead);
@@ -184,9 +173,7 @@ TEST(PageHashes, TheLoadsOwnDigestsComeFromTheSameRead) {
         EXPECT_TRUE(payloads[0].streams());
         ASSERT_EQ(::truncate(path.c_str(), 4096), 0);  // a read now would fail
         EXPECT_EQ(cvm::hash(HashAlgorithm::sha512, payloads[0]).hex(), want512);
-        f = std::fopen(path.c_str(), "wb");
-        ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
-        std::fclose(f);
+        cvmtest::write_file(path, data);
     }
     std::remove(path.c_str());
 }
